@@ -1,0 +1,111 @@
+/* flow.h - one bidirectional conversation and the facts kept about it.
+ *
+ * Index 0 of the per-direction arrays is the originator (Zeek's "orig"),
+ * index 1 the responder. The originator is the SYN sender for TCP; for
+ * mid-stream TCP, UDP and other protocols it is the first sender unless its
+ * port looks like a server port and the peer's does not (Zeek's heuristic),
+ * in which case the roles are flipped and the history starts with '^'. */
+#ifndef FLOWAUDIT_FLOW_H
+#define FLOWAUDIT_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "addr.h"
+
+/* Canonical bidirectional key: the lower (address, port) endpoint first.
+ * Zeroed before filling so padding hashes the same. */
+typedef struct fa_flow_key {
+    fa_addr lo_addr, hi_addr;
+    uint16_t lo_port, hi_port;
+    uint8_t proto;
+    uint8_t pad[3];
+} fa_flow_key;
+
+/* Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), in
+ * Zeek's order; UDP and other protocols use INACTIVE/ACTIVE only. */
+typedef enum fa_ep_state {
+    FA_EP_INACTIVE,
+    FA_EP_SYN_SENT,
+    FA_EP_SYN_ACK_SENT,
+    FA_EP_PARTIAL,
+    FA_EP_ESTABLISHED,
+    FA_EP_CLOSED,
+    FA_EP_RESET,
+    FA_EP_ACTIVE, /* UDP/ICMP/other: has sent at least one packet */
+} fa_ep_state;
+
+typedef enum fa_end_reason {
+    FA_END_NONE,      /* still active */
+    FA_END_FIN,       /* FIN exchange (or one side's FIN, then idle) */
+    FA_END_RST_ORIG,  /* originator sent RST */
+    FA_END_RST_RESP,  /* responder sent RST */
+    FA_END_IDLE,      /* idle timeout */
+    FA_END_EVICTED,   /* pushed out by --max-flows */
+    FA_END_EOF,       /* end of input */
+    FA_END_REUSED,    /* a new connection reused the 5-tuple */
+} fa_end_reason;
+
+typedef struct fa_flow_dir {
+    uint64_t ip_bytes;     /* IP datagram bytes as claimed by the IP header */
+    uint64_t payload;      /* transport payload bytes (all packets) */
+    uint32_t pkts;
+    uint32_t start_seq;    /* TCP: ISN (or first seq - 1 mid-stream) */
+    uint32_t last_seq;     /* TCP: one past the highest sequence sent */
+    uint32_t ack_seq;      /* TCP: highest sequence the peer acknowledged */
+    uint32_t hist_seq;     /* TCP: relative seq of the last FIN/RST, for repeat letters */
+    uint32_t retrans;      /* payload segments sent again (not keep-alives) */
+    /* Rare events saturate at 65535 rather than widen every flow. */
+    uint16_t keepalives;   /* TCP keep-alive probes */
+    uint16_t dups;         /* exact duplicate frames (span artefacts) */
+    uint16_t zero_windows;
+    uint16_t rxmt_hist;    /* Zeek's retransmission count, for 'T' scaling */
+    uint16_t last_hash;    /* hash of the previous datagram this way */
+    uint8_t ttl_min, ttl_max;
+    uint8_t ttl_rst;       /* TTL of the last RST sent this way, 0 if none */
+    uint8_t flags;         /* OR of TCP flags sent this way */
+    uint8_t state, prev_state; /* fa_ep_state */
+} fa_flow_dir;
+
+/* Zeek's history is unbounded; 12 letters hold every sequence of the
+ * once-per-direction letters plus a few scaled repeats, and keep a flow
+ * within 256 bytes. Longer histories are cut. */
+#define FA_HISTORY_MAX 12
+
+enum fa_flow_bits {
+    FA_FLOW_ORIG_IS_LO = 1u << 0,  /* originator is key.lo_addr/lo_port */
+    FA_FLOW_HAS_APP = 1u << 1,     /* a detector keeps state for this flow */
+    FA_FLOW_ICMP_FROM_RESP = 1u << 2, /* last ICMP error came from the responder side */
+    FA_FLOW_CONTINUED = 1u << 3,   /* mid-stream start */
+};
+
+typedef struct fa_flow {
+    fa_flow_key key;
+    UT_hash_handle hh;
+    uint64_t first_us, last_us;
+    uint32_t lru_prev, lru_next;   /* indices in the flow pool */
+    fa_flow_dir dir[2];
+    uint16_t hist_seen;            /* Zeek's once-per-direction history bits */
+    char history[FA_HISTORY_MAX + 1];
+    uint8_t proto;
+    uint8_t end_reason;            /* fa_end_reason */
+    uint8_t lru_class;             /* fa_timeout_class: which expiry list */
+    uint8_t bits;                  /* fa_flow_bits */
+    uint8_t icmp_type, icmp_code;  /* last ICMP error that quoted this flow */
+    uint16_t icmp_errors;          /* ICMP errors that quoted this flow */
+} fa_flow;
+
+/* Originator / responder endpoint of a flow. */
+const fa_addr *fa_flow_addr(const fa_flow *f, int d);
+uint16_t fa_flow_port(const fa_flow *f, int d);
+/* Zeek conn_state ("S0", "SF", ...) of a flow. Static string. */
+const char *fa_flow_conn_state(const fa_flow *f);
+const char *fa_end_reason_name(fa_end_reason r);
+/* Zeek-style uid ("C" + 17 base62 characters), a hash of the key and the
+ * start time, so the same capture always gives the same uids. */
+void fa_flow_uid(const fa_flow *f, char out[20]);
+/* Bytes of payload in sequence space, as Zeek's orig_bytes/resp_bytes. */
+uint64_t fa_flow_seq_bytes(const fa_flow *f, int d);
+
+#endif

@@ -1,0 +1,25 @@
+/* flow_json.h - one NDJSON record per finished flow (schema:
+ * docs/output-schema.md). Field names follow Zeek's conn.log where Zeek has
+ * the same fact. */
+#ifndef FLOWAUDIT_FLOW_JSON_H
+#define FLOWAUDIT_FLOW_JSON_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "flow.h"
+
+/* Returns a new JSON object for the flow (caller owns the reference), or
+ * NULL when out of memory. */
+json_t *fa_flow_to_json(const fa_flow *f);
+
+/* Writes obj as one compact line. Returns 0 or -1 on write error. */
+int fa_json_write_line(FILE *out, const json_t *obj);
+
+/* Zeek's proto field: "tcp", "udp", "icmp" or "unknown_transport". */
+const char *fa_proto_name(uint8_t proto);
+
+/* "SAFPR" style string of TCP flags, in Zeek history order. */
+void fa_tcp_flags_str(uint8_t flags, char out[9]);
+
+#endif

@@ -1,0 +1,82 @@
+/* flow_table.h - the bounded table of active flows.
+ *
+ * Pipeline stage 3 (capture -> decode -> flow table -> detect -> report).
+ * Flows live in a pool reserved for --max-flows records and recycled
+ * through a free list, so the per-packet path allocates nothing (uthash's
+ * bucket array doubles a handful of times while the table first fills). Each flow sits on
+ * one least-recently-active list per timeout class; expiry walks the list
+ * heads, eviction takes the oldest head. A finished flow is handed to the
+ * caller's callback and then recycled: copy what you keep. */
+#ifndef FLOWAUDIT_FLOW_TABLE_H
+#define FLOWAUDIT_FLOW_TABLE_H
+
+#include <stdint.h>
+
+#include "decode.h"
+#include "flow.h"
+
+typedef enum fa_timeout_class {
+    FA_TMO_TCP_ATTEMPT,      /* SYN sent, nothing back yet */
+    FA_TMO_TCP_ESTABLISHED,  /* open (or mid-stream) TCP */
+    FA_TMO_TCP_CLOSED,       /* FIN both ways or RST: linger for stragglers */
+    FA_TMO_TCP_HALF_CLOSED,  /* one side sent FIN */
+    FA_TMO_UDP,
+    FA_TMO_ICMP,
+    FA_TMO_OTHER,
+    FA_TMO_COUNT
+} fa_timeout_class;
+
+/* Name used by --timeout NAME=SECONDS ("tcp-attempt", ...). */
+const char *fa_timeout_class_name(fa_timeout_class c);
+int fa_timeout_class_parse(const char *name);
+
+typedef struct fa_flow_config {
+    uint32_t max_flows;                /* pool cap; LRU eviction beyond */
+    uint32_t timeout_s[FA_TMO_COUNT];  /* idle seconds per class */
+} fa_flow_config;
+
+/* Defaults: 262144 flows; tcp-attempt 30 s, tcp-established 3600 s (longer
+ * than the common middlebox idle timeouts, so an idle but open connection
+ * is not split in two), tcp-closed 5 s, tcp-half-closed 300 s, udp 60 s,
+ * icmp 60 s, other 60 s. */
+void fa_flow_config_default(fa_flow_config *cfg);
+
+typedef struct fa_flow_stats {
+    uint64_t packets;             /* packets given to the table */
+    uint64_t flows_created;
+    uint64_t flows_ended[FA_END_REUSED + 1]; /* by fa_end_reason */
+    uint64_t flows_active;
+    uint64_t flows_peak;
+    uint64_t evictions;           /* flows ended early by --max-flows */
+    uint64_t duplicates;          /* exact duplicate frames */
+    uint64_t fragments_attributed;
+    uint64_t fragments_unattributed; /* later fragment with no first fragment seen */
+    uint64_t icmp_errors_attributed;
+    uint64_t icmp_errors_unmatched;
+    uint64_t pool_bytes;          /* flow records touched (high-water mark) */
+} fa_flow_stats;
+
+typedef struct fa_flow_table fa_flow_table;
+
+/* Called once for every flow that ends, before it is recycled. */
+typedef void (*fa_flow_end_fn)(fa_flow *flow, void *ctx);
+
+/* Returns a new table (free with fa_flow_table_free) or NULL when out of
+ * memory. cfg is copied. */
+fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_end, void *ctx);
+void fa_flow_table_free(fa_flow_table *t);
+
+/* Accounts one decoded packet. Returns the flow it belongs to (valid until
+ * the next call) and sets *dir to 0 if the originator sent it, 1 if the
+ * responder did; NULL when the packet belongs to no flow (an unattributed
+ * fragment, or no memory for a new flow). Expires idle flows as packet time
+ * advances. */
+fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *p, int *dir);
+
+/* Ends every flow idle for longer than its class allows at time now_us. */
+void fa_flow_table_expire(fa_flow_table *t, uint64_t now_us);
+/* Ends every remaining flow with the given reason (end of input). */
+void fa_flow_table_flush(fa_flow_table *t, fa_end_reason why);
+const fa_flow_stats *fa_flow_table_stats(const fa_flow_table *t);
+
+#endif

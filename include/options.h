@@ -1,0 +1,44 @@
+/* options.h - the command line, parsed into one struct. */
+#ifndef FLOWAUDIT_OPTIONS_H
+#define FLOWAUDIT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "capture.h"
+#include "flow_table.h"
+
+#define FA_MAX_INPUTS 64
+
+typedef enum fa_mode {
+    FA_MODE_AUDIT,        /* read packets, track flows, report */
+    FA_MODE_CHECK_RULES,  /* validate a rules directory */
+    FA_MODE_LIST_RULES,   /* print the loaded matrix */
+    FA_MODE_HELP,
+    FA_MODE_VERSION,
+} fa_mode;
+
+typedef struct fa_options {
+    fa_mode mode;
+    const char *files[FA_MAX_INPUTS];
+    int nfiles;
+    const char *iface;
+    char *filter;            /* owned: joined from trailing arguments or -f */
+    fa_capture_opts capture;
+    const char *json_path;   /* NULL: no NDJSON; "-": stdout */
+    const char *rules_dir;   /* NULL: built-in default */
+    const char *site_path;
+    fa_flow_config flow;
+    bool quiet;              /* no text summary */
+    int progress;            /* -1 auto (terminal), 0 off, 1 on */
+} fa_options;
+
+/* Parses argv. Returns 0, or -1 with a one-line message in err. The caller
+ * frees with fa_options_free. */
+int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t errlen);
+void fa_options_free(fa_options *o);
+/* Prints the --help text. */
+void fa_options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,36 @@
+/* summary.h - counters for the end-of-run text summary: input, decode
+ * results by reason, flows by protocol and conn_state, evictions and
+ * capture drops. Pipeline stage 5 (report). */
+#ifndef FLOWAUDIT_SUMMARY_H
+#define FLOWAUDIT_SUMMARY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "flow.h"
+#include "flow_table.h"
+
+#define FA_CONN_STATES 14
+
+typedef struct fa_summary {
+    uint64_t files, packets, bytes;
+    uint64_t decode[FA_DEC_COUNT];
+    uint64_t ts_backwards;                 /* packets older than the one before */
+    uint64_t flows_by_proto[4];            /* tcp, udp, icmp, other */
+    uint64_t tcp_states[FA_CONN_STATES];   /* indexed like fa_conn_state_names */
+    uint64_t udp_states[FA_CONN_STATES];
+} fa_summary;
+
+/* Zeek's conn_state names, in the order the summary prints them. */
+extern const char *const fa_conn_state_names[FA_CONN_STATES];
+
+/* Counts one finished flow. */
+void fa_summary_add_flow(fa_summary *s, const fa_flow *f);
+
+/* Prints the summary. cap may be NULL (no live counters). */
+void fa_summary_print(const fa_summary *s, const fa_flow_stats *fs, const fa_capture_stats *cap,
+                      FILE *out);
+
+#endif

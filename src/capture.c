@@ -1,0 +1,180 @@
+/* capture.c - libpcap wrapper for savefiles and live interfaces. */
+#include "capture.h"
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "decode.h"
+
+struct fa_capture {
+    pcap_t *p;
+    bool live;
+    uint64_t file_size;
+    char dlt_name[96];
+};
+
+static int apply_filter(fa_capture *c, const char *filter, char *err, size_t errlen)
+{
+    struct bpf_program prog;
+    if (!filter || !*filter)
+        return 0;
+    if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(err, errlen, "bad filter '%s': %s", filter, pcap_geterr(c->p));
+        return -1;
+    }
+    int rc = pcap_setfilter(c->p, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot set filter: %s", pcap_geterr(c->p));
+        return -1;
+    }
+    return 0;
+}
+
+static int check_linktype(fa_capture *c, const char *what, char *err, size_t errlen)
+{
+    int dlt = pcap_datalink(c->p);
+    const char *name = pcap_datalink_val_to_name(dlt);
+    const char *desc = pcap_datalink_val_to_description(dlt);
+    snprintf(c->dlt_name, sizeof c->dlt_name, "%s (%s)", name ? name : "unknown",
+             desc ? desc : "no description");
+    if (!fa_decode_linktype_supported(dlt)) {
+        snprintf(err, errlen, "%s: unsupported link type %d, %s", what, dlt, c->dlt_name);
+        return -1;
+    }
+    return 0;
+}
+
+int fa_capture_open_file(fa_capture **out, const char *path, const fa_capture_opts *opts,
+                         char *err, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    fa_capture *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    c->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    if (!c->p) {
+        snprintf(err, errlen, "%s: %s", path, perr);
+        free(c);
+        return -1;
+    }
+    struct stat st;
+    if (path[0] != '-' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        c->file_size = (uint64_t)st.st_size;
+    if (check_linktype(c, path, err, errlen) != 0 || apply_filter(c, opts->filter, err, errlen) != 0) {
+        fa_capture_close(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+static int live_setup(fa_capture *c, const fa_capture_opts *opts)
+{
+    if (pcap_set_snaplen(c->p, opts->snaplen > 0 ? opts->snaplen : FA_DEFAULT_SNAPLEN) != 0 ||
+        pcap_set_promisc(c->p, opts->promisc) != 0 || pcap_set_timeout(c->p, 200) != 0 ||
+        pcap_set_immediate_mode(c->p, opts->immediate) != 0 ||
+        (opts->buffer_mib > 0 && pcap_set_buffer_size(c->p, opts->buffer_mib * 1024 * 1024) != 0))
+        return -1;
+    return pcap_activate(c->p);
+}
+
+int fa_capture_open_live(fa_capture **out, const char *iface, const fa_capture_opts *opts,
+                         char *err, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    fa_capture *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "%s: out of memory", iface);
+        return -1;
+    }
+    c->live = true;
+    c->p = pcap_create(iface, perr);
+    if (!c->p) {
+        snprintf(err, errlen, "%s: %s", iface, perr);
+        free(c);
+        return -1;
+    }
+    int rc = live_setup(c, opts);
+    if (rc < 0) {
+        const char *why = rc == PCAP_ERROR ? pcap_geterr(c->p) : pcap_statustostr(rc);
+        snprintf(err, errlen, "%s: %s", iface, why);
+        fa_capture_close(c);
+        return -1;
+    }
+    if (check_linktype(c, iface, err, errlen) != 0 || apply_filter(c, opts->filter, err, errlen) != 0) {
+        fa_capture_close(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+void fa_capture_close(fa_capture *c)
+{
+    if (!c)
+        return;
+    if (c->p)
+        pcap_close(c->p);
+    free(c);
+}
+
+int fa_capture_datalink(const fa_capture *c)
+{
+    return pcap_datalink(c->p);
+}
+
+const char *fa_capture_datalink_name(const fa_capture *c)
+{
+    return c->dlt_name;
+}
+
+fa_next fa_capture_next(fa_capture *c, const uint8_t **data, uint32_t *caplen, uint32_t *len,
+                        uint64_t *ts_us, char *err, size_t errlen)
+{
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(c->p, &h, &d);
+    if (rc == 1) {
+        *data = d;
+        *caplen = h->caplen;
+        *len = h->len;
+        *ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+        return FA_NEXT_PACKET;
+    }
+    if (rc == 0)
+        return FA_NEXT_TIMEOUT;
+    if (rc == PCAP_ERROR_BREAK)
+        return FA_NEXT_EOF;
+    snprintf(err, errlen, "%s", pcap_geterr(c->p));
+    return FA_NEXT_ERROR;
+}
+
+void fa_capture_breakloop(fa_capture *c)
+{
+    pcap_breakloop(c->p);
+}
+
+void fa_capture_progress(const fa_capture *c, uint64_t *done, uint64_t *total)
+{
+    FILE *f = c->live ? NULL : pcap_file(c->p);
+    long pos = f ? ftell(f) : -1;
+    *done = pos > 0 ? (uint64_t)pos : 0;
+    *total = c->file_size;
+}
+
+void fa_capture_stats_get(fa_capture *c, fa_capture_stats *st)
+{
+    struct pcap_stat ps;
+    st->valid = false;
+    if (c->live && pcap_stats(c->p, &ps) == 0) {
+        st->valid = true;
+        st->received = ps.ps_recv;
+        st->dropped = ps.ps_drop;
+        st->if_dropped = ps.ps_ifdrop;
+    }
+}

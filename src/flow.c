@@ -1,0 +1,57 @@
+/* flow.c - small facts derived from a flow record: endpoints, uid, names. */
+#include "flow.h"
+
+#include <string.h>
+
+const fa_addr *fa_flow_addr(const fa_flow *f, int d)
+{
+    bool lo = ((f->bits & FA_FLOW_ORIG_IS_LO) != 0) == (d == 0);
+    return lo ? &f->key.lo_addr : &f->key.hi_addr;
+}
+
+uint16_t fa_flow_port(const fa_flow *f, int d)
+{
+    bool lo = ((f->bits & FA_FLOW_ORIG_IS_LO) != 0) == (d == 0);
+    return lo ? f->key.lo_port : f->key.hi_port;
+}
+
+static const char *const end_reason_names[] = {
+    [FA_END_NONE] = "active",      [FA_END_FIN] = "fin",
+    [FA_END_RST_ORIG] = "rst_orig", [FA_END_RST_RESP] = "rst_resp",
+    [FA_END_IDLE] = "idle",        [FA_END_EVICTED] = "evicted",
+    [FA_END_EOF] = "end_of_input", [FA_END_REUSED] = "reused",
+};
+
+const char *fa_end_reason_name(fa_end_reason r)
+{
+    return (unsigned)r <= FA_END_REUSED ? end_reason_names[r] : "unknown";
+}
+
+static uint64_t mix64(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 29);
+}
+
+void fa_flow_uid(const fa_flow *f, char out[20])
+{
+    static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint64_t h[2] = {0x1234567u, 0x89abcdefu};
+    const uint8_t *k = (const uint8_t *)&f->key;
+    for (size_t i = 0; i < sizeof f->key; i += 8) {
+        uint64_t v = 0;
+        memcpy(&v, k + i, sizeof f->key - i < 8 ? sizeof f->key - i : 8);
+        h[i / 8 % 2] = mix64(h[i / 8 % 2], v);
+    }
+    h[0] = mix64(h[0], f->first_us);
+    h[1] = mix64(h[1], h[0] ^ f->proto);
+    out[0] = 'C';
+    for (int i = 1; i < 18; i++) {
+        uint64_t *w = &h[i % 2];
+        out[i] = digits[*w % 62];
+        *w /= 62;
+    }
+    out[18] = '\0';
+}

@@ -1,0 +1,94 @@
+/* flow_json.c - flow records as JSON objects. */
+#include "flow_json.h"
+
+#include "decode.h"
+
+const char *fa_proto_name(uint8_t proto)
+{
+    switch (proto) {
+    case FA_PROTO_TCP: return "tcp";
+    case FA_PROTO_UDP: return "udp";
+    case FA_PROTO_ICMP: case FA_PROTO_ICMP6: return "icmp";
+    default: return "unknown_transport";
+    }
+}
+
+void fa_tcp_flags_str(uint8_t flags, char out[9])
+{
+    static const struct { uint8_t bit; char c; } names[] = {
+        {FA_TH_SYN, 'S'}, {FA_TH_ACK, 'A'}, {FA_TH_PSH, 'P'}, {FA_TH_FIN, 'F'},
+        {FA_TH_RST, 'R'}, {FA_TH_URG, 'U'}, {FA_TH_ECE, 'E'}, {FA_TH_CWR, 'C'}, {0, 0},
+    };
+    int n = 0;
+    for (int i = 0; names[i].bit; i++)
+        if (flags & names[i].bit)
+            out[n++] = names[i].c;
+    out[n] = '\0';
+}
+
+static double seconds(uint64_t us)
+{
+    return (double)us / 1e6;
+}
+
+static void add_dir(json_t *o, const fa_flow *f, int d)
+{
+    const char *w = d ? "resp" : "orig";
+    const fa_flow_dir *dir = &f->dir[d];
+    char key[40], flags[9];
+#define SET(suffix, value) (snprintf(key, sizeof key, "%s_%s", w, suffix), json_object_set_new(o, key, value))
+    SET("bytes", json_integer((json_int_t)fa_flow_seq_bytes(f, d)));
+    SET("pkts", json_integer(dir->pkts));
+    SET("ip_bytes", json_integer((json_int_t)dir->ip_bytes));
+    SET("payload_bytes", json_integer((json_int_t)dir->payload));
+    SET("ttl_min", dir->pkts ? json_integer(dir->ttl_min) : json_null());
+    SET("ttl_max", dir->pkts ? json_integer(dir->ttl_max) : json_null());
+    if (f->proto == FA_PROTO_TCP) {
+        fa_tcp_flags_str(dir->flags, flags);
+        SET("tcp_flags", json_string(flags));
+        SET("rst_ttl", (dir->flags & FA_TH_RST) ? json_integer(dir->ttl_rst) : json_null());
+        SET("retransmissions", json_integer(dir->retrans));
+        SET("keepalives", json_integer(dir->keepalives));
+    }
+    SET("duplicates", json_integer(dir->dups));
+#undef SET
+}
+
+json_t *fa_flow_to_json(const fa_flow *f)
+{
+    char uid[20], orig[FA_ADDR_STRLEN], resp[FA_ADDR_STRLEN];
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    fa_flow_uid(f, uid);
+    json_object_set_new(o, "type", json_string("flow"));
+    json_object_set_new(o, "ts", json_real(seconds(f->first_us)));
+    json_object_set_new(o, "uid", json_string(uid));
+    json_object_set_new(o, "id.orig_h", json_string(fa_addr_str(fa_flow_addr(f, 0), orig, sizeof orig)));
+    json_object_set_new(o, "id.orig_p", json_integer(fa_flow_port(f, 0)));
+    json_object_set_new(o, "id.resp_h", json_string(fa_addr_str(fa_flow_addr(f, 1), resp, sizeof resp)));
+    json_object_set_new(o, "id.resp_p", json_integer(fa_flow_port(f, 1)));
+    json_object_set_new(o, "proto", json_string(fa_proto_name(f->proto)));
+    json_object_set_new(o, "ip_proto", json_integer(f->proto));
+    json_object_set_new(o, "duration", json_real(seconds(f->last_us - f->first_us)));
+    json_object_set_new(o, "conn_state", json_string(fa_flow_conn_state(f)));
+    json_object_set_new(o, "history", json_string(f->history));
+    add_dir(o, f, 0);
+    add_dir(o, f, 1);
+    json_object_set_new(o, "end_reason", json_string(fa_end_reason_name(f->end_reason)));
+    json_object_set_new(o, "end_ts", json_real(seconds(f->last_us)));
+    if (f->icmp_errors) {
+        json_object_set_new(o, "icmp_errors", json_integer(f->icmp_errors));
+        json_object_set_new(o, "icmp_type", json_integer(f->icmp_type));
+        json_object_set_new(o, "icmp_code", json_integer(f->icmp_code));
+        json_object_set_new(o, "icmp_refused", json_string((f->bits & FA_FLOW_ICMP_FROM_RESP) ? "orig" : "resp"));
+    }
+    return o;
+}
+
+int fa_json_write_line(FILE *out, const json_t *obj)
+{
+    if (json_dumpf(obj, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16)) != 0)
+        return -1;
+    return fputc('\n', out) == EOF ? -1 : 0;
+}

@@ -1,0 +1,479 @@
+/* flow_table.c - bounded hash table of active flows: lookup by canonical
+ * key, per-direction accounting, expiry by class, LRU eviction, fragment and
+ * ICMP-error attribution. */
+#include "flow_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "tcp_state.h"
+
+/* With HASH_NONFATAL_OOM, uthash reports a failed bucket allocation here
+ * instead of exiting; the add is then abandoned and the packet dropped. */
+#undef uthash_nonfatal_oom
+#define uthash_nonfatal_oom(obj) (t->oom = true)
+
+_Static_assert(sizeof(fa_flow) <= 256, "a flow record must stay within 256 bytes");
+
+#define NIL UINT32_MAX
+#define FRAG_SLOTS 1024
+#define DUP_WINDOW_US 100000  /* span duplicates arrive within microseconds */
+#define EXPIRE_EVERY_US 1000000
+
+typedef struct frag_slot {
+    fa_addr src, dst;
+    uint32_t id;
+    uint8_t proto;
+    bool used;
+    uint16_t sport, dport;
+} frag_slot;
+
+typedef struct lru_list {
+    uint32_t head, tail;
+} lru_list;
+
+struct fa_flow_table {
+    fa_flow_config cfg;
+    fa_flow_end_fn on_end;
+    void *ctx;
+    fa_flow *hash;
+    fa_flow *pool;       /* max_flows slots, reserved at once, touched lazily */
+    size_t pool_size;
+    uint32_t used, free_head;
+    lru_list lru[FA_TMO_COUNT];
+    uint64_t now_us, next_expire_us;
+    bool oom;
+    fa_flow_stats stats;
+    frag_slot frags[FRAG_SLOTS];
+};
+
+static const char *const tmo_names[FA_TMO_COUNT] = {
+    "tcp-attempt", "tcp-established", "tcp-closed", "tcp-half-closed", "udp", "icmp", "other",
+};
+
+const char *fa_timeout_class_name(fa_timeout_class c)
+{
+    return (unsigned)c < FA_TMO_COUNT ? tmo_names[c] : "unknown";
+}
+
+int fa_timeout_class_parse(const char *name)
+{
+    for (int i = 0; i < FA_TMO_COUNT; i++)
+        if (strcmp(name, tmo_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void fa_flow_config_default(fa_flow_config *cfg)
+{
+    static const uint32_t defaults[FA_TMO_COUNT] = {30, 3600, 5, 300, 60, 60, 60};
+    cfg->max_flows = 262144;
+    memcpy(cfg->timeout_s, defaults, sizeof defaults);
+}
+
+static fa_flow *flow_at(const fa_flow_table *t, uint32_t i)
+{
+    return &t->pool[i];
+}
+
+static uint32_t flow_index(const fa_flow_table *t, const fa_flow *f)
+{
+    return (uint32_t)(f - t->pool);
+}
+
+fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_end, void *ctx)
+{
+    fa_flow_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->cfg = *cfg;
+    if (t->cfg.max_flows == 0)
+        t->cfg.max_flows = 1;
+    /* Address space for the whole cap is reserved up front; the kernel
+     * backs pages only as flows first use them, so memory follows the
+     * number of flows ever active at once, up to the cap. */
+    t->pool_size = (size_t)t->cfg.max_flows * sizeof(fa_flow);
+    t->pool = mmap(NULL, t->pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (t->pool == MAP_FAILED) {
+        free(t);
+        return NULL;
+    }
+    t->on_end = on_end;
+    t->ctx = ctx;
+    t->free_head = NIL;
+    for (int c = 0; c < FA_TMO_COUNT; c++)
+        t->lru[c].head = t->lru[c].tail = NIL;
+    return t;
+}
+
+void fa_flow_table_free(fa_flow_table *t)
+{
+    if (!t)
+        return;
+    HASH_CLEAR(hh, t->hash);
+    munmap(t->pool, t->pool_size);
+    free(t);
+}
+
+const fa_flow_stats *fa_flow_table_stats(const fa_flow_table *t)
+{
+    return &t->stats;
+}
+
+static void lru_unlink(fa_flow_table *t, fa_flow *f)
+{
+    lru_list *l = &t->lru[f->lru_class];
+    if (f->lru_prev != NIL)
+        flow_at(t, f->lru_prev)->lru_next = f->lru_next;
+    else
+        l->head = f->lru_next;
+    if (f->lru_next != NIL)
+        flow_at(t, f->lru_next)->lru_prev = f->lru_prev;
+    else
+        l->tail = f->lru_prev;
+}
+
+static void lru_append(fa_flow_table *t, fa_flow *f, uint32_t idx, fa_timeout_class c)
+{
+    lru_list *l = &t->lru[c];
+    f->lru_class = (uint8_t)c;
+    f->lru_next = NIL;
+    f->lru_prev = l->tail;
+    if (l->tail != NIL)
+        flow_at(t, l->tail)->lru_next = idx;
+    else
+        l->head = idx;
+    l->tail = idx;
+}
+
+static fa_timeout_class class_of(const fa_flow *f)
+{
+    switch (f->proto) {
+    case FA_PROTO_TCP:
+        if (fa_tcp_closed(f))
+            return FA_TMO_TCP_CLOSED;
+        if (fa_tcp_closing(f))
+            return FA_TMO_TCP_HALF_CLOSED;
+        if (f->dir[1].state == FA_EP_INACTIVE &&
+            (f->dir[0].state == FA_EP_SYN_SENT || f->dir[0].state == FA_EP_SYN_ACK_SENT))
+            return FA_TMO_TCP_ATTEMPT;
+        return FA_TMO_TCP_ESTABLISHED;
+    case FA_PROTO_UDP:
+        return FA_TMO_UDP;
+    case FA_PROTO_ICMP: case FA_PROTO_ICMP6:
+        return FA_TMO_ICMP;
+    default:
+        return FA_TMO_OTHER;
+    }
+}
+
+/* The reason a TCP connection ended on its own, or fallback otherwise. */
+static fa_end_reason natural_end(const fa_flow *f, fa_end_reason fallback)
+{
+    if (f->proto != FA_PROTO_TCP)
+        return fallback;
+    if (f->dir[0].state == FA_EP_RESET)
+        return FA_END_RST_ORIG;
+    if (f->dir[1].state == FA_EP_RESET)
+        return FA_END_RST_RESP;
+    if (f->dir[0].state == FA_EP_CLOSED && f->dir[1].state == FA_EP_CLOSED)
+        return FA_END_FIN;
+    return fallback;
+}
+
+static void end_flow(fa_flow_table *t, fa_flow *f, fa_end_reason why)
+{
+    uint32_t idx = flow_index(t, f);
+    f->end_reason = (uint8_t)natural_end(f, why);
+    if (t->on_end)
+        t->on_end(f, t->ctx);
+    t->stats.flows_ended[f->end_reason]++;
+    if (why == FA_END_EVICTED)
+        t->stats.evictions++;
+    HASH_DEL(t->hash, f);
+    lru_unlink(t, f);
+    f->lru_next = t->free_head;
+    t->free_head = idx;
+    t->stats.flows_active--;
+}
+
+/* A free slot: recycled, then a never-used one, and at the cap the least
+ * recently active flow is evicted. */
+static fa_flow *take_slot(fa_flow_table *t, uint32_t *idx)
+{
+    if (t->free_head == NIL && t->used == t->cfg.max_flows) {
+        uint32_t victim = NIL;
+        for (int c = 0; c < FA_TMO_COUNT; c++) {
+            uint32_t h = t->lru[c].head;
+            if (h != NIL && (victim == NIL || flow_at(t, h)->last_us < flow_at(t, victim)->last_us))
+                victim = h;
+        }
+        end_flow(t, flow_at(t, victim), FA_END_EVICTED);
+    }
+    if (t->free_head != NIL) {
+        *idx = t->free_head;
+        t->free_head = flow_at(t, *idx)->lru_next;
+        return flow_at(t, *idx);
+    }
+    *idx = t->used++;
+    t->stats.pool_bytes = (uint64_t)t->used * sizeof(fa_flow);
+    return flow_at(t, *idx);
+}
+
+static bool endpoint_lt(const fa_addr *a, uint16_t pa, const fa_addr *b, uint16_t pb)
+{
+    int c = fa_addr_cmp(a, b);
+    return c < 0 || (c == 0 && pa < pb);
+}
+
+/* Builds the canonical key; returns true when (src, sport) is the low end. */
+static bool make_key(fa_flow_key *k, uint8_t proto, const fa_addr *src, uint16_t sport,
+                     const fa_addr *dst, uint16_t dport)
+{
+    memset(k, 0, sizeof *k);
+    k->proto = proto;
+    bool src_lo = endpoint_lt(src, sport, dst, dport) ||
+                  (fa_addr_cmp(src, dst) == 0 && sport == dport);
+    k->lo_addr = src_lo ? *src : *dst;
+    k->hi_addr = src_lo ? *dst : *src;
+    k->lo_port = src_lo ? sport : dport;
+    k->hi_port = src_lo ? dport : sport;
+    return src_lo;
+}
+
+/* Ports that Zeek's analyzers register: a first packet sent from one of them
+ * was probably sent by the server. */
+static bool likely_server_port(uint16_t port)
+{
+    static const uint16_t known[] = {1080, 1194, 1433, 1521, 1723, 1812, 1813, 2049, 3128, 3306,
+                                     3389, 4172, 5060, 5061, 5222, 5432, 5900, 6379, 6667, 8000,
+                                     8080, 8443, 8888, 9200, 27017};
+    if (port < 1024)
+        return port != 0;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i] == port)
+            return true;
+    return false;
+}
+
+/* Zeek's WantConnection: a flow first seen without a bare SYN is flipped
+ * when the sender's port looks like the server's. */
+static bool first_packet_flips(const fa_packet *p)
+{
+    if (!p->has_ports || p->proto == FA_PROTO_ICMP || p->proto == FA_PROTO_ICMP6)
+        return false;
+    bool src_srv = likely_server_port(p->sport), dst_srv = likely_server_port(p->dport);
+    if (p->proto == FA_PROTO_TCP) {
+        uint8_t fl = p->tcp_flags;
+        if ((fl & FA_TH_SYN) && !(fl & FA_TH_ACK))
+            return false;
+        if (!src_srv)
+            return false;
+        return dst_srv ? (!(fl & FA_TH_SYN) && p->dport > p->sport) : true;
+    }
+    return src_srv && !dst_srv;
+}
+
+static fa_flow *new_flow(fa_flow_table *t, const fa_flow_key *k, bool sender_lo, const fa_packet *p)
+{
+    uint32_t idx;
+    fa_flow *f = take_slot(t, &idx);
+    if (!f)
+        return NULL;
+    memset(f, 0, sizeof *f);
+    f->key = *k;
+    f->proto = k->proto;
+    f->first_us = f->last_us = p->ts_us;
+    bool flip = first_packet_flips(p);
+    if (sender_lo != flip)
+        f->bits |= FA_FLOW_ORIG_IS_LO;
+    if (flip)
+        fa_history_add(f, 0, '^');
+    t->oom = false;
+    HASH_ADD(hh, t->hash, key, sizeof f->key, f);
+    if (t->oom) {
+        f->lru_next = t->free_head;
+        t->free_head = idx;
+        return NULL;
+    }
+    lru_append(t, f, idx, class_of(f));
+    t->stats.flows_created++;
+    if (++t->stats.flows_active > t->stats.flows_peak)
+        t->stats.flows_peak = t->stats.flows_active;
+    return f;
+}
+
+static fa_flow *lookup(fa_flow_table *t, uint8_t proto, const fa_addr *src, uint16_t sport,
+                       const fa_addr *dst, uint16_t dport, bool *sender_lo, fa_flow_key *k)
+{
+    fa_flow *f;
+    *sender_lo = make_key(k, proto, src, sport, dst, dport);
+    HASH_FIND(hh, t->hash, k, sizeof *k, f);
+    return f;
+}
+
+static frag_slot *frag_slot_for(fa_flow_table *t, const fa_packet *p)
+{
+    uint32_t h = p->frag_id * 2654435761u;
+    for (int i = 12; i < 16; i++)
+        h = (h ^ p->src.b[i] ^ ((uint32_t)p->dst.b[i] << 8)) * 16777619u;
+    return &t->frags[(h ^ p->proto) % FRAG_SLOTS];
+}
+
+static bool frag_matches(const frag_slot *s, const fa_packet *p)
+{
+    return s->used && s->id == p->frag_id && s->proto == p->proto &&
+           fa_addr_cmp(&s->src, &p->src) == 0 && fa_addr_cmp(&s->dst, &p->dst) == 0;
+}
+
+/* Later fragments carry no ports: borrow them from the first fragment. */
+static bool resolve_fragment(fa_flow_table *t, fa_packet *p)
+{
+    frag_slot *s = frag_slot_for(t, p);
+    if (p->first_fragment) {
+        *s = (frag_slot){.src = p->src, .dst = p->dst, .id = p->frag_id, .proto = p->proto,
+                         .used = true, .sport = p->sport, .dport = p->dport};
+        return true;
+    }
+    if (p->has_ports || !(p->proto == FA_PROTO_TCP || p->proto == FA_PROTO_UDP))
+        return true;
+    if (!frag_matches(s, p)) {
+        t->stats.fragments_unattributed++;
+        return false;
+    }
+    p->sport = s->sport;
+    p->dport = s->dport;
+    p->has_ports = true;
+    t->stats.fragments_attributed++;
+    return true;
+}
+
+static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
+{
+    const fa_icmp_quote *q = &p->quote;
+    bool lo;
+    fa_flow_key k;
+    fa_flow *f = lookup(t, q->proto, &q->src, q->has_ports ? q->sport : 0, &q->dst,
+                        q->has_ports ? q->dport : 0, &lo, &k);
+    if (!f) {
+        t->stats.icmp_errors_unmatched++;
+        return;
+    }
+    t->stats.icmp_errors_attributed++;
+    if (f->icmp_errors < UINT16_MAX)
+        f->icmp_errors++;
+    f->icmp_type = p->icmp_type;
+    f->icmp_code = p->icmp_code;
+    /* The quoted packet's sender is the one that was refused. */
+    bool quoted_from_orig = fa_addr_cmp(&q->src, fa_flow_addr(f, 0)) == 0;
+    f->bits = (uint8_t)((f->bits & ~FA_FLOW_ICMP_FROM_RESP) | (quoted_from_orig ? FA_FLOW_ICMP_FROM_RESP : 0));
+}
+
+static void account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
+{
+    fa_flow_dir *dir = &f->dir[d];
+    uint16_t h16 = (uint16_t)(p->frame_hash ^ (p->frame_hash >> 16));
+    if (dir->pkts && dir->last_hash == h16 && p->ts_us - f->last_us < DUP_WINDOW_US) {
+        if (dir->dups < UINT16_MAX)
+            dir->dups++;
+        st->duplicates++;
+    }
+    dir->last_hash = h16;
+    if (dir->pkts == 0 || p->ttl < dir->ttl_min)
+        dir->ttl_min = p->ttl;
+    if (p->ttl > dir->ttl_max)
+        dir->ttl_max = p->ttl;
+    dir->pkts++;
+    dir->ip_bytes += p->ip_len;
+    dir->payload += p->payload_len;
+    dir->flags |= p->tcp_flags;
+    if (p->tcp_flags & FA_TH_RST)
+        dir->ttl_rst = p->ttl;
+    /* As Zeek, a TCP connection's last time stops at the close, so stray
+     * ACKs after both sides finished do not stretch its duration. */
+    bool finished = f->proto == FA_PROTO_TCP && fa_tcp_closed(f);
+    if (p->ts_us > f->last_us && !finished)
+        f->last_us = p->ts_us;
+}
+
+static void update_protocol(fa_flow *f, int *d, const fa_packet *p)
+{
+    if (f->proto == FA_PROTO_TCP) {
+        *d = fa_tcp_update(f, *d, p);
+        return;
+    }
+    f->dir[*d].state = FA_EP_ACTIVE;
+    if (f->proto == FA_PROTO_UDP)
+        fa_history_check(f, *d, 16, 'D');
+}
+
+static void maybe_expire(fa_flow_table *t, uint64_t ts)
+{
+    if (ts > t->now_us)
+        t->now_us = ts;
+    if (t->now_us >= t->next_expire_us) {
+        fa_flow_table_expire(t, t->now_us);
+        t->next_expire_us = t->now_us + EXPIRE_EVERY_US;
+    }
+}
+
+fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *pkt, int *dir)
+{
+    fa_packet p = *pkt;
+    t->stats.packets++;
+    maybe_expire(t, p.ts_us);
+    if (p.fragment && !resolve_fragment(t, &p))
+        return NULL;
+    if (p.icmp_error)
+        attribute_icmp_error(t, &p);
+
+    bool sender_lo;
+    fa_flow_key k;
+    uint16_t sp = p.has_ports ? p.sport : 0, dp = p.has_ports ? p.dport : 0;
+    fa_flow *f = lookup(t, p.proto, &p.src, sp, &p.dst, dp, &sender_lo, &k);
+    int d = 0;
+    if (f) {
+        d = (sender_lo == ((f->bits & FA_FLOW_ORIG_IS_LO) != 0)) ? 0 : 1;
+        if (f->proto == FA_PROTO_TCP && fa_tcp_is_reuse(f, d, &p)) {
+            end_flow(t, f, FA_END_REUSED);
+            f = NULL;
+        }
+    }
+    if (!f) {
+        f = new_flow(t, &k, sender_lo, &p);
+        if (!f)
+            return NULL;
+        d = (sender_lo == ((f->bits & FA_FLOW_ORIG_IS_LO) != 0)) ? 0 : 1;
+    }
+    account(f, d, &p, &t->stats);
+    update_protocol(f, &d, &p);
+
+    fa_timeout_class c = class_of(f);
+    uint32_t idx = flow_index(t, f);
+    lru_unlink(t, f);
+    lru_append(t, f, idx, c);
+    *dir = d;
+    return f;
+}
+
+void fa_flow_table_expire(fa_flow_table *t, uint64_t now_us)
+{
+    for (int c = 0; c < FA_TMO_COUNT; c++) {
+        uint64_t limit = (uint64_t)t->cfg.timeout_s[c] * 1000000u;
+        while (t->lru[c].head != NIL) {
+            fa_flow *f = flow_at(t, t->lru[c].head);
+            if (now_us < f->last_us || now_us - f->last_us <= limit)
+                break;
+            end_flow(t, f, FA_END_IDLE);
+        }
+    }
+}
+
+void fa_flow_table_flush(fa_flow_table *t, fa_end_reason why)
+{
+    for (int c = 0; c < FA_TMO_COUNT; c++)
+        while (t->lru[c].head != NIL)
+            end_flow(t, flow_at(t, t->lru[c].head), why);
+}

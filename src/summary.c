@@ -1,0 +1,96 @@
+/* summary.c - the text summary printed at the end of a run. */
+#include "summary.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+const char *const fa_conn_state_names[FA_CONN_STATES] = {
+    "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH", NULL,
+};
+
+static int state_index(const char *name)
+{
+    for (int i = 0; fa_conn_state_names[i]; i++)
+        if (strcmp(fa_conn_state_names[i], name) == 0)
+            return i;
+    return FA_CONN_STATES - 1;
+}
+
+static int proto_index(uint8_t proto)
+{
+    switch (proto) {
+    case FA_PROTO_TCP: return 0;
+    case FA_PROTO_UDP: return 1;
+    case FA_PROTO_ICMP: case FA_PROTO_ICMP6: return 2;
+    default: return 3;
+    }
+}
+
+void fa_summary_add_flow(fa_summary *s, const fa_flow *f)
+{
+    int p = proto_index(f->proto);
+    s->flows_by_proto[p]++;
+    if (p == 0)
+        s->tcp_states[state_index(fa_flow_conn_state(f))]++;
+    else if (p == 1)
+        s->udp_states[state_index(fa_flow_conn_state(f))]++;
+}
+
+static void print_states(FILE *out, const char *label, const uint64_t *states)
+{
+    fprintf(out, "  %-5s", label);
+    for (int i = 0; fa_conn_state_names[i]; i++)
+        if (states[i])
+            fprintf(out, " %s=%" PRIu64, fa_conn_state_names[i], states[i]);
+    fputc('\n', out);
+}
+
+static void print_decode(const fa_summary *s, FILE *out)
+{
+    uint64_t by_class[3] = {0, 0, 0};
+    for (int r = 1; r < FA_DEC_COUNT; r++)
+        by_class[fa_decode_result_class(r)] += s->decode[r];
+    fprintf(out, "decoded   %" PRIu64 " packets; skipped %" PRIu64 " not IP, %" PRIu64
+                 " truncated, %" PRIu64 " malformed\n",
+            s->decode[FA_DEC_OK], s->decode[FA_DEC_NOT_IP], by_class[1], by_class[2]);
+    for (int r = FA_DEC_NOT_IP + 1; r < FA_DEC_COUNT; r++)
+        if (s->decode[r])
+            fprintf(out, "  %-26s %" PRIu64 "\n", fa_decode_result_name(r), s->decode[r]);
+    if (s->ts_backwards)
+        fprintf(out, "  %-26s %" PRIu64 "\n", "timestamp_went_backwards", s->ts_backwards);
+}
+
+static void print_flows(const fa_summary *s, const fa_flow_stats *fs, FILE *out)
+{
+    fprintf(out, "flows     %" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64
+                 ", other %" PRIu64 "); peak active %" PRIu64 "; evicted %" PRIu64 "\n",
+            fs->flows_created, s->flows_by_proto[0], s->flows_by_proto[1], s->flows_by_proto[2],
+            s->flows_by_proto[3], fs->flows_peak, fs->evictions);
+    if (s->flows_by_proto[0])
+        print_states(out, "tcp", s->tcp_states);
+    if (s->flows_by_proto[1])
+        print_states(out, "udp", s->udp_states);
+    fprintf(out, "  ended:");
+    for (int r = FA_END_FIN; r <= FA_END_REUSED; r++)
+        if (fs->flows_ended[r])
+            fprintf(out, " %s=%" PRIu64, fa_end_reason_name(r), fs->flows_ended[r]);
+    fputc('\n', out);
+    fprintf(out, "  duplicates %" PRIu64 "; fragments attributed %" PRIu64 ", unattributed %" PRIu64
+                 "; icmp errors attributed %" PRIu64 ", unmatched %" PRIu64 "\n",
+            fs->duplicates, fs->fragments_attributed, fs->fragments_unattributed,
+            fs->icmp_errors_attributed, fs->icmp_errors_unmatched);
+    fprintf(out, "  memory    %" PRIu64 " bytes of flow records (%zu bytes per flow)\n", fs->pool_bytes,
+            sizeof(fa_flow));
+}
+
+void fa_summary_print(const fa_summary *s, const fa_flow_stats *fs, const fa_capture_stats *cap,
+                      FILE *out)
+{
+    fprintf(out, "input     %" PRIu64 " file%s, %" PRIu64 " packets, %" PRIu64 " bytes\n", s->files,
+            s->files == 1 ? "" : "s", s->packets, s->bytes);
+    if (cap && cap->valid)
+        fprintf(out, "capture   received %" PRIu64 ", dropped %" PRIu64 ", if_dropped %" PRIu64 "\n",
+                cap->received, cap->dropped, cap->if_dropped);
+    print_decode(s, out);
+    print_flows(s, fs, out);
+}
