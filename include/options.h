@@ -29,6 +29,7 @@ typedef struct fa_options {
     const char *json_path;   /* NULL: no NDJSON; "-": stdout */
     const char *rules_dir;   /* NULL: built-in default */
     const char *site_path;
+    unsigned fail_on;        /* fa_fail_bits that make the exit status 1 */
     fa_flow_config flow;
     bool quiet;              /* no text summary */
     int progress;            /* -1 auto (terminal), 0 off, 1 on */
@@ -38,6 +39,8 @@ typedef struct fa_options {
  * frees with fa_options_free. */
 int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t errlen);
 void fa_options_free(fa_options *o);
+/* Where installed rule files live (set at build time). */
+const char *fa_default_rules_dir(void);
 /* Prints the --help text. */
 void fa_options_usage(FILE *out);
 

@@ -16,8 +16,8 @@
 #define FA_ID_MAX 48
 #define FA_ROLE_ANY (-1)      /* built-in role "any" */
 #define FA_MAX_RULES 4096
-#define FA_MAX_ROLES 256
-#define FA_MAX_FEATURES 64
+#define FA_MAX_ROLES 1024
+#define FA_MAX_FEATURES 256
 #define FA_MAX_PRODUCTS 32
 #define FA_MAX_PROTOS 4       /* proto:N entries per rule */
 
@@ -113,7 +113,8 @@ int fa_rules_find_role(const fa_ruleset *rs, int product, const char *id);
 int fa_rules_find_feature(const fa_ruleset *rs, int product, const char *id);
 int fa_rules_find_rule(const fa_ruleset *rs, const char *id);
 
-/* Names for printing: "tcp,udp", "required"/"optional"/"if FEATURE",
+/* Names for printing: "tcp,udp", "required"/"optional"/"conditional" (the
+ * feature is rule.feature),
  * "operation,intervention". Write into buf and return it. */
 char *fa_rule_transport_str(const fa_rule *r, char *buf, size_t len);
 const char *fa_requirement_str(fa_requirement req);

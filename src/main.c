@@ -10,9 +10,6 @@
 #include "pipeline.h"
 #include "rules.h"
 
-#ifndef FLOWAUDIT_RULES_DIR
-#define FLOWAUDIT_RULES_DIR "rules"
-#endif
 
 enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_ERROR = 2 };
 
@@ -37,7 +34,7 @@ static void install_signals(void)
 static int rules_mode(const fa_options *o)
 {
     char err[512];
-    const char *dir = o->rules_dir ? o->rules_dir : FLOWAUDIT_RULES_DIR;
+    const char *dir = o->rules_dir ? o->rules_dir : fa_default_rules_dir();
     fa_ruleset *rs = fa_rules_new();
     if (!rs) {
         fprintf(stderr, "flowaudit: out of memory\n");

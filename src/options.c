@@ -1,13 +1,15 @@
 /* options.c - command line parsing and the --help text. */
 #include "options.h"
 
+#include "audit.h"
+
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
     OPT_MAX_FLOWS = 256, OPT_TIMEOUT, OPT_RULES, OPT_SITE, OPT_CHECK_RULES, OPT_LIST_RULES,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NO_IMMEDIATE,
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NO_IMMEDIATE, OPT_FAIL_ON,
 };
 
 static const struct option long_opts[] = {
@@ -25,6 +27,7 @@ static const struct option long_opts[] = {
     {"site", required_argument, NULL, OPT_SITE},
     {"check-rules", required_argument, NULL, OPT_CHECK_RULES},
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
@@ -32,6 +35,11 @@ static const struct option long_opts[] = {
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+
+const char *fa_default_rules_dir(void)
+{
+    return FLOWAUDIT_RULES_DIR;
+}
 
 void fa_options_usage(FILE *out)
 {
@@ -61,10 +69,15 @@ void fa_options_usage(FILE *out)
         "                          tcp-half-closed (300), udp (60), icmp (60), other (60)\n"
         "\n"
         "Rules:\n"
-        "      --rules DIR         rule files to load (*.rules)\n"
-        "      --site FILE         site inventory\n"
+        "      --rules DIR         rule files to load (*.rules); enables the audit\n"
+        "                          (default with --site: " FLOWAUDIT_RULES_DIR ")\n"
+        "      --site FILE         site inventory (roles, features, phase); without it\n"
+        "                          the audit matches on transport and ports only\n"
         "      --check-rules DIR   validate the rule files in DIR and exit\n"
         "      --list-rules        print the loaded matrix and exit\n"
+        "      --fail-on KINDS     exit 1 when any of these is found: missing, blocked,\n"
+        "                          rejected, undocumented, wrong-direction, ws-killed,\n"
+        "                          all, none (default none)\n"
         "\n"
         "Output:\n"
         "  -j, --json FILE         write NDJSON records to FILE ('-' for stdout)\n"
@@ -175,6 +188,7 @@ static int parse_one(fa_options *o, int c, const char *arg, char *err, size_t er
     case OPT_SITE: o->site_path = arg; return 0;
     case OPT_CHECK_RULES: o->mode = FA_MODE_CHECK_RULES; o->rules_dir = arg; return 0;
     case OPT_LIST_RULES: o->mode = FA_MODE_LIST_RULES; return 0;
+    case OPT_FAIL_ON: return fa_fail_on_parse(arg, &o->fail_on, err, errlen);
     case OPT_PROGRESS: o->progress = 1; return 0;
     case OPT_NO_PROGRESS: o->progress = 0; return 0;
     case 'q': o->quiet = true; return 0;

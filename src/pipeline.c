@@ -3,15 +3,19 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "capture.h"
 #include "decode.h"
 #include "flow_json.h"
 #include "flow_table.h"
+#include "rules.h"
+#include "site.h"
 #include "summary.h"
 
 typedef struct run_ctx {
@@ -20,6 +24,9 @@ typedef struct run_ctx {
     bool json_failed;
     fa_summary summary;
     fa_flow_table *flows;
+    fa_ruleset *rules;       /* NULL: no audit, flows only */
+    fa_site *site;           /* NULL: port-only audit */
+    fa_audit *audit;
     uint64_t last_ts;
     bool show_progress;
     struct timespec progress_at;
@@ -29,10 +36,15 @@ typedef struct run_ctx {
 static void on_flow_end(fa_flow *f, void *arg)
 {
     run_ctx *ctx = arg;
+    fa_flow_verdict v;
     fa_summary_add_flow(&ctx->summary, f);
+    if (ctx->audit)
+        fa_audit_flow(ctx->audit, f, &v);
     if (!ctx->json || ctx->json_failed)
         return;
     json_t *o = fa_flow_to_json(f);
+    if (o && ctx->audit)
+        fa_audit_verdict_json(ctx->audit, &v, o);
     if (!o || fa_json_write_line(ctx->json, o) != 0)
         ctx->json_failed = true;
     json_decref(o);
@@ -157,20 +169,71 @@ static FILE *open_json(const char *path, char *err, size_t errlen)
     return f;
 }
 
+/* Loads the matrices and the site when an audit was asked for. */
+static int load_config(run_ctx *ctx, char *err, size_t errlen)
+{
+    const fa_options *o = ctx->opts;
+    if (!o->rules_dir && !o->site_path)
+        return 0;
+    ctx->rules = fa_rules_new();
+    if (!ctx->rules) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (fa_rules_load_dir(ctx->rules, o->rules_dir ? o->rules_dir : fa_default_rules_dir(), err, errlen) != 0)
+        return -1;
+    if (o->site_path && !(ctx->site = fa_site_load_file(ctx->rules, o->site_path, err, errlen)))
+        return -1;
+    if (!(ctx->audit = fa_audit_new(ctx->rules, ctx->site))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void free_config(run_ctx *ctx)
+{
+    fa_audit_free(ctx->audit);
+    fa_site_free(ctx->site);
+    fa_rules_free(ctx->rules);
+}
+
+/* The audit report goes where the summary goes; its records follow the
+ * flow records in the NDJSON stream. */
+static int finish_audit(run_ctx *ctx, FILE *text, fa_pipeline_result *res)
+{
+    if (!ctx->audit)
+        return 0;
+    fa_audit_finish(ctx->audit);
+    res->findings = (fa_audit_findings(ctx->audit) & ctx->opts->fail_on) != 0;
+    bool color = isatty(fileno(text)) && !getenv("NO_COLOR");
+    int rc = ctx->opts->quiet ? 0 : fa_audit_print_text(ctx->audit, text, color);
+    if (ctx->json && !ctx->json_failed && fa_audit_write_json(ctx->audit, ctx->json) != 0)
+        ctx->json_failed = true;
+    return rc;
+}
+
 int fa_pipeline_run(const fa_options *o, volatile sig_atomic_t *stop, fa_pipeline_result *res,
                     char *err, size_t errlen)
 {
     run_ctx ctx = {.opts = o};
     fa_capture_stats live = {0};
     res->findings = 0;
-    ctx.json = open_json(o->json_path, err, errlen);
-    if (o->json_path && !ctx.json)
+    if (load_config(&ctx, err, errlen) != 0) {
+        free_config(&ctx);
         return -1;
+    }
+    ctx.json = open_json(o->json_path, err, errlen);
+    if (o->json_path && !ctx.json) {
+        free_config(&ctx);
+        return -1;
+    }
     ctx.flows = fa_flow_table_new(&o->flow, on_flow_end, &ctx);
     if (!ctx.flows) {
         snprintf(err, errlen, "out of memory for %u flows", o->flow.max_flows);
         if (ctx.json && ctx.json != stdout)
             fclose(ctx.json);
+        free_config(&ctx);
         return -1;
     }
     int rc = read_inputs(&ctx, stop, &live, err, errlen);
@@ -178,9 +241,15 @@ int fa_pipeline_run(const fa_options *o, volatile sig_atomic_t *stop, fa_pipelin
     /* With NDJSON on stdout the summary goes to stderr, keeping stdout
      * machine-readable. */
     FILE *text = ctx.json == stdout ? stderr : stdout;
-    if (!o->quiet)
+    if (finish_audit(&ctx, text, res) != 0)
+        ctx.json_failed = true;
+    if (!o->quiet) {
+        if (ctx.audit)
+            fputc('\n', text);
         fa_summary_print(&ctx.summary, fa_flow_table_stats(ctx.flows), live.valid ? &live : NULL, text);
+    }
     fa_flow_table_free(ctx.flows);
+    free_config(&ctx);
     if (ctx.json && fflush(ctx.json) != 0)
         ctx.json_failed = true;
     if (ctx.json && ctx.json != stdout && fclose(ctx.json) != 0)

@@ -1,0 +1,90 @@
+/* audit.h - holds finished flows against the port matrices: a verdict per
+ * flow, a status per required rule, hit counts per rule, aggregated
+ * undocumented traffic. Pipeline stage 4 (classify); audit_report.c prints
+ * the result (stage 5). Detection logic: docs/detection.md. */
+#ifndef FLOWAUDIT_AUDIT_H
+#define FLOWAUDIT_AUDIT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "flow.h"
+#include "rules.h"
+#include "site.h"
+
+typedef enum fa_verdict {
+    FA_VERDICT_OUT_OF_SCOPE,    /* no inventory host: counted, not listed */
+    FA_VERDICT_DOCUMENTED,      /* a rule allows it */
+    FA_VERDICT_UNDOCUMENTED,    /* involves an inventory host, no rule */
+    FA_VERDICT_WRONG_DIRECTION, /* a rule allows it only the other way */
+} fa_verdict;
+
+/* How a flow's attempt went, as seen from its originator. */
+typedef enum fa_attempt {
+    FA_ATTEMPT_SEEN,      /* the responder answered */
+    FA_ATTEMPT_BLOCKED,   /* no answer: unanswered SYNs, UDP with no reply */
+    FA_ATTEMPT_REJECTED,  /* RST to the SYN, or ICMP unreachable */
+} fa_attempt;
+
+typedef enum fa_rule_status {
+    FA_RULE_SEEN,
+    FA_RULE_BLOCKED,
+    FA_RULE_REJECTED,
+    FA_RULE_NOT_SEEN,
+    FA_RULE_NOT_OBSERVABLE,
+    FA_RULE_NOT_AUDITED,  /* optional, feature off, other phase, product absent */
+} fa_rule_status;
+
+/* --fail-on kinds. */
+enum fa_fail_bits {
+    FA_FAIL_MISSING = 1u << 0,
+    FA_FAIL_BLOCKED = 1u << 1,
+    FA_FAIL_REJECTED = 1u << 2,
+    FA_FAIL_UNDOCUMENTED = 1u << 3,
+    FA_FAIL_WRONG_DIRECTION = 1u << 4,
+    FA_FAIL_WS_KILLED = 1u << 5,
+};
+
+/* Parses "missing,blocked,rejected,undocumented,wrong-direction,ws-killed"
+ * (or "none"/"all"). Returns 0 or -1 with err naming the bad word. */
+int fa_fail_on_parse(const char *list, unsigned *mask, char *err, size_t errlen);
+
+#define FA_VERDICT_MAX_RULES 8
+
+typedef struct fa_flow_verdict {
+    fa_verdict verdict;
+    fa_attempt attempt;
+    int nrules;                       /* matching rules (documented) or reversed ones */
+    int rules[FA_VERDICT_MAX_RULES];  /* indices into ruleset.rules */
+} fa_flow_verdict;
+
+typedef struct fa_audit fa_audit;
+
+/* A new audit over rs (not copied: must outlive the audit). site may be
+ * NULL: port-only mode. Returns NULL when out of memory. */
+fa_audit *fa_audit_new(const fa_ruleset *rs, const fa_site *site);
+void fa_audit_free(fa_audit *a);
+
+/* Classifies one finished flow and records it. */
+void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v);
+/* Adds "verdict", "attempt" and "rules" fields to a flow record. */
+void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, json_t *rec);
+
+/* Settles every rule's status once all flows are in. */
+void fa_audit_finish(fa_audit *a);
+fa_rule_status fa_audit_rule_status(const fa_audit *a, int rule);
+const char *fa_rule_status_name(fa_rule_status s);
+const char *fa_verdict_name(fa_verdict v);
+const char *fa_attempt_name(fa_attempt a);
+/* Kinds of findings present (fa_fail_bits). */
+unsigned fa_audit_findings(const fa_audit *a);
+
+/* The admin's report, top-down: coverage, findings, undocumented flows,
+ * rule hits, totals. color: ANSI colours. Returns 0 or -1 on write error. */
+int fa_audit_print_text(const fa_audit *a, FILE *out, bool color);
+/* NDJSON records: one "rule" per rule, one "finding" per finding, one
+ * "undocumented" per aggregate, one "audit_totals". Returns 0 or -1. */
+int fa_audit_write_json(const fa_audit *a, FILE *out);
+
+#endif

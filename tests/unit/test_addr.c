@@ -1,0 +1,148 @@
+/* test_addr.c - address text forms, CIDR parsing and matching (v4 and v6). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "addr.h"
+
+static fa_addr addr(const char *text)
+{
+    fa_cidr c;
+    if (fa_cidr_parse(text, &c) != 0)
+        fail_msg("'%s' is not an address", text);
+    assert_int_equal(c.prefix, 128);
+    return c.net;
+}
+
+static fa_cidr cidr(const char *text)
+{
+    fa_cidr c;
+    if (fa_cidr_parse(text, &c) != 0)
+        fail_msg("'%s' refused", text);
+    return c;
+}
+
+static void test_v4_form(void **state)
+{
+    (void)state;
+    const uint8_t raw[4] = {192, 0, 2, 1};
+    fa_addr a, b = addr("192.0.2.1");
+    char buf[FA_ADDR_STRLEN];
+    fa_addr_from_v4(&a, raw);
+    assert_true(fa_addr_is_v4(&a));
+    assert_int_equal(fa_addr_cmp(&a, &b), 0);
+    assert_int_equal(a.b[10], 0xff);
+    assert_int_equal(a.b[11], 0xff);
+    assert_int_equal(a.b[15], 1);
+    assert_string_equal(fa_addr_str(&a, buf, sizeof buf), "192.0.2.1");
+    fa_addr c = addr("192.0.2.2");
+    assert_true(fa_addr_cmp(&a, &c) < 0);
+}
+
+static void test_v6_form(void **state)
+{
+    (void)state;
+    uint8_t raw[16];
+    char buf[FA_ADDR_STRLEN];
+    assert_int_equal(inet_pton(AF_INET6, "2001:db8::5", raw), 1);
+    fa_addr a, b = addr("2001:db8::5");
+    fa_addr_from_v6(&a, raw);
+    assert_false(fa_addr_is_v4(&a));
+    assert_int_equal(fa_addr_cmp(&a, &b), 0);
+    assert_string_equal(fa_addr_str(&a, buf, sizeof buf), "2001:db8::5");
+    fa_addr mapped = addr("::ffff:192.0.2.1");
+    fa_addr v4 = addr("192.0.2.1");
+    assert_int_equal(fa_addr_cmp(&mapped, &v4), 0);
+}
+
+static void test_v4_cidr(void **state)
+{
+    (void)state;
+    fa_cidr net = cidr("198.51.100.0/28");
+    assert_int_equal(net.prefix, 96 + 28);
+    fa_addr in1 = addr("198.51.100.0"), in2 = addr("198.51.100.15");
+    fa_addr out1 = addr("198.51.100.16"), out2 = addr("198.51.99.255");
+    assert_true(fa_cidr_contains(&net, &in1));
+    assert_true(fa_cidr_contains(&net, &in2));
+    assert_false(fa_cidr_contains(&net, &out1));
+    assert_false(fa_cidr_contains(&net, &out2));
+
+    fa_cidr host = cidr("192.0.2.10/32");
+    fa_addr same = addr("192.0.2.10"), next = addr("192.0.2.11");
+    assert_true(fa_cidr_contains(&host, &same));
+    assert_false(fa_cidr_contains(&host, &next));
+    fa_cidr bare = cidr("192.0.2.10");
+    assert_int_equal(bare.prefix, 128);
+    assert_true(fa_cidr_contains(&bare, &same));
+    assert_false(fa_cidr_contains(&bare, &next));
+
+    fa_cidr all = cidr("0.0.0.0/0");
+    fa_addr hi = addr("255.255.255.255"), v6 = addr("2001:db8::1");
+    assert_int_equal(all.prefix, 96);
+    assert_true(fa_cidr_contains(&all, &hi));
+    assert_true(fa_cidr_contains(&all, &in1));
+    assert_false(fa_cidr_contains(&all, &v6));
+
+    fa_cidr masked = cidr("10.1.2.3/8");
+    char buf[FA_ADDR_STRLEN];
+    assert_string_equal(fa_addr_str(&masked.net, buf, sizeof buf), "10.0.0.0");
+}
+
+static void test_v6_cidr(void **state)
+{
+    (void)state;
+    fa_cidr net = cidr("2001:db8:1::/64");
+    assert_int_equal(net.prefix, 64);
+    fa_addr in = addr("2001:db8:1::ffff:1"), out = addr("2001:db8:2::1");
+    assert_true(fa_cidr_contains(&net, &in));
+    assert_false(fa_cidr_contains(&net, &out));
+
+    fa_cidr host = cidr("2001:db8::5/128");
+    fa_addr same = addr("2001:db8::5"), next = addr("2001:db8::6");
+    assert_true(fa_cidr_contains(&host, &same));
+    assert_false(fa_cidr_contains(&host, &next));
+
+    fa_cidr all = cidr("::/0");
+    fa_addr v4 = addr("192.0.2.1");
+    assert_int_equal(all.prefix, 0);
+    assert_true(fa_cidr_contains(&all, &in));
+    assert_true(fa_cidr_contains(&all, &v4));
+
+    fa_cidr odd = cidr("2001:db8::ff/121");
+    fa_addr lo = addr("2001:db8::80"), below = addr("2001:db8::7f");
+    assert_true(fa_cidr_contains(&odd, &lo));
+    assert_false(fa_cidr_contains(&odd, &below));
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "/24", "192.0.2.1/", "192.0.2.1/33", "192.0.2.1/-1", "192.0.2.1/+8",
+        "192.0.2.1/8x", "192.0.2", "192.0.2.256", "1.2.3.4.5", "2001:db8::1/129",
+        "2001:db8::g", "host.example", "192.0.2.1/24/8", ":::",
+        "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255:1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fa_cidr c;
+        if (fa_cidr_parse(bad[i], &c) != -1)
+            fail_msg("'%s' was accepted", bad[i]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_v4_form),
+        cmocka_unit_test(test_v6_form),
+        cmocka_unit_test(test_v4_cidr),
+        cmocka_unit_test(test_v6_cidr),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
