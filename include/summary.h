@@ -18,6 +18,7 @@ typedef struct fa_summary {
     uint64_t files, packets, bytes;
     uint64_t decode[FA_DEC_COUNT];
     uint64_t ts_backwards;                 /* packets older than the one before */
+    uint64_t payload_cut;                  /* headers whole, payload cut by the snaplen */
     uint64_t flows_by_proto[4];            /* tcp, udp, icmp, other */
     uint64_t tcp_states[FA_CONN_STATES];   /* indexed like fa_conn_state_names */
     uint64_t udp_states[FA_CONN_STATES];

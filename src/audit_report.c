@@ -107,9 +107,7 @@ static void print_rule_finding(const fa_audit *a, int i, FILE *out, const palett
     fprintf(out, "  %s[%s] %s %s%s: %s -> %s %s (%s; %s)\n", color, severity_of(st->status), r->id,
             fa_rule_status_name(st->status), c->reset, fa_rule_role_id(a->rs, r->from_role),
             fa_rule_role_id(a->rs, r->to_role), svc, product_name(a, r), r->purpose);
-    if (st->status == FA_RULE_NOT_SEEN)
-        fprintf(out, "      no attempt seen\n");
-    else
+    if (st->status != FA_RULE_NOT_SEEN)
         print_pairs(st, out);
     if (r->impact)
         fprintf(out, "      impact: %s\n", r->impact);
@@ -220,25 +218,43 @@ static void print_undoc(const fa_audit *a, FILE *out, const palette *c)
     free(v);
 }
 
+/* Used rules one per line; the never-used ones as a wrapped list of ids,
+ * so that they stand out without burying the rest. */
 static void print_hits(const fa_audit *a, FILE *out, const palette *c)
 {
     char t1[32], t2[32], svc[320];
+    int unused = 0, col = 0;
     fprintf(out, "\n%sRULE HITS%s\n", c->bold, c->reset);
     for (int i = 0; i < a->rs->nrules; i++) {
         const fa_rule *r = &a->rs->rules[i];
         const fa_rule_state *st = &a->rules[i];
         if (a->site && !a->site->product_deployed[r->product])
             continue;
-        rule_service(a, i, svc, sizeof svc);
         if (st->flows == 0) {
-            fprintf(out, "  %s%-10s %-22s never used%s\n", c->dim, r->id, svc, c->reset);
+            unused++;
             continue;
         }
+        rule_service(a, i, svc, sizeof svc);
         iso_time(st->first_us, t1);
         iso_time(st->last_us, t2);
         fprintf(out, "  %-10s %-22s flows %" PRIu64 ", bytes %" PRIu64 ", %s .. %s\n", r->id, svc,
                 st->flows, st->bytes, t1, t2);
     }
+    if (!unused)
+        return;
+    fprintf(out, "  %snever used (%d):", c->dim, unused);
+    col = 80;
+    for (int i = 0; i < a->rs->nrules; i++) {
+        const fa_rule *r = &a->rs->rules[i];
+        if (a->rules[i].flows || (a->site && !a->site->product_deployed[r->product]))
+            continue;
+        if (col + (int)strlen(r->id) + 1 > 78) {
+            fputs("\n   ", out);
+            col = 3;
+        }
+        col += fprintf(out, " %s", r->id);
+    }
+    fprintf(out, "%s\n", c->reset);
 }
 
 int fa_audit_print_text(const fa_audit *a, FILE *out, bool color)

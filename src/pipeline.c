@@ -92,6 +92,8 @@ static void handle_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t c
     if (r != FA_DEC_OK)
         return;
     pkt.ts_us = ts;
+    if (pkt.payload_caplen < pkt.payload_len)
+        ctx->summary.payload_cut++;
     int dir;
     fa_flow_table_packet(ctx->flows, &pkt, &dir);
 }
@@ -243,7 +245,8 @@ int fa_pipeline_run(const fa_options *o, volatile sig_atomic_t *stop, fa_pipelin
     FILE *text = ctx.json == stdout ? stderr : stdout;
     if (finish_audit(&ctx, text, res) != 0)
         ctx.json_failed = true;
-    if (!o->quiet) {
+    /* An input that failed before its first packet has nothing to sum up. */
+    if (!o->quiet && (rc == 0 || ctx.summary.packets > 0)) {
         if (ctx.audit)
             fputc('\n', text);
         fa_summary_print(&ctx.summary, fa_flow_table_stats(ctx.flows), live.valid ? &live : NULL, text);

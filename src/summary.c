@@ -56,6 +56,8 @@ static void print_decode(const fa_summary *s, FILE *out)
     for (int r = FA_DEC_NOT_IP + 1; r < FA_DEC_COUNT; r++)
         if (s->decode[r])
             fprintf(out, "  %-26s %" PRIu64 "\n", fa_decode_result_name(r), s->decode[r]);
+    if (s->payload_cut)
+        fprintf(out, "  %-26s %" PRIu64 " (still tracked)\n", "payload_cut_by_snaplen", s->payload_cut);
     if (s->ts_backwards)
         fprintf(out, "  %-26s %" PRIu64 "\n", "timestamp_went_backwards", s->ts_backwards);
 }

@@ -1,0 +1,14 @@
+#!/bin/sh
+# install-deps.sh - installs the Debian packages flowaudit needs to build
+# and to run its whole test suite (compilers, libraries, and the real
+# servers, proxies and firewall tools the integration tests start).
+set -eu
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+    build-essential cmake pkg-config clang \
+    libpcap-dev uthash-dev libcmocka-dev libjansson-dev \
+    python3 python3-websockets jq tcpdump iproute2 nftables nginx-light \
+    procps psmisc ca-certificates >/dev/null
