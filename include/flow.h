@@ -62,8 +62,8 @@ typedef struct fa_flow_dir {
     uint16_t zero_windows;
     uint16_t rxmt_hist;    /* Zeek's retransmission count, for 'T' scaling */
     uint16_t last_hash;    /* hash of the previous datagram this way */
-    uint8_t ttl_min, ttl_max;
-    uint8_t ttl_rst;       /* TTL of the last RST sent this way, 0 if none */
+    uint8_t ttl_min, ttl_max; /* of non-RST packets; both 0 when none */
+    uint8_t ttl_rst;       /* TTL of the last RST sent this way */
     uint8_t flags;         /* OR of TCP flags sent this way */
     uint8_t state, prev_state; /* fa_ep_state */
 } fa_flow_dir;
@@ -77,7 +77,7 @@ enum fa_flow_bits {
     FA_FLOW_ORIG_IS_LO = 1u << 0,  /* originator is key.lo_addr/lo_port */
     FA_FLOW_HAS_APP = 1u << 1,     /* a detector keeps state for this flow */
     FA_FLOW_ICMP_FROM_RESP = 1u << 2, /* last ICMP error came from the responder side */
-    FA_FLOW_CONTINUED = 1u << 3,   /* mid-stream start */
+    FA_FLOW_APP_DONE = 1u << 4,    /* detectors looked and need no state */
 };
 
 typedef struct fa_flow {
@@ -105,6 +105,17 @@ const char *fa_end_reason_name(fa_end_reason r);
 /* Zeek-style uid ("C" + 17 base62 characters), a hash of the key and the
  * start time, so the same capture always gives the same uids. */
 void fa_flow_uid(const fa_flow *f, char out[20]);
+typedef enum fa_rst_origin {
+    FA_RST_NONE,       /* this side sent no RST */
+    FA_RST_ENDPOINT,   /* the RST's TTL fits the side's other packets */
+    FA_RST_MIDDLEBOX,  /* it does not: something on the path forged it */
+    FA_RST_UNKNOWN,    /* nothing else from this side to compare with */
+} fa_rst_origin;
+
+/* Who sent direction d's RST, judged by its IP TTL / hop limit. */
+fa_rst_origin fa_flow_rst_origin(const fa_flow *f, int d);
+const char *fa_rst_origin_name(fa_rst_origin o);
+
 /* Bytes of payload in sequence space, as Zeek's orig_bytes/resp_bytes. */
 uint64_t fa_flow_seq_bytes(const fa_flow *f, int d);
 

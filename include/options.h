@@ -30,6 +30,7 @@ typedef struct fa_options {
     const char *rules_dir;   /* NULL: built-in default */
     const char *site_path;
     unsigned fail_on;        /* fa_fail_bits that make the exit status 1 */
+    double ws_min_idle_s;    /* idle before a FIN that makes it an idle kill */
     fa_flow_config flow;
     bool quiet;              /* no text summary */
     int progress;            /* -1 auto (terminal), 0 off, 1 on */

@@ -14,9 +14,9 @@
  * the packet has after any flip. */
 int fa_tcp_update(fa_flow *f, int d, const fa_packet *p);
 
-/* True when a SYN from direction d starts a new connection on a flow whose
- * previous connection is over (port reuse). */
-bool fa_tcp_is_reuse(const fa_flow *f, int d, const fa_packet *p);
+/* True when this SYN (from either side) starts a new connection on the
+ * flow's 5-tuple, as Zeek decides it: the old connection is then ended. */
+bool fa_tcp_is_reuse(const fa_flow *f, const fa_packet *p);
 
 /* Appends a history letter, upper case for the originator. */
 void fa_history_add(fa_flow *f, int d, char code);
@@ -27,5 +27,8 @@ bool fa_history_check(fa_flow *f, int d, unsigned bit, char code);
 bool fa_tcp_closing(const fa_flow *f);
 /* True when the connection is over: both FINs, or a RST. */
 bool fa_tcp_closed(const fa_flow *f);
+/* True when both endpoints have sent a FIN or a RST (Zeek's BothClosed);
+ * from then on packets no longer extend the connection's duration. */
+bool fa_tcp_both_closed(const fa_flow *f);
 
 #endif

@@ -103,8 +103,9 @@ static bool is_ext_header(uint8_t next)
     }
 }
 
-/* Reads one fragment header (RFC 8200 4.5): |next|rsvd|offset 13|res 2|M|id 32| */
-static void note_fragment(const fa_cursor *c, fa_packet *out)
+/* Reads one fragment header (RFC 8200 4.5): |next|rsvd|offset 13|res 2|M|id 32|
+ * and returns its offset in 8-byte units. */
+static uint16_t note_fragment(const fa_cursor *c, fa_packet *out)
 {
     uint16_t offm;
     uint32_t id;
@@ -113,6 +114,7 @@ static void note_fragment(const fa_cursor *c, fa_packet *out)
     out->fragment = (offm & 0xfff9) != 0;
     out->first_fragment = out->fragment && (offm >> 3) == 0;
     out->frag_id = id;
+    return (uint16_t)(offm >> 3);
 }
 
 fa_decode_result fa_ipv6_walk_ext(fa_cursor *c, uint32_t claimed, uint8_t *next,
@@ -135,7 +137,9 @@ fa_decode_result fa_ipv6_walk_ext(fa_cursor *c, uint32_t claimed, uint8_t *next,
         if (!fa_cursor_has(c, len))
             return FA_DEC_TRUNC_IPV6_EXT;
         if (*next == EXT_FRAGMENT && frag_out) {
-            note_fragment(c, frag_out);
+            uint16_t offset = note_fragment(c, frag_out);
+            if (offset == 1 && nh == FA_PROTO_TCP)
+                return FA_DEC_BAD_FRAGMENT; /* RFC 1858, as for IPv4 */
             if (frag_out->fragment && !frag_out->first_fragment) {
                 *next = nh;
                 *consumed += len;

@@ -17,8 +17,12 @@ static void set_payload(fa_packet *pkt, fa_cursor c, uint32_t claimed)
 static fa_decode_result decode_tcp(fa_cursor c, uint32_t l4_len, fa_packet *pkt)
 {
     uint8_t offx, flags;
+    /* A first fragment too short for the header is the RFC 1858 evasion,
+     * not a snaplen cut. */
+    if (l4_len < 20)
+        return pkt->fragment ? FA_DEC_BAD_FRAGMENT : FA_DEC_BAD_TCP_DOFF;
     if (!fa_cursor_has(&c, 20))
-        return l4_len < 20 && !pkt->fragment ? FA_DEC_BAD_TCP_DOFF : FA_DEC_TRUNC_TCP;
+        return FA_DEC_TRUNC_TCP;
     fa_cursor_peek_be16(&c, 0, &pkt->sport);
     fa_cursor_peek_be16(&c, 2, &pkt->dport);
     fa_cursor_peek_be32(&c, 4, &pkt->seq);
@@ -41,8 +45,10 @@ static fa_decode_result decode_tcp(fa_cursor c, uint32_t l4_len, fa_packet *pkt)
 static fa_decode_result decode_udp(fa_cursor c, uint32_t l4_len, fa_packet *pkt)
 {
     uint16_t ulen;
+    if (l4_len < 8)
+        return pkt->fragment ? FA_DEC_BAD_FRAGMENT : FA_DEC_BAD_UDP_LEN;
     if (!fa_cursor_has(&c, 8))
-        return l4_len < 8 && !pkt->fragment ? FA_DEC_BAD_UDP_LEN : FA_DEC_TRUNC_UDP;
+        return FA_DEC_TRUNC_UDP;
     fa_cursor_peek_be16(&c, 0, &pkt->sport);
     fa_cursor_peek_be16(&c, 2, &pkt->dport);
     fa_cursor_peek_be16(&c, 4, &ulen);
@@ -56,6 +62,19 @@ static fa_decode_result decode_udp(fa_cursor c, uint32_t l4_len, fa_packet *pkt)
     return FA_DEC_OK;
 }
 
+/* The ICMP decoders see only the captured bytes (l4), so the claimed
+ * payload length is set here, and an error whose quote the snaplen cut
+ * before its ports counts as truncated, not as a malformed quote. */
+static fa_decode_result finish_icmp(fa_decode_result r, fa_cursor l4, uint32_t l4_len, fa_packet *pkt)
+{
+    bool cut = l4.left < l4_len;
+    if (cut && (r == FA_DEC_BAD_ICMP_QUOTE || (r == FA_DEC_OK && pkt->icmp_error && !pkt->quote.has_ports)))
+        return FA_DEC_TRUNC_ICMP;
+    if (r == FA_DEC_OK)
+        pkt->payload_len = l4_len - 8;
+    return r;
+}
+
 fa_decode_result fa_decode_transport(fa_cursor l4, uint32_t l4_len, fa_packet *pkt)
 {
     switch (pkt->proto) {
@@ -64,9 +83,9 @@ fa_decode_result fa_decode_transport(fa_cursor l4, uint32_t l4_len, fa_packet *p
     case FA_PROTO_UDP:
         return decode_udp(l4, l4_len, pkt);
     case FA_PROTO_ICMP:
-        return pkt->ipver == 4 ? fa_decode_icmp(l4, pkt) : FA_DEC_OK;
+        return pkt->ipver == 4 ? finish_icmp(fa_decode_icmp(l4, pkt), l4, l4_len, pkt) : FA_DEC_OK;
     case FA_PROTO_ICMP6:
-        return pkt->ipver == 6 ? fa_decode_icmp6(l4, pkt) : FA_DEC_OK;
+        return pkt->ipver == 6 ? finish_icmp(fa_decode_icmp6(l4, pkt), l4, l4_len, pkt) : FA_DEC_OK;
     default:
         set_payload(pkt, l4, l4_len);
         return FA_DEC_OK;

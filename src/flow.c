@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "decode.h"
+
 const fa_addr *fa_flow_addr(const fa_flow *f, int d)
 {
     bool lo = ((f->bits & FA_FLOW_ORIG_IS_LO) != 0) == (d == 0);
@@ -25,6 +27,26 @@ static const char *const end_reason_names[] = {
 const char *fa_end_reason_name(fa_end_reason r)
 {
     return (unsigned)r <= FA_END_REUSED ? end_reason_names[r] : "unknown";
+}
+
+fa_rst_origin fa_flow_rst_origin(const fa_flow *f, int d)
+{
+    const fa_flow_dir *dir = &f->dir[d];
+    if (!(dir->flags & FA_TH_RST))
+        return FA_RST_NONE;
+    if (dir->ttl_max == 0)
+        return FA_RST_UNKNOWN;
+    /* A sender's stack uses one initial TTL and every router lowers it by
+     * one, so its packets arrive with one value; a firewall one hop nearer
+     * forging the sender's address differs by at least one. */
+    return (dir->ttl_rst < dir->ttl_min || dir->ttl_rst > dir->ttl_max) ? FA_RST_MIDDLEBOX
+                                                                       : FA_RST_ENDPOINT;
+}
+
+const char *fa_rst_origin_name(fa_rst_origin o)
+{
+    static const char *const names[] = {"none", "endpoint", "middlebox", "unknown"};
+    return (unsigned)o <= FA_RST_UNKNOWN ? names[o] : "unknown";
 }
 
 static uint64_t mix64(uint64_t h, uint64_t v)

@@ -41,12 +41,14 @@ static void add_dir(json_t *o, const fa_flow *f, int d)
     SET("pkts", json_integer(dir->pkts));
     SET("ip_bytes", json_integer((json_int_t)dir->ip_bytes));
     SET("payload_bytes", json_integer((json_int_t)dir->payload));
-    SET("ttl_min", dir->pkts ? json_integer(dir->ttl_min) : json_null());
-    SET("ttl_max", dir->pkts ? json_integer(dir->ttl_max) : json_null());
+    SET("ttl_min", dir->ttl_max ? json_integer(dir->ttl_min) : json_null());
+    SET("ttl_max", dir->ttl_max ? json_integer(dir->ttl_max) : json_null());
     if (f->proto == FA_PROTO_TCP) {
         fa_tcp_flags_str(dir->flags, flags);
         SET("tcp_flags", json_string(flags));
         SET("rst_ttl", (dir->flags & FA_TH_RST) ? json_integer(dir->ttl_rst) : json_null());
+        fa_rst_origin ro = fa_flow_rst_origin(f, d);
+        SET("rst_by", ro == FA_RST_NONE ? json_null() : json_string(fa_rst_origin_name(ro)));
         SET("retransmissions", json_integer(dir->retrans));
         SET("keepalives", json_integer(dir->keepalives));
     }

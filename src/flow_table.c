@@ -258,11 +258,19 @@ static bool likely_server_port(uint16_t port)
     return false;
 }
 
+static bool is_v4_broadcast(const fa_addr *a)
+{
+    static const uint8_t bcast[4] = {255, 255, 255, 255};
+    return fa_addr_is_v4(a) && memcmp(a->b + 12, bcast, sizeof bcast) == 0;
+}
+
 /* Zeek's WantConnection: a flow first seen without a bare SYN is flipped
- * when the sender's port looks like the server's. */
+ * when the sender's port looks like the server's; NewConn never flips a
+ * packet sent to the IPv4 broadcast address. */
 static bool first_packet_flips(const fa_packet *p)
 {
-    if (!p->has_ports || p->proto == FA_PROTO_ICMP || p->proto == FA_PROTO_ICMP6)
+    if (!p->has_ports || p->proto == FA_PROTO_ICMP || p->proto == FA_PROTO_ICMP6 ||
+        is_v4_broadcast(&p->dst))
         return false;
     bool src_srv = likely_server_port(p->sport), dst_srv = likely_server_port(p->dport);
     if (p->proto == FA_PROTO_TCP) {
@@ -374,6 +382,10 @@ static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
 static void account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
 {
     fa_flow_dir *dir = &f->dir[d];
+    /* As Zeek, a TCP connection's last time stops once both sides have
+     * sent their FIN or RST, so stray ACKs after that do not stretch its
+     * duration; packets after a one-sided RST still do. */
+    bool finished = f->proto == FA_PROTO_TCP && fa_tcp_both_closed(f);
     uint16_t h16 = (uint16_t)(p->frame_hash ^ (p->frame_hash >> 16));
     if (dir->pkts && dir->last_hash == h16 && p->ts_us - f->last_us < DUP_WINDOW_US) {
         if (dir->dups < UINT16_MAX)
@@ -381,19 +393,21 @@ static void account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
         st->duplicates++;
     }
     dir->last_hash = h16;
-    if (dir->pkts == 0 || p->ttl < dir->ttl_min)
+    /* The TTL range leaves RSTs out so that a forged RST stands out
+     * against the sender's real packets. */
+    if (p->tcp_flags & FA_TH_RST) {
+        dir->ttl_rst = p->ttl;
+    } else if (dir->ttl_max == 0 || p->ttl < dir->ttl_min) {
         dir->ttl_min = p->ttl;
-    if (p->ttl > dir->ttl_max)
+        if (p->ttl > dir->ttl_max)
+            dir->ttl_max = p->ttl;
+    } else if (p->ttl > dir->ttl_max) {
         dir->ttl_max = p->ttl;
+    }
     dir->pkts++;
     dir->ip_bytes += p->ip_len;
     dir->payload += p->payload_len;
     dir->flags |= p->tcp_flags;
-    if (p->tcp_flags & FA_TH_RST)
-        dir->ttl_rst = p->ttl;
-    /* As Zeek, a TCP connection's last time stops at the close, so stray
-     * ACKs after both sides finished do not stretch its duration. */
-    bool finished = f->proto == FA_PROTO_TCP && fa_tcp_closed(f);
     if (p->ts_us > f->last_us && !finished)
         f->last_us = p->ts_us;
 }
@@ -407,6 +421,16 @@ static void update_protocol(fa_flow *f, int *d, const fa_packet *p)
     f->dir[*d].state = FA_EP_ACTIVE;
     if (f->proto == FA_PROTO_UDP)
         fa_history_check(f, *d, 16, 'D');
+}
+
+/* Zeek's timers: an unanswered attempt is dropped a fixed time after its
+ * SYN (AttemptTimer), any other connection once it has been idle for the
+ * limit (the inactivity timer fires when the idle time reaches it). */
+static bool timed_out(const fa_flow_table *t, const fa_flow *f, uint64_t now_us)
+{
+    uint64_t limit = (uint64_t)t->cfg.timeout_s[f->lru_class] * 1000000u;
+    uint64_t since = f->lru_class == FA_TMO_TCP_ATTEMPT ? f->first_us : f->last_us;
+    return now_us >= since && now_us - since >= limit;
 }
 
 static void maybe_expire(fa_flow_table *t, uint64_t ts)
@@ -433,20 +457,23 @@ fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *pkt, int *dir)
     fa_flow_key k;
     uint16_t sp = p.has_ports ? p.sport : 0, dp = p.has_ports ? p.dport : 0;
     fa_flow *f = lookup(t, p.proto, &p.src, sp, &p.dst, dp, &sender_lo, &k);
-    int d = 0;
-    if (f) {
-        d = (sender_lo == ((f->bits & FA_FLOW_ORIG_IS_LO) != 0)) ? 0 : 1;
-        if (f->proto == FA_PROTO_TCP && fa_tcp_is_reuse(f, d, &p)) {
-            end_flow(t, f, FA_END_REUSED);
-            f = NULL;
-        }
+    /* Zeek runs due timers before it looks at a packet, so a connection
+     * whose time ran out between two expiry sweeps ends before this packet
+     * rather than absorbing it. */
+    if (f && timed_out(t, f, p.ts_us)) {
+        end_flow(t, f, FA_END_IDLE);
+        f = NULL;
+    }
+    if (f && f->proto == FA_PROTO_TCP && fa_tcp_is_reuse(f, &p)) {
+        end_flow(t, f, FA_END_REUSED);
+        f = NULL;
     }
     if (!f) {
         f = new_flow(t, &k, sender_lo, &p);
         if (!f)
             return NULL;
-        d = (sender_lo == ((f->bits & FA_FLOW_ORIG_IS_LO) != 0)) ? 0 : 1;
     }
+    int d = (sender_lo == ((f->bits & FA_FLOW_ORIG_IS_LO) != 0)) ? 0 : 1;
     account(f, d, &p, &t->stats);
     update_protocol(f, &d, &p);
 
@@ -460,11 +487,14 @@ fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *pkt, int *dir)
 
 void fa_flow_table_expire(fa_flow_table *t, uint64_t now_us)
 {
+    /* The lists are in order of last activity. An attempt still active
+     * but past its deadline waits for its next packet or a later sweep:
+     * its record is the same either way. */
     for (int c = 0; c < FA_TMO_COUNT; c++) {
         uint64_t limit = (uint64_t)t->cfg.timeout_s[c] * 1000000u;
         while (t->lru[c].head != NIL) {
             fa_flow *f = flow_at(t, t->lru[c].head);
-            if (now_us < f->last_us || now_us - f->last_us <= limit)
+            if (now_us < f->last_us || now_us - f->last_us < limit)
                 break;
             end_flow(t, f, FA_END_IDLE);
         }

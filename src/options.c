@@ -9,7 +9,7 @@
 
 enum {
     OPT_MAX_FLOWS = 256, OPT_TIMEOUT, OPT_RULES, OPT_SITE, OPT_CHECK_RULES, OPT_LIST_RULES,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NO_IMMEDIATE, OPT_FAIL_ON,
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NO_IMMEDIATE, OPT_FAIL_ON, OPT_WS_MIN_IDLE,
 };
 
 static const struct option long_opts[] = {
@@ -28,6 +28,7 @@ static const struct option long_opts[] = {
     {"check-rules", required_argument, NULL, OPT_CHECK_RULES},
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"ws-min-idle", required_argument, NULL, OPT_WS_MIN_IDLE},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
@@ -67,6 +68,9 @@ void fa_options_usage(FILE *out)
         "      --timeout CLASS=S   idle timeout in seconds for CLASS: tcp-attempt (30),\n"
         "                          tcp-established (3600), tcp-closed (5),\n"
         "                          tcp-half-closed (300), udp (60), icmp (60), other (60)\n"
+        "      --ws-min-idle S     a WebSocket or long-lived connection closed without\n"
+        "                          a close frame after S seconds idle counts as killed\n"
+        "                          by an idle timeout (default 30)\n"
         "\n"
         "Rules:\n"
         "      --rules DIR         rule files to load (*.rules); enables the audit\n"
@@ -189,6 +193,13 @@ static int parse_one(fa_options *o, int c, const char *arg, char *err, size_t er
     case OPT_CHECK_RULES: o->mode = FA_MODE_CHECK_RULES; o->rules_dir = arg; return 0;
     case OPT_LIST_RULES: o->mode = FA_MODE_LIST_RULES; return 0;
     case OPT_FAIL_ON: return fa_fail_on_parse(arg, &o->fail_on, err, errlen);
+    case OPT_WS_MIN_IDLE:
+        if (parse_uint(arg, 86400, &v) != 0 || v == 0) {
+            snprintf(err, errlen, "--ws-min-idle wants 1..86400 seconds, not '%s'", arg);
+            return -1;
+        }
+        o->ws_min_idle_s = (double)v;
+        return 0;
     case OPT_PROGRESS: o->progress = 1; return 0;
     case OPT_NO_PROGRESS: o->progress = 0; return 0;
     case 'q': o->quiet = true; return 0;
@@ -208,6 +219,7 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
     o->capture.promisc = true;
     o->capture.immediate = true;
     o->capture.snaplen = FA_DEFAULT_SNAPLEN;
+    o->ws_min_idle_s = 30;
     fa_flow_config_default(&o->flow);
 
     /* "--list-rules --json" asks for JSON on stdout: a bare trailing

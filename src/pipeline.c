@@ -17,6 +17,7 @@
 #include "rules.h"
 #include "site.h"
 #include "summary.h"
+#include "ws_detect.h"
 
 typedef struct run_ctx {
     const fa_options *opts;
@@ -27,27 +28,52 @@ typedef struct run_ctx {
     fa_ruleset *rules;       /* NULL: no audit, flows only */
     fa_site *site;           /* NULL: port-only audit */
     fa_audit *audit;
+    fa_ws *ws;
     uint64_t last_ts;
     bool show_progress;
     struct timespec progress_at;
     uint64_t progress_pkts;
 } run_ctx;
 
+static void write_record(run_ctx *ctx, json_t *o)
+{
+    if (ctx->json && !ctx->json_failed && (!o || fa_json_write_line(ctx->json, o) != 0))
+        ctx->json_failed = true;
+    json_decref(o);
+}
+
+/* Did the audit put this flow on a websocket or long-lived row? */
+static void rule_flags(const run_ctx *ctx, const fa_flow_verdict *v, bool *ws, bool *ll)
+{
+    *ws = *ll = false;
+    if (!ctx->audit || v->verdict != FA_VERDICT_DOCUMENTED)
+        return;
+    for (int i = 0; i < v->nrules; i++) {
+        *ws |= ctx->rules->rules[v->rules[i]].websocket;
+        *ll |= ctx->rules->rules[v->rules[i]].longlived;
+    }
+}
+
 static void on_flow_end(fa_flow *f, void *arg)
 {
     run_ctx *ctx = arg;
     fa_flow_verdict v;
+    bool ws, ll;
     fa_summary_add_flow(&ctx->summary, f);
     if (ctx->audit)
         fa_audit_flow(ctx->audit, f, &v);
-    if (!ctx->json || ctx->json_failed)
+    rule_flags(ctx, &v, &ws, &ll);
+    json_t *session = fa_ws_flow_end(ctx->ws, f, ws, ll);
+    if (!ctx->json || ctx->json_failed) {
+        json_decref(session);
         return;
+    }
     json_t *o = fa_flow_to_json(f);
     if (o && ctx->audit)
         fa_audit_verdict_json(ctx->audit, &v, o);
-    if (!o || fa_json_write_line(ctx->json, o) != 0)
-        ctx->json_failed = true;
-    json_decref(o);
+    write_record(ctx, o);
+    if (session)
+        write_record(ctx, session);
 }
 
 static double elapsed(const struct timespec *a, const struct timespec *b)
@@ -95,7 +121,9 @@ static void handle_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t c
     if (pkt.payload_caplen < pkt.payload_len)
         ctx->summary.payload_cut++;
     int dir;
-    fa_flow_table_packet(ctx->flows, &pkt, &dir);
+    fa_flow *f = fa_flow_table_packet(ctx->flows, &pkt, &dir);
+    if (f)
+        fa_ws_packet(ctx->ws, f, dir, &pkt);
 }
 
 static int read_capture(run_ctx *ctx, fa_capture *cap, volatile sig_atomic_t *stop, char *err,
@@ -171,12 +199,30 @@ static FILE *open_json(const char *path, char *err, size_t errlen)
     return f;
 }
 
+/* The detector follows ports of websocket and long-lived TCP rows. */
+static int start_detector(run_ctx *ctx, char *err, size_t errlen)
+{
+    fa_ws_config cfg;
+    fa_ws_config_default(&cfg);
+    cfg.min_idle_s = ctx->opts->ws_min_idle_s;
+    for (int i = 0; ctx->rules && i < ctx->rules->nrules; i++) {
+        const fa_rule *r = &ctx->rules->rules[i];
+        if ((r->websocket || r->longlived) && (r->transports & FA_TR_TCP))
+            fa_ws_config_add_ports(&cfg, ctx->site ? fa_site_rule_dports(ctx->site, ctx->rules, i) : &r->dports);
+    }
+    if (!(ctx->ws = fa_ws_new(&cfg))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* Loads the matrices and the site when an audit was asked for. */
 static int load_config(run_ctx *ctx, char *err, size_t errlen)
 {
     const fa_options *o = ctx->opts;
     if (!o->rules_dir && !o->site_path)
-        return 0;
+        return start_detector(ctx, err, errlen);
     ctx->rules = fa_rules_new();
     if (!ctx->rules) {
         snprintf(err, errlen, "out of memory");
@@ -190,11 +236,12 @@ static int load_config(run_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    return 0;
+    return start_detector(ctx, err, errlen);
 }
 
 static void free_config(run_ctx *ctx)
 {
+    fa_ws_free(ctx->ws);
     fa_audit_free(ctx->audit);
     fa_site_free(ctx->site);
     fa_rules_free(ctx->rules);
@@ -204,14 +251,23 @@ static void free_config(run_ctx *ctx)
  * flow records in the NDJSON stream. */
 static int finish_audit(run_ctx *ctx, FILE *text, fa_pipeline_result *res)
 {
-    if (!ctx->audit)
-        return 0;
-    fa_audit_finish(ctx->audit);
-    res->findings = (fa_audit_findings(ctx->audit) & ctx->opts->fail_on) != 0;
     bool color = isatty(fileno(text)) && !getenv("NO_COLOR");
-    int rc = ctx->opts->quiet ? 0 : fa_audit_print_text(ctx->audit, text, color);
-    if (ctx->json && !ctx->json_failed && fa_audit_write_json(ctx->audit, ctx->json) != 0)
+    unsigned found = fa_ws_killed(ctx->ws) ? FA_FAIL_WS_KILLED : 0;
+    int rc = 0;
+    if (ctx->audit) {
+        fa_audit_finish(ctx->audit);
+        found |= fa_audit_findings(ctx->audit);
+        if (!ctx->opts->quiet)
+            rc |= fa_audit_print_text(ctx->audit, text, color);
+        if (ctx->json && !ctx->json_failed && fa_audit_write_json(ctx->audit, ctx->json) != 0)
+            ctx->json_failed = true;
+    }
+    if (!ctx->opts->quiet && (ctx->audit || fa_ws_killed(ctx->ws) || fa_ws_sessions(ctx->ws)))
+        rc |= fa_ws_print_text(ctx->ws, text, color);
+    if (ctx->json && !ctx->json_failed && (ctx->audit || fa_ws_sessions(ctx->ws)) &&
+        fa_ws_write_json(ctx->ws, ctx->json) != 0)
         ctx->json_failed = true;
+    res->findings = (found & ctx->opts->fail_on) != 0;
     return rc;
 }
 
@@ -247,7 +303,7 @@ int fa_pipeline_run(const fa_options *o, volatile sig_atomic_t *stop, fa_pipelin
         ctx.json_failed = true;
     /* An input that failed before its first packet has nothing to sum up. */
     if (!o->quiet && (rc == 0 || ctx.summary.packets > 0)) {
-        if (ctx.audit)
+        if (ctx.audit || fa_ws_sessions(ctx.ws))
             fputc('\n', text);
         fa_summary_print(&ctx.summary, fa_flow_table_stats(ctx.flows), live.valid ? &live : NULL, text);
     }

@@ -158,14 +158,42 @@ static bool update_last_seq(fa_flow_dir *ep, const fa_packet *p, uint32_t end)
     return p->payload_len > 0;
 }
 
+/* Zeek's Connection::FlipRoles swaps the endpoints but not the
+ * connection's once-per-direction bits, so a letter already logged for the
+ * old originator is not logged again for the new one. */
 static void swap_roles(fa_flow *f)
 {
     fa_flow_dir tmp = f->dir[0];
     f->dir[0] = f->dir[1];
     f->dir[1] = tmp;
     f->bits ^= FA_FLOW_ORIG_IS_LO;
-    f->hist_seen = (uint16_t)((f->hist_seen >> 8) | (f->hist_seen << 8));
     fa_history_add(f, 0, '^');
+}
+
+/* Zeek flips a connection that began with a SYN-ACK as soon as an ACK or a
+ * data segment follows in either direction (a stealth scan is answered by
+ * a RST or by nothing), and rewrites the history as though the SYN-ACK
+ * sender had been the responder from the start: '^', then the letters so
+ * far with their case swapped. */
+static bool flip_late_syn_ack(fa_flow *f, const fa_packet *p)
+{
+    uint8_t fl = p->tcp_flags;
+    if (f->dir[0].state != FA_EP_SYN_ACK_SENT || f->dir[1].state != FA_EP_INACTIVE ||
+        (fl & (FA_TH_SYN | FA_TH_FIN | FA_TH_RST)) || !((fl & FA_TH_ACK) || p->payload_len))
+        return false;
+    char old[FA_HISTORY_MAX + 1];
+    memcpy(old, f->history, sizeof old);
+    fa_flow_dir tmp = f->dir[0];
+    f->dir[0] = f->dir[1];
+    f->dir[1] = tmp;
+    f->bits ^= FA_FLOW_ORIG_IS_LO;
+    f->hist_seen = (uint16_t)((f->hist_seen >> 8) | (f->hist_seen << 8));
+    f->history[0] = '\0';
+    fa_history_add(f, 0, '^');
+    for (const char *c = old; *c; c++)
+        fa_history_add(f, 0, islower((unsigned char)*c) ? (char)toupper((unsigned char)*c)
+                                                          : (char)tolower((unsigned char)*c));
+    return true;
 }
 
 /* Zeek UpdateInactiveState. Returns true if the roles were flipped. */
@@ -249,6 +277,8 @@ static bool is_keepalive(const fa_flow_dir *ep, const fa_packet *p)
 
 int fa_tcp_update(fa_flow *f, int d, const fa_packet *p)
 {
+    if (flip_late_syn_ack(f, p))
+        d = 1 - d;
     fa_flow_dir *ep = &f->dir[d], *peer = &f->dir[1 - d];
     uint8_t fl = p->tcp_flags;
     uint32_t seg_len = ((fl & FA_TH_RST) ? 0 : p->payload_len) + !!(fl & FA_TH_SYN) + !!(fl & FA_TH_FIN);
@@ -273,13 +303,39 @@ int fa_tcp_update(fa_flow *f, int d, const fa_packet *p)
     return d;
 }
 
-bool fa_tcp_is_reuse(const fa_flow *f, int d, const fa_packet *p)
+/* Zeek's did_close: the endpoint has sent a FIN or a RST. */
+static bool did_close(const fa_flow_dir *ep)
 {
-    if ((p->tcp_flags & (FA_TH_SYN | FA_TH_ACK | FA_TH_RST)) != FA_TH_SYN)
+    return (ep->flags & (FA_TH_FIN | FA_TH_RST)) != 0;
+}
+
+bool fa_tcp_both_closed(const fa_flow *f)
+{
+    return did_close(&f->dir[0]) && did_close(&f->dir[1]);
+}
+
+/* Zeek's TCPSessionAdapter::IsReuse. Only a SYN starts over; once either
+ * side has closed any SYN does, and before that any SYN whose sequence
+ * number is not the originator's ISN (the one exception being the SYN
+ * that completes a SYN-ACK-first handshake, which flips the roles). A
+ * SYN-ACK counts only while the originator has sent nothing. */
+bool fa_tcp_is_reuse(const fa_flow *f, const fa_packet *p)
+{
+    uint8_t fl = p->tcp_flags;
+    if (!(fl & FA_TH_SYN))
         return false;
-    const fa_flow_dir *ep = &f->dir[d];
-    bool over = fa_tcp_closed(f) || (fa_tcp_closing(f) && ep->state != FA_EP_SYN_SENT);
-    return over && p->seq != ep->start_seq;
+    const fa_flow_dir *orig = &f->dir[0], *resp = &f->dir[1], *conn_orig = orig;
+    if (fl & FA_TH_ACK) {
+        if (orig->state != FA_EP_INACTIVE)
+            return false;
+        conn_orig = resp;
+    }
+    if (did_close(orig) || did_close(resp))
+        return true;
+    if (p->seq == conn_orig->start_seq)
+        return false;
+    return !(!(fl & FA_TH_ACK) && conn_orig->state == FA_EP_SYN_ACK_SENT &&
+             resp->state == FA_EP_INACTIVE && p->seq == resp->start_seq);
 }
 
 bool fa_tcp_closing(const fa_flow *f)
@@ -362,8 +418,11 @@ uint64_t fa_flow_seq_bytes(const fa_flow *f, int d)
     const fa_flow_dir *ep = &f->dir[d];
     if (f->proto != FA_PROTO_TCP)
         return ep->payload;
+    /* A half-open connection found and aborted: the peer acknowledged data
+     * this side never had the chance to send, so the numbers mislead. */
+    bool data_acked = ep->ack_seq != ep->start_seq && ep->ack_seq != ep->start_seq + 1;
     if (ep->prev_state == FA_EP_SYN_SENT && ep->state == FA_EP_RESET &&
-        f->dir[1 - d].state == FA_EP_INACTIVE)
+        f->dir[1 - d].state == FA_EP_INACTIVE && data_acked)
         return 0;
     uint32_t top = seq_delta(ep->last_seq, ep->ack_seq) > 0 ? ep->last_seq : ep->ack_seq;
     uint64_t size = (uint32_t)(top - ep->start_seq);

@@ -1,0 +1,79 @@
+/* ws_detect.h - long-lived WebSocket (and long-lived TCP) lifecycle
+ * tracking and middlebox-kill detection. Pipeline stage 4 (detect).
+ *
+ * Candidates are TCP flows whose client opens with an HTTP Upgrade request,
+ * TLS flows (ClientHello), and flows on ports that a rule marks websocket or
+ * long-lived. Their state lives in a fixed pool (FA_APP_DEFAULT_MAX) and
+ * handshake bytes in a small fixed set of buffers, so memory is bounded
+ * whatever the traffic; what did not fit is counted. How each ending is
+ * classified: docs/detection.md. */
+#ifndef FLOWAUDIT_WS_DETECT_H
+#define FLOWAUDIT_WS_DETECT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "decode.h"
+#include "flow.h"
+#include "portset.h"
+
+#define FA_APP_DEFAULT_MAX 16384
+#define FA_HEAD_BUFFERS 256
+
+typedef enum fa_ws_ending {
+    FA_WS_CLEAN,            /* close handshake (or TLS FIN exchange) */
+    FA_WS_KILLED_RST,       /* RST forged by a middlebox */
+    FA_WS_KILLED_BLACKHOLE, /* data retransmitted, never acknowledged */
+    FA_WS_KILLED_IDLE,      /* FIN/RST without close frame after idling */
+    FA_WS_CLOSED_ENDPOINT,  /* RST/FIN from the real endpoint, no close frame */
+    FA_WS_STILL_OPEN,       /* open when the capture ended */
+    FA_WS_FAILED_UPGRADE,   /* upgrade requested, not granted */
+    FA_WS_ENDING_COUNT
+} fa_ws_ending;
+
+typedef enum fa_ws_confidence {
+    FA_WS_CONF_HIGH,    /* 101 Switching Protocols seen */
+    FA_WS_CONF_MEDIUM,  /* TLS on a row the matrix marks websocket */
+    FA_WS_CONF_LOW,     /* TLS or long-lived row that behaves like one */
+} fa_ws_confidence;
+
+typedef struct fa_ws_config {
+    uint32_t max_flows;       /* detector states, at most */
+    double min_idle_s;        /* idle before a close that counts as an idle kill */
+    double min_duration_s;    /* long-lived: TLS flows shorter than this are not reported */
+    uint8_t longlived_ports[65536 / 8]; /* bitmap: responder ports of websocket/long-lived rules */
+} fa_ws_config;
+
+void fa_ws_config_default(fa_ws_config *cfg);
+/* Marks the responder ports of TCP rules flagged websocket or long-lived. */
+void fa_ws_config_add_ports(fa_ws_config *cfg, const fa_portset *ports);
+
+typedef struct fa_ws fa_ws;
+
+/* Returns a new detector (free with fa_ws_free), NULL when out of memory. */
+fa_ws *fa_ws_new(const fa_ws_config *cfg);
+void fa_ws_free(fa_ws *w);
+
+/* Follows one packet of flow f sent by direction d (after the flow table
+ * accounted it). */
+void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p);
+
+/* The flow is ending: if it was a candidate, classify how it ended and
+ * keep the session for the report. rule_websocket / rule_longlived: the
+ * audit matched it to such a rule. Returns the session's NDJSON record
+ * (caller owns it) or NULL when the flow was not a reportable session. */
+json_t *fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived);
+
+/* Number of sessions reported, and of those killed (--fail-on ws-killed). */
+uint64_t fa_ws_sessions(const fa_ws *w);
+uint64_t fa_ws_killed(const fa_ws *w);
+
+/* Report section, and the closing "ws_summary" NDJSON record with counts
+ * per ending and the timeout estimate. Return 0 or -1 on write error. */
+int fa_ws_print_text(const fa_ws *w, FILE *out, bool color);
+int fa_ws_write_json(const fa_ws *w, FILE *out);
+
+const char *fa_ws_ending_name(fa_ws_ending e);
+
+#endif

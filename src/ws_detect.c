@@ -1,0 +1,660 @@
+/* ws_detect.c - follows WebSocket, TLS and long-lived TCP flows through
+ * their life and decides, when they end, whether a middlebox killed them.
+ *
+ * Per direction the stream is read in order, without reassembly: the
+ * opening handshake is collected in a bounded buffer (it may be split
+ * across segments), then only WebSocket frame headers are read. Alongside,
+ * the detector notes what a kill leaves behind: when each side last sent
+ * data, which of its data the peer never acknowledged and how often it was
+ * sent again, when FINs and RSTs came and with which TTL and IP id. */
+#include "ws_detect.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws_internal.h"
+
+#undef uthash_nonfatal_oom
+#define uthash_nonfatal_oom(obj) (oom = true)
+
+#define NIL UINT32_MAX
+#define BOTH_RST_WINDOW_US 1000  /* RSTs to both ends this close: one injector */
+
+enum dir_phase { PH_NONE, PH_HEAD, PH_FRAMES, PH_OPAQUE };
+
+void fa_ws_config_default(fa_ws_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->max_flows = FA_APP_DEFAULT_MAX;
+    cfg->min_idle_s = 30;
+    cfg->min_duration_s = 60;
+}
+
+void fa_ws_config_add_ports(fa_ws_config *cfg, const fa_portset *ports)
+{
+    for (uint32_t port = 1; port <= 65535; port++)
+        if (fa_portset_contains(ports, (uint16_t)port))
+            cfg->longlived_ports[port / 8] |= (uint8_t)(1u << (port % 8));
+}
+
+static bool longlived_port(const fa_ws *w, uint16_t port)
+{
+    return w->cfg.longlived_ports[port / 8] & (1u << (port % 8));
+}
+
+fa_ws *fa_ws_new(const fa_ws_config *cfg)
+{
+    fa_ws *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->cfg = *cfg;
+    if (w->cfg.max_flows == 0)
+        w->cfg.max_flows = 1;
+    w->pool = calloc(w->cfg.max_flows, sizeof *w->pool);
+    w->heads = calloc(FA_HEAD_BUFFERS, sizeof *w->heads);
+    w->kept = calloc(FA_WS_SESSIONS_KEPT, sizeof *w->kept);
+    if (!w->pool || !w->heads || !w->kept) {
+        fa_ws_free(w);
+        return NULL;
+    }
+    w->free_head = NIL;
+    for (uint16_t i = 0; i < FA_HEAD_BUFFERS; i++)
+        w->free_heads[i] = (uint16_t)(FA_HEAD_BUFFERS - i);
+    w->nfree_heads = FA_HEAD_BUFFERS;
+    return w;
+}
+
+void fa_ws_free(fa_ws *w)
+{
+    if (!w)
+        return;
+    HASH_CLEAR(hh, w->by_flow);
+    free(w->pool);
+    free(w->heads);
+    free(w->kept);
+    free(w);
+}
+
+uint64_t fa_ws_sessions(const fa_ws *w)
+{
+    return w->sessions;
+}
+
+uint64_t fa_ws_killed(const fa_ws *w)
+{
+    return w->endings[FA_WS_KILLED_RST] + w->endings[FA_WS_KILLED_BLACKHOLE] +
+           w->endings[FA_WS_KILLED_IDLE];
+}
+
+static app_state *state_new(fa_ws *w, fa_flow *f, app_kind kind)
+{
+    app_state *st;
+    bool oom = false;
+    if (w->free_head != NIL) {
+        st = &w->pool[w->free_head];
+        w->free_head = st->next_free;
+    } else if (w->used < w->cfg.max_flows) {
+        st = &w->pool[w->used++];
+    } else {
+        w->states_dropped++;
+        f->bits |= FA_FLOW_APP_DONE;
+        return NULL;
+    }
+    memset(st, 0, sizeof *st);
+    st->flow = f;
+    st->kind = (uint8_t)kind;
+    fa_ws_reader_init(&st->dir[0].rd);
+    fa_ws_reader_init(&st->dir[1].rd);
+    HASH_ADD(hh, w->by_flow, flow, sizeof st->flow, st);
+    if (oom) {
+        st->next_free = w->free_head;
+        w->free_head = (uint32_t)(st - w->pool);
+        w->states_dropped++;
+        f->bits |= FA_FLOW_APP_DONE;
+        return NULL;
+    }
+    f->bits |= FA_FLOW_HAS_APP;
+    return st;
+}
+
+static void head_release(fa_ws *w, app_dir *ad)
+{
+    if (ad->head) {
+        w->free_heads[w->nfree_heads++] = ad->head;
+        ad->head = 0;
+    }
+    ad->head_len = 0;
+}
+
+static void state_free(fa_ws *w, app_state *st)
+{
+    head_release(w, &st->dir[0]);
+    head_release(w, &st->dir[1]);
+    HASH_DEL(w->by_flow, st);
+    st->next_free = w->free_head;
+    w->free_head = (uint32_t)(st - w->pool);
+}
+
+static app_state *state_find(fa_ws *w, const fa_flow *f)
+{
+    app_state *st;
+    HASH_FIND(hh, w->by_flow, &f, sizeof f, st);
+    return st;
+}
+
+/* Starts collecting a handshake (or ClientHello) in a shared buffer. */
+static void head_begin(fa_ws *w, app_dir *ad)
+{
+    if (w->nfree_heads == 0) {
+        w->heads_dropped++;
+        ad->phase = PH_OPAQUE;
+        return;
+    }
+    ad->head = w->free_heads[--w->nfree_heads];
+    ad->head_len = 0;
+    ad->phase = PH_HEAD;
+}
+
+static void frames_begin(app_dir *ad, const uint8_t *rest, size_t n)
+{
+    ad->phase = PH_FRAMES;
+    if (n)
+        fa_ws_reader_feed(&ad->rd, rest, n);
+}
+
+/* A complete header block sits in buf[0..hlen); n bytes follow it. */
+static void handshake_done(app_state *st, int d, const uint8_t *buf, size_t hlen, size_t n, uint64_t ts)
+{
+    app_dir *ad = &st->dir[d];
+    if (d == 0) {
+        fa_http_request req;
+        st->request_seen = fa_http_parse_request(buf, hlen, &req) == FA_HTTP_DONE && req.upgrade_websocket;
+        memcpy(st->host, req.host, sizeof st->host);
+        memcpy(st->path, req.path, sizeof st->path);
+        if (st->request_seen)
+            frames_begin(ad, buf + hlen, n);
+        else
+            ad->phase = PH_OPAQUE;
+        return;
+    }
+    fa_http_response resp;
+    st->response_seen = fa_http_parse_response(buf, hlen, &resp) == FA_HTTP_DONE;
+    st->status = resp.status;
+    st->upgraded = st->response_seen && resp.status == 101 && resp.upgrade_websocket;
+    if (st->upgraded) {
+        st->upgraded_us = ts;
+        frames_begin(ad, buf + hlen, n);
+    } else {
+        ad->phase = PH_OPAQUE;
+        st->dir[0].phase = PH_OPAQUE;
+    }
+}
+
+static void head_feed(fa_ws *w, app_state *st, int d, const uint8_t *data, size_t len, uint64_t ts)
+{
+    app_dir *ad = &st->dir[d];
+    uint8_t *buf = w->heads[ad->head - 1];
+    size_t room = FA_HTTP_HEAD_MAX - ad->head_len;
+    size_t take = len < room ? len : room;
+    memcpy(buf + ad->head_len, data, take);
+    ad->head_len = (uint16_t)(ad->head_len + take);
+
+    if (st->kind == APP_TLS) {
+        fa_tls_result r = fa_tls_parse_hello(buf, ad->head_len, &st->tls);
+        if (r != FA_TLS_PARTIAL || ad->head_len == FA_HTTP_HEAD_MAX) {
+            ad->phase = PH_OPAQUE;
+            head_release(w, ad);
+        }
+        return;
+    }
+    bool plausible = d == 0 ? fa_http_could_be_request(buf, ad->head_len)
+                            : fa_http_could_be_response(buf, ad->head_len);
+    size_t hlen = plausible ? fa_http_head_length(buf, ad->head_len) : 0;
+    if (hlen) {
+        /* Bytes of this segment past the header block are WebSocket frames
+         * (a server may send its first frame with the 101). */
+        size_t before = ad->head_len - take;
+        size_t rest = hlen > before ? take - (hlen - before) : take;
+        handshake_done(st, d, buf, hlen, 0, ts);
+        if (ad->phase == PH_FRAMES && rest)
+            fa_ws_reader_feed(&ad->rd, data + (take - rest), rest);
+        if (ad->phase == PH_FRAMES && len > take)
+            fa_ws_reader_feed(&ad->rd, data + take, len - take);
+        head_release(w, ad);
+    } else if (!plausible || ad->head_len == FA_HTTP_HEAD_MAX) {
+        ad->phase = PH_OPAQUE;
+        head_release(w, ad);
+    }
+}
+
+static void stream_bytes(fa_ws *w, app_state *st, int d, const uint8_t *data, size_t len, uint64_t ts)
+{
+    app_dir *ad = &st->dir[d];
+    if (ad->phase == PH_NONE && (st->kind == APP_WEBSOCKET || (st->kind == APP_TLS && d == 0)))
+        head_begin(w, ad);
+    if (ad->phase == PH_HEAD)
+        head_feed(w, st, d, data, len, ts);
+    else if (ad->phase == PH_FRAMES)
+        fa_ws_reader_feed(&ad->rd, data, len);
+}
+
+/* Bytes of the stream went missing: a handshake cannot be finished and
+ * frame boundaries are lost. */
+static void stream_gap(fa_ws *w, app_dir *ad)
+{
+    if (ad->phase == PH_HEAD) {
+        head_release(w, ad);
+        ad->phase = PH_OPAQUE;
+    } else if (ad->phase == PH_FRAMES) {
+        fa_ws_reader_gap(&ad->rd);
+    }
+}
+
+static int32_t seq_diff(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b);
+}
+
+static void note_ip_id(app_dir *ad, const fa_packet *p, bool first)
+{
+    if (p->ipver != 4 || (p->tcp_flags & FA_TH_RST))
+        return;
+    uint16_t step = (uint16_t)(p->ip_id - ad->last_ip_id);
+    if (!first) {
+        if (step > 0 && step <= 64)
+            ad->ip_id_steps++;
+        else
+            ad->ip_id_jumps++;
+    }
+    ad->last_ip_id = p->ip_id;
+}
+
+/* The peer's ACK covering everything this side sent answers it: its
+ * retransmissions and its unanswered send are forgiven. */
+static void note_ack(app_state *st, int d, const fa_packet *p)
+{
+    app_dir *ad = &st->dir[d], *peer = &st->dir[1 - d];
+    if (!(p->tcp_flags & FA_TH_ACK) || (p->tcp_flags & FA_TH_RST))
+        return;
+    if (seq_diff(p->ack, ad->max_ack) > 0 || ad->max_ack == 0)
+        ad->max_ack = p->ack;
+    if (peer->seq_known && seq_diff(p->ack, peer->next_seq) >= 0) {
+        peer->unacked_rxmt = 0;
+        peer->unanswered_us = 0;
+    }
+}
+
+static void note_payload(fa_ws *w, app_state *st, int d, const fa_packet *p)
+{
+    app_dir *ad = &st->dir[d];
+    uint32_t len = p->payload_len, cap = p->payload_caplen, skip = 0;
+    if (!ad->seq_known) {
+        ad->seq_known = true;
+        ad->next_seq = p->seq;
+    }
+    int32_t off = seq_diff(p->seq, ad->next_seq);
+    if (off < 0) {
+        if ((uint32_t)-off >= len) {
+            ad->unacked_rxmt++;
+            return;
+        }
+        skip = (uint32_t)-off;
+    } else if (off > 0) {
+        stream_gap(w, ad);
+    }
+    if (ad->unanswered_us == 0) {
+        ad->unanswered_us = p->ts_us;
+        ad->idle_before_us = st->last_payload_us ? p->ts_us - st->last_payload_us : 0;
+    }
+    if (cap > skip)
+        stream_bytes(w, st, d, p->payload + skip, cap - skip, p->ts_us);
+    if (cap < len)
+        stream_gap(w, ad);
+    ad->next_seq = p->seq + len;
+    ad->last_data_us = st->last_payload_us = p->ts_us;
+}
+
+/* Which kind of candidate a flow is, decided by its first client bytes. */
+static app_kind first_bytes_kind(const fa_packet *p)
+{
+    if (fa_http_could_be_request(p->payload, p->payload_caplen))
+        return APP_WEBSOCKET;
+    if (fa_tls_could_be_hello(p->payload, p->payload_caplen))
+        return APP_TLS;
+    return APP_UNKNOWN;
+}
+
+static app_state *candidate(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
+{
+    bool longlived = longlived_port(w, fa_flow_port(f, 1));
+    bool client_data = d == 0 && p->payload_caplen > 0;
+    app_kind kind = client_data ? first_bytes_kind(p) : APP_UNKNOWN;
+    if (kind == APP_UNKNOWN && longlived)
+        kind = APP_LONGLIVED;
+    if (kind != APP_UNKNOWN)
+        return state_new(w, f, kind);
+    if (client_data || p->payload_len > 0)
+        f->bits |= FA_FLOW_APP_DONE;
+    return NULL;
+}
+
+void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
+{
+    if (f->proto != FA_PROTO_TCP || (f->bits & FA_FLOW_APP_DONE))
+        return;
+    app_state *st = (f->bits & FA_FLOW_HAS_APP) ? state_find(w, f) : candidate(w, f, d, p);
+    if (!st)
+        return;
+    app_dir *ad = &st->dir[d];
+    /* A long-lived row's first client bytes may still reveal a handshake. */
+    if (st->kind == APP_LONGLIVED && d == 0 && p->payload_caplen && !ad->seq_known) {
+        app_kind k = first_bytes_kind(p);
+        if (k != APP_UNKNOWN)
+            st->kind = (uint8_t)k;
+    }
+    note_ip_id(ad, p, ad->last_ip_id == 0 && ad->ip_id_steps == 0 && ad->ip_id_jumps == 0);
+    if ((p->tcp_flags & FA_TH_RST) && !ad->rst_us) {
+        ad->rst_us = p->ts_us;
+        ad->rst_ip_id = p->ip_id;
+    }
+    if ((p->tcp_flags & FA_TH_FIN) && !ad->fin_us) {
+        ad->fin_us = p->ts_us;
+        ad->fin_idle_us = st->last_payload_us ? p->ts_us - st->last_payload_us : 0;
+    }
+    if ((p->tcp_flags & FA_TH_SYN) && !ad->seq_known) {
+        ad->seq_known = true;
+        ad->next_seq = p->seq + 1;
+    }
+    note_ack(st, d, p);
+    if (p->payload_len && !(p->tcp_flags & FA_TH_RST))
+        note_payload(w, st, d, p);
+    /* Plain HTTP on an ordinary port: nothing more to learn here. */
+    if (st->kind == APP_WEBSOCKET && st->dir[0].phase == PH_OPAQUE && !st->request_seen &&
+        !longlived_port(w, fa_flow_port(f, 1))) {
+        state_free(w, st);
+        f->bits = (uint8_t)((f->bits & ~FA_FLOW_HAS_APP) | FA_FLOW_APP_DONE);
+    }
+}
+
+/* ---- How a session ended -------------------------------------------- */
+
+typedef struct verdict {
+    fa_ws_ending ending;
+    int side;            /* 0 client side, 1 server side, -1 none */
+    uint64_t idle_us;
+    char evidence[192];
+} verdict;
+
+static void add_evidence(verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_evidence(verdict *v, const char *fmt, ...)
+{
+    size_t n = strlen(v->evidence);
+    if (n + 3 >= sizeof v->evidence)
+        return;
+    if (n)
+        n += (size_t)snprintf(v->evidence + n, sizeof v->evidence - n, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->evidence + n, sizeof v->evidence - n, fmt, ap);
+    va_end(ap);
+}
+
+/* Data sent again and again without an acknowledgement: the packets are
+ * vanishing on the way. Returns the side whose data vanished, or -1. */
+static int blackholed_side(const app_state *st)
+{
+    int side = -1;
+    for (int d = 0; d < 2; d++)
+        if (st->dir[d].unanswered_us && st->dir[d].unacked_rxmt >= 2 &&
+            (side < 0 || st->dir[d].unacked_rxmt > st->dir[side].unacked_rxmt))
+            side = d;
+    return side;
+}
+
+static int first_of(uint64_t a, uint64_t b)
+{
+    if (!a && !b)
+        return -1;
+    if (!b || (a && a <= b))
+        return 0;
+    return 1;
+}
+
+static void judge_rst(const app_state *st, const fa_flow *f, int r, verdict *v)
+{
+    const app_dir *rd = &st->dir[r];
+    fa_rst_origin origin = fa_flow_rst_origin(f, r);
+    bool both = st->dir[0].rst_us && st->dir[1].rst_us &&
+                (st->dir[0].rst_us > st->dir[1].rst_us ? st->dir[0].rst_us - st->dir[1].rst_us
+                                                      : st->dir[1].rst_us - st->dir[0].rst_us) <= BOTH_RST_WINDOW_US;
+    /* A sender whose IP ids count up one by one would have sent its RST
+     * with the next few; a forger picks its own. */
+    uint16_t id_gap = (uint16_t)(rd->rst_ip_id - rd->last_ip_id);
+    bool id_jump = fa_addr_is_v4(&f->key.lo_addr) && rd->ip_id_steps >= 3 && rd->ip_id_jumps == 0 &&
+                   (id_gap == 0 || id_gap > 64);
+    v->side = r;
+    /* The send that provoked the RST came after the idle gap. */
+    const app_dir *other = &st->dir[1 - r];
+    v->idle_us = other->unanswered_us ? other->idle_before_us
+                                      : (st->last_payload_us && rd->rst_us > st->last_payload_us
+                                             ? rd->rst_us - st->last_payload_us : 0);
+    if (origin == FA_RST_MIDDLEBOX || both) {
+        v->ending = FA_WS_KILLED_RST;
+        if (origin == FA_RST_MIDDLEBOX)
+            add_evidence(v, "RST with TTL %u, other packets from that side TTL %u-%u", f->dir[r].ttl_rst,
+                         f->dir[r].ttl_min, f->dir[r].ttl_max);
+        if (both)
+            add_evidence(v, "RSTs to both ends within %d us", BOTH_RST_WINDOW_US);
+        if (id_jump)
+            add_evidence(v, "RST IP id %u breaks the sender's sequence (last %u)", rd->rst_ip_id,
+                         rd->last_ip_id);
+        return;
+    }
+    v->ending = FA_WS_CLOSED_ENDPOINT;
+    add_evidence(v, "RST with TTL %u matches the sender's other packets", f->dir[r].ttl_rst);
+}
+
+static void judge_fin(const fa_ws *w, const app_state *st, int fd, verdict *v)
+{
+    v->side = fd;
+    v->idle_us = st->dir[fd].fin_idle_us;
+    if (v->idle_us >= (uint64_t)(w->cfg.min_idle_s * 1e6)) {
+        v->ending = FA_WS_KILLED_IDLE;
+        add_evidence(v, "FIN without a close frame after %.1f s idle", (double)v->idle_us / 1e6);
+    } else {
+        v->ending = FA_WS_CLOSED_ENDPOINT;
+        add_evidence(v, "FIN without a close frame");
+    }
+}
+
+static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->side = -1;
+    bool closed = st->dir[0].rd.st.close_seen || st->dir[1].rd.st.close_seen;
+    int r = first_of(st->dir[0].rst_us, st->dir[1].rst_us);
+    int fd = first_of(st->dir[0].fin_us, st->dir[1].fin_us);
+    int bh = blackholed_side(st);
+    if (st->kind == APP_WEBSOCKET && !st->upgraded) {
+        v->ending = FA_WS_FAILED_UPGRADE;
+        if (st->response_seen)
+            add_evidence(v, "HTTP status %d", st->status);
+        else
+            add_evidence(v, "no answer to the upgrade request");
+        return;
+    }
+    if (closed || (st->kind == APP_TLS && st->dir[0].fin_us && st->dir[1].fin_us && r < 0)) {
+        v->ending = FA_WS_CLEAN;
+        if (closed)
+            add_evidence(v, "close codes %u/%u", st->dir[0].rd.st.close_code, st->dir[1].rd.st.close_code);
+        return;
+    }
+    if (r >= 0 && (fd < 0 || st->dir[r].rst_us <= st->dir[fd].fin_us)) {
+        judge_rst(st, f, r, v);
+        if (bh >= 0)
+            add_evidence(v, "%u unanswered retransmissions first", st->dir[bh].unacked_rxmt);
+        return;
+    }
+    if (bh >= 0) {
+        v->ending = FA_WS_KILLED_BLACKHOLE;
+        v->side = bh;
+        v->idle_us = st->dir[bh].idle_before_us;
+        add_evidence(v, "%u retransmissions never acknowledged, after %.1f s idle",
+                     st->dir[bh].unacked_rxmt, (double)v->idle_us / 1e6);
+        return;
+    }
+    if (fd >= 0) {
+        judge_fin(w, st, fd, v);
+        return;
+    }
+    v->ending = FA_WS_STILL_OPEN;
+}
+
+/* ---- Sessions -------------------------------------------------------- */
+
+static const char *const ending_names[FA_WS_ENDING_COUNT] = {
+    "clean", "killed_rst_injected", "killed_black_hole", "killed_idle_close",
+    "closed_by_endpoint", "still_open", "failed_upgrade",
+};
+
+const char *fa_ws_ending_name(fa_ws_ending e)
+{
+    return (unsigned)e < FA_WS_ENDING_COUNT ? ending_names[e] : "unknown";
+}
+
+static bool is_kill(fa_ws_ending e)
+{
+    return e == FA_WS_KILLED_RST || e == FA_WS_KILLED_BLACKHOLE || e == FA_WS_KILLED_IDLE;
+}
+
+/* TLS that behaves like a WebSocket: open for long, small messages both
+ * ways. */
+static bool tls_looks_longlived(const fa_ws *w, const fa_flow *f)
+{
+    double dur = (double)(f->last_us - f->first_us) / 1e6;
+    const fa_flow_dir *o = &f->dir[0], *r = &f->dir[1];
+    return dur >= w->cfg.min_duration_s && o->pkts >= 10 && r->pkts >= 10 &&
+           o->payload / o->pkts < 1024 && r->payload / r->pkts < 1024;
+}
+
+static bool reportable(const fa_ws *w, const app_state *st, const fa_flow *f, bool rule_ws, bool rule_ll,
+                       fa_ws_confidence *conf)
+{
+    switch (st->kind) {
+    case APP_WEBSOCKET:
+        *conf = FA_WS_CONF_HIGH;
+        return st->request_seen;
+    case APP_TLS:
+        *conf = rule_ws ? FA_WS_CONF_MEDIUM : FA_WS_CONF_LOW;
+        return rule_ws || rule_ll || tls_looks_longlived(w, f);
+    case APP_LONGLIVED:
+        *conf = FA_WS_CONF_LOW;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void fill_session(ws_session *s, const app_state *st, const fa_flow *f, const verdict *v,
+                         fa_ws_confidence conf)
+{
+    memset(s, 0, sizeof *s);
+    fa_flow_uid(f, s->uid);
+    s->client = *fa_flow_addr(f, 0);
+    s->server = *fa_flow_addr(f, 1);
+    s->client_port = fa_flow_port(f, 0);
+    s->server_port = fa_flow_port(f, 1);
+    s->kind = st->kind;
+    s->ending = (uint8_t)v->ending;
+    s->confidence = (uint8_t)conf;
+    s->side = (int8_t)v->side;
+    s->start_us = f->first_us;
+    s->end_us = f->last_us;
+    s->idle_s = (double)v->idle_us / 1e6;
+    s->msgs[0] = st->dir[0].rd.st.messages;
+    s->msgs[1] = st->dir[1].rd.st.messages;
+    if (st->kind == APP_TLS)
+        snprintf(s->name, sizeof s->name, "%s", st->tls.sni);
+    else
+        snprintf(s->name, sizeof s->name, "%.60s%.60s", st->host, st->path);
+    memcpy(s->evidence, v->evidence, sizeof s->evidence);
+}
+
+static const char *kind_name(uint8_t kind)
+{
+    return kind == APP_WEBSOCKET ? "websocket" : kind == APP_TLS ? "tls" : "long-lived";
+}
+
+static json_t *session_json(const ws_session *s, const app_state *st)
+{
+    static const char *const conf_names[] = {"high", "medium", "low"};
+    char c[FA_ADDR_STRLEN], sv[FA_ADDR_STRLEN];
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "type", json_string("websocket"));
+    json_object_set_new(o, "ts", json_real((double)s->start_us / 1e6));
+    json_object_set_new(o, "uid", json_string(s->uid));
+    json_object_set_new(o, "client_h", json_string(fa_addr_str(&s->client, c, sizeof c)));
+    json_object_set_new(o, "client_p", json_integer(s->client_port));
+    json_object_set_new(o, "server_h", json_string(fa_addr_str(&s->server, sv, sizeof sv)));
+    json_object_set_new(o, "server_p", json_integer(s->server_port));
+    json_object_set_new(o, "kind", json_string(kind_name(s->kind)));
+    json_object_set_new(o, "confidence", json_string(conf_names[s->confidence]));
+    json_object_set_new(o, "host", st->kind == APP_WEBSOCKET ? json_string(st->host) : json_null());
+    json_object_set_new(o, "path", st->kind == APP_WEBSOCKET ? json_string(st->path) : json_null());
+    json_object_set_new(o, "status", st->response_seen ? json_integer(st->status) : json_null());
+    json_object_set_new(o, "sni", st->kind == APP_TLS ? json_string(st->tls.sni) : json_null());
+    json_object_set_new(o, "alpn", st->kind == APP_TLS ? json_string(st->tls.alpn) : json_null());
+    json_object_set_new(o, "duration", json_real((double)(s->end_us - s->start_us) / 1e6));
+    for (int d = 0; d < 2; d++) {
+        const fa_ws_dir_stats *ds = &st->dir[d].rd.st;
+        const char *w = d ? "server" : "client";
+        char key[32];
+#define SET(name, v) (snprintf(key, sizeof key, "%s_%s", w, name), json_object_set_new(o, key, v))
+        SET("messages", json_integer(ds->messages));
+        SET("pings", json_integer(ds->pings));
+        SET("pongs", json_integer(ds->pongs));
+        SET("close_code", ds->close_seen ? json_integer(ds->close_code) : json_null());
+        SET("frames_unparsed", json_boolean(st->dir[d].rd.lost));
+#undef SET
+    }
+    json_object_set_new(o, "ending", json_string(fa_ws_ending_name(s->ending)));
+    json_object_set_new(o, "killed", json_boolean(is_kill(s->ending)));
+    json_object_set_new(o, "side", s->side < 0 ? json_null() : json_string(s->side ? "server" : "client"));
+    json_object_set_new(o, "idle_before_end", json_real(s->idle_s));
+    json_object_set_new(o, "evidence", json_string(s->evidence));
+    return o;
+}
+
+json_t *fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived)
+{
+    if (!(f->bits & FA_FLOW_HAS_APP))
+        return NULL;
+    app_state *st = state_find(w, f);
+    if (!st)
+        return NULL;
+    json_t *rec = NULL;
+    fa_ws_confidence conf;
+    if (reportable(w, st, f, rule_websocket, rule_longlived, &conf)) {
+        verdict v;
+        ws_session s;
+        classify(w, st, f, &v);
+        fill_session(&s, st, f, &v, conf);
+        w->sessions++;
+        w->endings[v.ending]++;
+        if (is_kill(v.ending) && w->nkills < FA_WS_KILLS_KEPT) {
+            w->kill_idle[w->nkills] = s.idle_s;
+            w->kill_kind[w->nkills++] = (uint8_t)v.ending;
+        }
+        if (w->nkept < FA_WS_SESSIONS_KEPT)
+            w->kept[w->nkept++] = s;
+        rec = session_json(&s, st);
+    }
+    state_free(w, st);
+    f->bits = (uint8_t)(f->bits & ~FA_FLOW_HAS_APP);
+    return rec;
+}

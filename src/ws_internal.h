@@ -1,0 +1,83 @@
+/* ws_internal.h - state shared by ws_detect.c (tracking, classification)
+ * and ws_report.c (report, timeout estimate). Not part of the public API. */
+#ifndef FLOWAUDIT_WS_INTERNAL_H
+#define FLOWAUDIT_WS_INTERNAL_H
+
+#include <uthash.h>
+
+#include "http_upgrade.h"
+#include "tls_hello.h"
+#include "ws_detect.h"
+#include "ws_frame.h"
+
+#define FA_WS_SESSIONS_KEPT 1024  /* sessions listed in the text report */
+#define FA_WS_KILLS_KEPT 4096     /* idle times kept for the estimate */
+
+typedef enum app_kind { APP_UNKNOWN, APP_WEBSOCKET, APP_TLS, APP_LONGLIVED } app_kind;
+
+/* Per direction: where the byte stream is, and how its data was answered. */
+typedef struct app_dir {
+    uint8_t phase;           /* dir_phase in ws_detect.c */
+    bool seq_known;
+    uint32_t next_seq;       /* next in-order stream byte */
+    uint32_t max_ack;        /* highest ACK this side sent */
+    uint16_t head;           /* handshake buffer index + 1, 0 = none */
+    uint16_t head_len;
+    uint32_t unacked_rxmt;   /* retransmissions since the peer last acknowledged */
+    uint64_t unanswered_us;  /* first send the peer has not acknowledged */
+    uint64_t idle_before_us; /* idle time that preceded that send */
+    uint64_t last_data_us;
+    uint64_t rst_us, fin_us;
+    uint64_t fin_idle_us;    /* idle time that preceded this side's FIN */
+    uint16_t last_ip_id, rst_ip_id;
+    uint16_t ip_id_steps, ip_id_jumps;
+    fa_ws_reader rd;
+} app_dir;
+
+typedef struct app_state {
+    const fa_flow *flow;     /* hash key */
+    UT_hash_handle hh;
+    uint32_t next_free;
+    uint8_t kind;            /* app_kind */
+    bool request_seen, response_seen, upgraded;
+    int status;
+    uint64_t upgraded_us, last_payload_us;
+    char host[FA_HTTP_FIELD_MAX];
+    char path[FA_HTTP_FIELD_MAX];
+    fa_tls_hello tls;
+    app_dir dir[2];
+} app_state;
+
+/* A finished session as the report shows it. */
+typedef struct ws_session {
+    char uid[20];
+    fa_addr client, server;
+    uint16_t client_port, server_port;
+    uint8_t kind, ending, confidence;
+    int8_t side;             /* 0 client side, 1 server side, -1 none */
+    uint64_t start_us, end_us;
+    double idle_s;
+    uint32_t msgs[2];
+    char name[FA_HTTP_FIELD_MAX];  /* Host + path, or SNI */
+    char evidence[192];
+} ws_session;
+
+struct fa_ws {
+    fa_ws_config cfg;
+    app_state *pool;
+    uint32_t free_head, used;
+    app_state *by_flow;
+    uint8_t (*heads)[FA_HTTP_HEAD_MAX];
+    uint16_t free_heads[FA_HEAD_BUFFERS];
+    uint16_t nfree_heads;
+    uint64_t states_dropped, heads_dropped;
+    uint64_t endings[FA_WS_ENDING_COUNT];
+    uint64_t sessions;
+    ws_session *kept;
+    uint32_t nkept;
+    double kill_idle[FA_WS_KILLS_KEPT];
+    uint8_t kill_kind[FA_WS_KILLS_KEPT];
+    uint32_t nkills;
+};
+
+#endif

@@ -1,0 +1,138 @@
+/* ws_report.c - the WebSocket section of the report and the estimate of
+ * the middlebox idle timeout from the idle times that preceded kills. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_json.h"
+#include "ws_detect.h"
+#include "ws_internal.h"
+
+/* Idle timeouts that common middleboxes ship with: hints, not facts. */
+static const struct known_timeout {
+    double seconds;
+    const char *what;
+} known_timeouts[] = {
+    {60, "nginx proxy_read_timeout default, AWS ALB idle timeout"},
+    {240, "Azure Load Balancer default idle timeout (4 min)"},
+    {300, "F5 BIG-IP default TCP idle timeout"},
+    {350, "AWS NLB TCP idle timeout"},
+    {3600, "common firewall TCP session timeout"},
+    {0, NULL},
+};
+
+typedef struct estimate {
+    bool valid;
+    double seconds;      /* median idle before the kills */
+    bool exact;          /* idle closes: the timeout itself; else an upper bound */
+    uint32_t kills, clustered;
+} estimate;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Idle closes happen at the timeout; black holes and forged RSTs are only
+ * noticed when traffic resumes, so their idle time bounds it from above.
+ * Prefer the exact kind when there is one. */
+static estimate estimate_timeout(const fa_ws *w)
+{
+    estimate e = {0};
+    double v[FA_WS_KILLS_KEPT];
+    uint32_t n = 0, exact = 0;
+    for (uint32_t i = 0; i < w->nkills; i++)
+        exact += w->kill_kind[i] == FA_WS_KILLED_IDLE;
+    for (uint32_t i = 0; i < w->nkills; i++)
+        if (!exact || w->kill_kind[i] == FA_WS_KILLED_IDLE)
+            v[n++] = w->kill_idle[i];
+    if (n == 0)
+        return e;
+    qsort(v, n, sizeof v[0], cmp_double);
+    e.valid = true;
+    e.exact = exact > 0;
+    e.kills = n;
+    e.seconds = v[n / 2];
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i] >= e.seconds * 0.8 && v[i] <= e.seconds * 1.2)
+            e.clustered++;
+    return e;
+}
+
+static bool hint_matches(const estimate *e, double known)
+{
+    if (e->exact)
+        return known >= e->seconds * 0.9 && known <= e->seconds * 1.1;
+    return known <= e->seconds * 1.05 && known >= e->seconds * 0.5;
+}
+
+static void print_session(const ws_session *s, FILE *out)
+{
+    char c[FA_ADDR_STRLEN], sv[FA_ADDR_STRLEN];
+    fprintf(out, "  %s:%u -> %s:%u %s %s  %.1f s, msgs %u/%u, %s", fa_addr_str(&s->client, c, sizeof c),
+            s->client_port, fa_addr_str(&s->server, sv, sizeof sv), s->server_port,
+            s->kind == APP_WEBSOCKET ? "ws" : s->kind == APP_TLS ? "tls" : "tcp", s->name[0] ? s->name : "-",
+            (double)(s->end_us - s->start_us) / 1e6, s->msgs[0], s->msgs[1], fa_ws_ending_name(s->ending));
+    if (s->side >= 0)
+        fprintf(out, " (%s side, %.1f s idle before)", s->side ? "server" : "client", s->idle_s);
+    fputc('\n', out);
+    if (s->evidence[0])
+        fprintf(out, "      %s\n", s->evidence);
+}
+
+int fa_ws_print_text(const fa_ws *w, FILE *out, bool color)
+{
+    const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+    fprintf(out, "\n%sWEBSOCKETS AND LONG-LIVED SESSIONS%s\n", bold, reset);
+    if (w->sessions == 0) {
+        fprintf(out, "  none\n");
+        return ferror(out) ? -1 : 0;
+    }
+    fprintf(out, "  %" PRIu64 " sessions:", w->sessions);
+    for (int e = 0; e < FA_WS_ENDING_COUNT; e++)
+        if (w->endings[e])
+            fprintf(out, " %s=%" PRIu64, fa_ws_ending_name((fa_ws_ending)e), w->endings[e]);
+    fputc('\n', out);
+    for (uint32_t i = 0; i < w->nkept; i++)
+        print_session(&w->kept[i], out);
+    if (w->sessions > w->nkept)
+        fprintf(out, "  (%" PRIu64 " more in the JSON output)\n", w->sessions - w->nkept);
+    estimate e = estimate_timeout(w);
+    if (e.valid) {
+        fprintf(out, "  middlebox idle timeout: %s%.1f s (%u of %u kills within 20%%)\n",
+                e.exact ? "about " : "at most ", e.seconds, e.clustered, e.kills);
+        for (int i = 0; known_timeouts[i].what; i++)
+            if (hint_matches(&e, known_timeouts[i].seconds))
+                fprintf(out, "    hint: %.0f s is the %s\n", known_timeouts[i].seconds, known_timeouts[i].what);
+    }
+    if (w->states_dropped || w->heads_dropped)
+        fprintf(out, "  not followed: %" PRIu64 " flows (detector full), %" PRIu64 " handshakes (buffers full)\n",
+                w->states_dropped, w->heads_dropped);
+    return ferror(out) ? -1 : 0;
+}
+
+int fa_ws_write_json(const fa_ws *w, FILE *out)
+{
+    json_t *o = json_object(), *endings = json_object(), *hints = json_array();
+    estimate e = estimate_timeout(w);
+    for (int i = 0; i < FA_WS_ENDING_COUNT; i++)
+        json_object_set_new(endings, fa_ws_ending_name((fa_ws_ending)i), json_integer((json_int_t)w->endings[i]));
+    for (int i = 0; e.valid && known_timeouts[i].what; i++)
+        if (hint_matches(&e, known_timeouts[i].seconds))
+            json_array_append_new(hints, json_pack("{s:f, s:s}", "seconds", known_timeouts[i].seconds, "what",
+                                                   known_timeouts[i].what));
+    json_object_set_new(o, "type", json_string("ws_summary"));
+    json_object_set_new(o, "sessions", json_integer((json_int_t)w->sessions));
+    json_object_set_new(o, "endings", endings);
+    json_object_set_new(o, "killed", json_integer((json_int_t)fa_ws_killed(w)));
+    json_object_set_new(o, "timeout_estimate", e.valid ? json_real(e.seconds) : json_null());
+    json_object_set_new(o, "timeout_estimate_is", e.valid ? json_string(e.exact ? "approximate" : "upper_bound")
+                                                          : json_null());
+    json_object_set_new(o, "timeout_hints", hints);
+    json_object_set_new(o, "flows_not_followed", json_integer((json_int_t)w->states_dropped));
+    json_object_set_new(o, "handshakes_not_read", json_integer((json_int_t)w->heads_dropped));
+    int rc = fa_json_write_line(out, o);
+    json_decref(o);
+    return rc;
+}
