@@ -44,7 +44,8 @@ void fa_site_free(fa_site *site);
 
 /* True when addr lies in any role's CIDR (the inventory). */
 bool fa_site_in_inventory(const fa_site *site, const fa_addr *addr);
-/* True when addr plays role (an unmapped role matches every address;
+/* True when addr plays role (a role the site does not map matches every
+ * address outside the inventory;
  * FA_ROLE_ANY matches every address). */
 bool fa_site_addr_has_role(const fa_site *site, int role, const fa_addr *addr);
 /* The destination ports in force for rule (site override or the rule's). */

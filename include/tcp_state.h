@@ -1,6 +1,6 @@
 /* tcp_state.h - the TCP endpoint state machine, history letters and
  * conn_state, reproducing Zeek's TCP analyzer so verdicts agree with Zeek's
- * conn.log (see docs/detection.md for the few deliberate differences). */
+ * conn.log (docs/zeek-agreement.md lists the remaining differences). */
 #ifndef FLOWAUDIT_TCP_STATE_H
 #define FLOWAUDIT_TCP_STATE_H
 

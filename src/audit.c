@@ -160,15 +160,21 @@ static bool rule_matches(const fa_audit *a, int i, uint8_t proto, const fa_addr 
            fa_site_addr_has_role(a->site, r->to_role, dst);
 }
 
+/* Rules the flow fits as it went (reversed = false), or, reversed, that it
+ * fits only with its hosts swapped: the rule's destination opened the
+ * connection, to the rule's port or from it. */
 static int match_rules(const fa_audit *a, const fa_flow *f, bool reversed, int *out)
 {
-    int o = reversed ? 1 : 0;
-    const fa_addr *src = fa_flow_addr(f, o), *dst = fa_flow_addr(f, 1 - o);
-    uint16_t sport = fa_flow_port(f, o), dport = fa_flow_port(f, 1 - o);
+    const fa_addr *o = fa_flow_addr(f, 0), *r = fa_flow_addr(f, 1);
+    uint16_t op = fa_flow_port(f, 0), rp = fa_flow_port(f, 1);
     int n = 0;
-    for (int i = 0; i < a->rs->nrules && n < FA_VERDICT_MAX_RULES; i++)
-        if (rule_matches(a, i, f->proto, src, sport, dst, dport))
+    for (int i = 0; i < a->rs->nrules && n < FA_VERDICT_MAX_RULES; i++) {
+        bool hit = reversed ? rule_matches(a, i, f->proto, r, rp, o, op) ||
+                                  rule_matches(a, i, f->proto, r, op, o, rp)
+                            : rule_matches(a, i, f->proto, o, op, r, rp);
+        if (hit)
             out[n++] = i;
+    }
     return n;
 }
 
@@ -287,11 +293,23 @@ static bool in_scope(const fa_audit *a, const fa_flow *f)
            fa_site_in_inventory(a->site, fa_flow_addr(f, 1));
 }
 
+/* ICMP errors are the network's answer about another flow (that flow is
+ * judged "rejected" for them), not traffic of their own. */
+static bool is_icmp_error(const fa_flow *f)
+{
+    uint16_t type = fa_flow_port(f, 0);
+    if (f->proto == FA_PROTO_ICMP)
+        return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+    return f->proto == FA_PROTO_ICMP6 && type >= 1 && type <= 4;
+}
+
 void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v)
 {
     v->attempt = flow_attempt(f);
-    v->nrules = match_rules(a, f, false, v->rules);
-    if (v->nrules > 0) {
+    v->nrules = is_icmp_error(f) ? 0 : match_rules(a, f, false, v->rules);
+    if (is_icmp_error(f)) {
+        v->verdict = FA_VERDICT_OUT_OF_SCOPE;
+    } else if (v->nrules > 0) {
         v->verdict = FA_VERDICT_DOCUMENTED;
         for (int i = 0; i < v->nrules; i++)
             note_rule_hit(a, v->rules[i], f, v->attempt);

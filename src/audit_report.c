@@ -55,6 +55,26 @@ static void rule_service(const fa_audit *a, int i, char *buf, size_t len)
         snprintf(buf, len, "%s/%s", tr, ports);
 }
 
+/* Roles the site leaves unmapped stand for hosts outside the inventory;
+ * say which, so a "not seen" on them is read right. */
+static void print_unmapped(const fa_audit *a, int product, FILE *out, const palette *c)
+{
+    int col = 0;
+    if (!a->site)
+        return;
+    for (int r = 0; r < a->rs->nroles; r++) {
+        if (a->rs->roles[r].product != product || a->site->role_mapped[r])
+            continue;
+        if (col == 0)
+            col = fprintf(out, "    %sroles not in the site (hosts outside the inventory):", c->dim);
+        if (col + (int)strlen(a->rs->roles[r].id) > 76)
+            col = fprintf(out, "\n     ");
+        col += fprintf(out, " %s", a->rs->roles[r].id);
+    }
+    if (col)
+        fprintf(out, "%s\n", c->reset);
+}
+
 static void print_coverage(const fa_audit *a, FILE *out, const palette *c)
 {
     fprintf(out, "%sCOVERAGE%s (required rules, phase %s)\n", c->bold, c->reset,
@@ -68,12 +88,13 @@ static void print_coverage(const fa_audit *a, FILE *out, const palette *c)
             if (a->rs->rules[i].product == p)
                 n[a->rules[i].status]++;
         int required = n[FA_RULE_SEEN] + n[FA_RULE_BLOCKED] + n[FA_RULE_REJECTED] + n[FA_RULE_NOT_SEEN];
-        fprintf(out, "  %-34s %3d required: %d seen, %d blocked, %d rejected, %d not seen", 
+        fprintf(out, "  %s\n    %d required: %d seen, %d blocked, %d rejected, %d not seen",
                 a->rs->products[p].name, required, n[FA_RULE_SEEN], n[FA_RULE_BLOCKED],
                 n[FA_RULE_REJECTED], n[FA_RULE_NOT_SEEN]);
         if (n[FA_RULE_NOT_OBSERVABLE])
             fprintf(out, "; %d not observable", n[FA_RULE_NOT_OBSERVABLE]);
         fputc('\n', out);
+        print_unmapped(a, p, out, c);
     }
     if (!a->site)
         fprintf(out, "  %sport-only mode: no site file, roles were not verified%s\n", c->yellow, c->reset);

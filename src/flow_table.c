@@ -152,7 +152,11 @@ static fa_timeout_class class_of(const fa_flow *f)
 {
     switch (f->proto) {
     case FA_PROTO_TCP:
-        if (fa_tcp_closed(f))
+        /* Zeek deletes a connection soon after the close also when one
+         * side closed and the other never sent anything. */
+        if (fa_tcp_closed(f) ||
+            (fa_tcp_closing(f) &&
+             (f->dir[0].state == FA_EP_INACTIVE || f->dir[1].state == FA_EP_INACTIVE)))
             return FA_TMO_TCP_CLOSED;
         if (fa_tcp_closing(f))
             return FA_TMO_TCP_HALF_CLOSED;

@@ -262,8 +262,11 @@ static int finish_audit(run_ctx *ctx, FILE *text, fa_pipeline_result *res)
         if (ctx->json && !ctx->json_failed && fa_audit_write_json(ctx->audit, ctx->json) != 0)
             ctx->json_failed = true;
     }
-    if (!ctx->opts->quiet && (ctx->audit || fa_ws_killed(ctx->ws) || fa_ws_sessions(ctx->ws)))
+    if (!ctx->opts->quiet && (ctx->audit || fa_ws_sessions(ctx->ws))) {
+        if (ctx->audit)
+            fputc('\n', text);
         rc |= fa_ws_print_text(ctx->ws, text, color);
+    }
     if (ctx->json && !ctx->json_failed && (ctx->audit || fa_ws_sessions(ctx->ws)) &&
         fa_ws_write_json(ctx->ws, ctx->json) != 0)
         ctx->json_failed = true;

@@ -376,8 +376,12 @@ bool fa_site_in_inventory(const fa_site *site, const fa_addr *addr)
 /* True when addr plays role; unmapped roles, "any" and no site match all. */
 bool fa_site_addr_has_role(const fa_site *site, int role, const fa_addr *addr)
 {
-    if (role < 0 || !site || !site->role_mapped[role])
+    if (role < 0 || !site)
         return true;
+    /* An inventory host plays the roles the site gives it and no others;
+     * a role the site leaves unmapped stands for hosts outside it. */
+    if (!site->role_mapped[role])
+        return !fa_site_in_inventory(site, addr);
     for (int i = 0; i < site->nroles; i++) {
         if (site->roles[i].role == role && fa_cidr_contains(&site->roles[i].cidr, addr))
             return true;

@@ -540,19 +540,23 @@ static bool tls_looks_longlived(const fa_ws *w, const fa_flow *f)
            o->payload / o->pkts < 1024 && r->payload / r->pkts < 1024;
 }
 
+/* Cleartext WebSockets are always reported; TLS and long-lived TCP only
+ * when a rule says so or they lasted, and short ones only when killed. */
 static bool reportable(const fa_ws *w, const app_state *st, const fa_flow *f, bool rule_ws, bool rule_ll,
-                       fa_ws_confidence *conf)
+                       fa_ws_ending ending, fa_ws_confidence *conf)
 {
+    double dur = (double)(f->last_us - f->first_us) / 1e6;
+    bool lasted = dur >= w->cfg.min_duration_s || is_kill(ending);
     switch (st->kind) {
     case APP_WEBSOCKET:
         *conf = FA_WS_CONF_HIGH;
         return st->request_seen;
     case APP_TLS:
         *conf = rule_ws ? FA_WS_CONF_MEDIUM : FA_WS_CONF_LOW;
-        return rule_ws || rule_ll || tls_looks_longlived(w, f);
+        return ((rule_ws || rule_ll) && lasted) || tls_looks_longlived(w, f);
     case APP_LONGLIVED:
         *conf = FA_WS_CONF_LOW;
-        return true;
+        return lasted;
     default:
         return false;
     }
@@ -639,10 +643,10 @@ json_t *fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_long
         return NULL;
     json_t *rec = NULL;
     fa_ws_confidence conf;
-    if (reportable(w, st, f, rule_websocket, rule_longlived, &conf)) {
-        verdict v;
+    verdict v;
+    classify(w, st, f, &v);
+    if (reportable(w, st, f, rule_websocket, rule_longlived, v.ending, &conf)) {
         ws_session s;
-        classify(w, st, f, &v);
         fill_session(&s, st, f, &v, conf);
         w->sessions++;
         w->endings[v.ending]++;

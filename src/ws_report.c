@@ -84,7 +84,7 @@ static void print_session(const ws_session *s, FILE *out)
 int fa_ws_print_text(const fa_ws *w, FILE *out, bool color)
 {
     const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
-    fprintf(out, "\n%sWEBSOCKETS AND LONG-LIVED SESSIONS%s\n", bold, reset);
+    fprintf(out, "%sWEBSOCKETS AND LONG-LIVED SESSIONS%s\n", bold, reset);
     if (w->sessions == 0) {
         fprintf(out, "  none\n");
         return ferror(out) ? -1 : 0;

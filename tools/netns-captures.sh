@@ -1,0 +1,487 @@
+#!/usr/bin/env bash
+# netns-captures.sh - records real client/server traffic across a firewall
+# router built from throw-away network namespaces, one pcap per scenario.
+#
+# Usage: tools/netns-captures.sh [OUTDIR [SCENARIO...]]
+#   OUTDIR defaults to pcaps/real next to this script's repository.
+#   SCENARIO names (default: all): ws-clean ws-nginx-idle ws-blackhole
+#   ws-rst-inject ws-open ws-pings tcp-blocked-rejected
+#
+# Topology (rebuilt for every scenario, documentation addresses only, no
+# route to the host or anything beyond it):
+#
+#   client ns             router ns                         server ns
+#   c0 198.51.100.10/24 - r-client 198.51.100.1/24          s0 192.0.2.10/24
+#      (.20-.23 extra)    br0 192.0.2.1/24 -+- r-srv   ---     192.0.2.30/24
+#                         ip_forward=1      +- r-proxy ---  proxy ns
+#                         nftables                          p0 192.0.2.20/24
+#
+# Every capture is taken on r-client with tcpdump, so it shows what the
+# client sees; the checks at the end of each scenario assert the facts
+# listed in pcaps/real/README.md.
+set -euo pipefail
+
+PROG=${0##*/}
+
+die() {
+    echo "$PROG: $*" >&2
+    exit 1
+}
+
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+fi
+
+[[ $(id -u) -eq 0 ]] || die "must be run as root: it creates network namespaces, veth pairs and nftables rules"
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HELPERS=$HERE/netns
+OUT=${1:-$HERE/../pcaps/real}
+shift || true
+PYTHON=${PYTHON:-/usr/bin/python3}
+ALL_SCENARIOS=(ws-clean ws-nginx-idle ws-blackhole ws-rst-inject ws-open ws-pings tcp-blocked-rejected)
+SCENARIOS=("$@")
+[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=("${ALL_SCENARIOS[@]}")
+
+for tool in ip bridge ethtool nft tcpdump tshark nginx ss sysctl; do
+    command -v "$tool" >/dev/null || die "missing required tool: $tool"
+done
+"$PYTHON" -c 'import websockets' 2>/dev/null ||
+    die "$PYTHON cannot import websockets (apt-get install python3-websockets, or set PYTHON=)"
+
+TAG=fa-$$
+NS_C=$TAG-c
+NS_R=$TAG-r
+NS_S=$TAG-s
+NS_P=$TAG-p
+
+# Fixed MAC addresses and permanent neighbour entries: no ARP in the
+# captures, and the frames are identical between runs.
+MAC_C=02:fa:00:00:00:0a
+MAC_RC=02:fa:00:00:00:01
+MAC_BR=02:fa:00:00:02:01
+MAC_S=02:fa:00:00:02:0a
+MAC_P=02:fa:00:00:02:14
+
+CLIENT=198.51.100.10
+SERVER=192.0.2.10
+PROXY=192.0.2.20
+WS_PORT=8765
+WS_SPORT=40001
+# tshark only looks for HTTP (and so for the WebSocket upgrade) on its
+# well-known ports, and takes 443 for TLS.
+DECODE=(-d "tcp.port==$WS_PORT,http" -d "tcp.port==443,http")
+
+WORK=$(mktemp -d /tmp/fa-netns.XXXXXX)
+PIDS=()
+LAST_PID=
+CAP_PID=
+CAP_NAME=
+
+# ---- process bookkeeping -------------------------------------------------
+
+forget_pid() {
+    local keep=() p
+    for p in "${PIDS[@]}"; do
+        [[ $p == "$1" ]] || keep+=("$p")
+    done
+    PIDS=("${keep[@]}")
+}
+
+# stop_pid PID [SIGNAL]: signal one of our children, escalate to KILL after
+# five seconds, and reap it.
+stop_pid() {
+    local pid=$1 sig=${2:-TERM} i
+    kill -"$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    forget_pid "$pid"
+}
+
+# start_bg NAME NS CMD...: run CMD inside NS in the background, output to
+# $WORK/NAME.log; its pid is left in LAST_PID.
+start_bg() {
+    local name=$1 ns=$2
+    shift 2
+    ip netns exec "$ns" "$@" >"$WORK/$name.log" 2>&1 &
+    LAST_PID=$!
+    PIDS+=("$LAST_PID")
+}
+
+# wait_until SECONDS WHAT CMD...: poll CMD every 0.1 s.
+wait_until() {
+    local limit=$1 what=$2 i
+    shift 2
+    for ((i = 0; i < limit * 10; i++)); do
+        "$@" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "timed out after ${limit}s waiting for $what"
+}
+
+listening() {
+    local ns=$1 proto=$2 addr=$3 port=$4
+    [[ -n $(ip netns exec "$ns" ss -Hln "-$proto" src "$addr:$port") ]]
+}
+
+wait_listen() {
+    wait_until 10 "$3:$4/$2 to listen in $1" listening "$@"
+}
+
+exited() {
+    ! kill -0 "$1" 2>/dev/null
+}
+
+# wait_exit PID SECONDS: wait for a client to finish on its own and fail
+# the run if it does not, or if it exits non-zero.
+wait_exit() {
+    local pid=$1 rc=0
+    wait_until "$2" "pid $pid to exit" exited "$pid"
+    wait "$pid" || rc=$?
+    forget_pid "$pid"
+    [[ $rc -eq 0 ]] || die "client pid $pid exited with status $rc"
+}
+
+log_has() {
+    grep -q -- "$2" "$WORK/$1.log"
+}
+
+# ---- topology ------------------------------------------------------------
+
+ns_init() {
+    ip netns add "$1"
+    # No IPv6 means no router/neighbour solicitations or MLD in the captures.
+    if [[ -e /proc/sys/net/ipv6/conf/default/disable_ipv6 ]]; then
+        ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+            net.ipv6.conf.default.disable_ipv6=1
+    fi
+    ip -n "$1" link set lo up
+}
+
+topology_up() {
+    local ns a
+    for ns in "$NS_C" "$NS_R" "$NS_S" "$NS_P"; do
+        ns_init "$ns"
+    done
+
+    ip -n "$NS_C" link add c0 address "$MAC_C" type veth peer name r-client address "$MAC_RC" netns "$NS_R"
+    ip -n "$NS_S" link add s0 address "$MAC_S" type veth peer name r-srv netns "$NS_R"
+    ip -n "$NS_P" link add p0 address "$MAC_P" type veth peer name r-proxy netns "$NS_R"
+    ip -n "$NS_R" link add br0 address "$MAC_BR" type bridge
+    ip -n "$NS_R" link set r-srv master br0
+    ip -n "$NS_R" link set r-proxy master br0
+
+    for a in "$CLIENT" 198.51.100.20 198.51.100.21 198.51.100.22 198.51.100.23; do
+        ip -n "$NS_C" addr add "$a/24" dev c0
+    done
+    ip -n "$NS_R" addr add 198.51.100.1/24 dev r-client
+    ip -n "$NS_R" addr add 192.0.2.1/24 dev br0
+    ip -n "$NS_S" addr add "$SERVER/24" dev s0
+    ip -n "$NS_S" addr add 192.0.2.30/24 dev s0
+    ip -n "$NS_P" addr add "$PROXY/24" dev p0
+
+    # Without transmit checksum offload every captured frame carries its
+    # final checksum instead of a partial one, and TSO/GSO are off with it.
+    ip netns exec "$NS_C" ethtool -K c0 tx off >/dev/null
+    ip netns exec "$NS_S" ethtool -K s0 tx off >/dev/null
+    ip netns exec "$NS_P" ethtool -K p0 tx off >/dev/null
+    for a in r-client r-srv r-proxy; do
+        ip netns exec "$NS_R" ethtool -K "$a" tx off >/dev/null
+    done
+    # Static forwarding entries: the bridge never floods a frame to the
+    # wrong server namespace while it has not learnt the MACs yet.
+    bridge -n "$NS_R" fdb replace "$MAC_S" dev r-srv master static
+    bridge -n "$NS_R" fdb replace "$MAC_P" dev r-proxy master static
+
+    ip -n "$NS_C" link set c0 up
+    ip -n "$NS_S" link set s0 up
+    ip -n "$NS_P" link set p0 up
+    for a in r-client r-srv r-proxy br0; do
+        ip -n "$NS_R" link set "$a" up
+    done
+
+    for a in "$CLIENT" 198.51.100.20 198.51.100.21 198.51.100.22 198.51.100.23; do
+        ip -n "$NS_R" neigh replace "$a" lladdr "$MAC_C" nud permanent dev r-client
+    done
+    ip -n "$NS_R" neigh replace "$SERVER" lladdr "$MAC_S" nud permanent dev br0
+    ip -n "$NS_R" neigh replace 192.0.2.30 lladdr "$MAC_S" nud permanent dev br0
+    ip -n "$NS_R" neigh replace "$PROXY" lladdr "$MAC_P" nud permanent dev br0
+    ip -n "$NS_C" neigh replace 198.51.100.1 lladdr "$MAC_RC" nud permanent dev c0
+    ip -n "$NS_S" neigh replace 192.0.2.1 lladdr "$MAC_BR" nud permanent dev s0
+    ip -n "$NS_S" neigh replace "$PROXY" lladdr "$MAC_P" nud permanent dev s0
+    ip -n "$NS_P" neigh replace 192.0.2.1 lladdr "$MAC_BR" nud permanent dev p0
+    ip -n "$NS_P" neigh replace "$SERVER" lladdr "$MAC_S" nud permanent dev p0
+
+    # Only the two documentation prefixes are routed, and only via the
+    # router: no default route anywhere, so nothing can leave the lab.
+    ip -n "$NS_C" route add 192.0.2.0/24 via 198.51.100.1
+    ip -n "$NS_S" route add 198.51.100.0/24 via 192.0.2.1
+    ip -n "$NS_P" route add 198.51.100.0/24 via 192.0.2.1
+    ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+    # Newer kernels retry the first SYNs at a fixed 1 s interval; the
+    # classic exponential backoff (1 s, 2 s, 4 s) gives the same capture on
+    # every kernel.
+    if [[ -e /proc/sys/net/ipv4/tcp_syn_linear_timeouts ]]; then
+        ip netns exec "$NS_C" sysctl -qw net.ipv4.tcp_syn_linear_timeouts=0
+    fi
+}
+
+# topology_down: stop whatever still runs in our namespaces, then delete
+# them (their veths and bridge go with them).
+topology_down() {
+    local p ns pid
+    for p in "${PIDS[@]}"; do
+        stop_pid "$p"
+    done
+    for ns in "$NS_C" "$NS_R" "$NS_S" "$NS_P"; do
+        [[ -e /run/netns/$ns ]] || continue
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    if [[ -n $CAP_PID ]]; then
+        stop_pid "$CAP_PID" INT
+    fi
+    topology_down
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- servers, capture, checks --------------------------------------------
+
+load_rules() {
+    ip netns exec "$NS_R" nft -f "$HELPERS/$1"
+}
+
+ws_server_start() {
+    start_bg ws-server "$NS_S" "$PYTHON" "$HELPERS/wsdemo.py" server --host "$SERVER" --port "$WS_PORT"
+    wait_listen "$NS_S" t "$SERVER" "$WS_PORT"
+}
+
+# nginx_start TEMPLATE NS ADDR PORT: run nginx in the foreground of a
+# private prefix so nothing under /etc or /var is touched.
+nginx_start() {
+    local rundir=$WORK/${1%.conf.in}
+    mkdir -p "$rundir"
+    sed -e "s|@RUNDIR@|$rundir|g" -e "s|@BACKEND@|$SERVER:$WS_PORT|g" \
+        "$HELPERS/$1" >"$rundir/nginx.conf"
+    start_bg "${1%.conf.in}" "$2" nginx -p "$rundir" -e "$rundir/error.log" \
+        -c "$rundir/nginx.conf" -g 'daemon off;'
+    wait_listen "$2" t "$3" "$4"
+}
+
+ws_client_start() {
+    start_bg ws-client "$NS_C" "$PYTHON" "$HELPERS/wsdemo.py" client \
+        --src "$CLIENT" --sport "$WS_SPORT" "$@"
+}
+
+capture_start() {
+    CAP_NAME=$1
+    start_bg "tcpdump-$1" "$NS_R" tcpdump -i r-client -s 262144 -U --immediate-mode -n -Z root \
+        -w "$WORK/$1.pcap"
+    CAP_PID=$LAST_PID
+    wait_until 10 "tcpdump to start" log_has "tcpdump-$1" "listening on"
+}
+
+# capture_stop: SIGINT makes tcpdump flush and close the file.
+capture_stop() {
+    stop_pid "$CAP_PID" INT
+    CAP_PID=
+    log_has "tcpdump-$CAP_NAME" "packets captured" || die "tcpdump for $CAP_NAME did not exit cleanly"
+}
+
+# publish: only a complete capture that passed its checks reaches the
+# output directory, so a failed run never leaves a file that contradicts
+# the README.
+publish() {
+    local frames size
+    mkdir -p "$OUT"
+    install -m 0644 "$WORK/$CAP_NAME.pcap" "$OUT/$CAP_NAME.pcap"
+    frames=$(tcpdump -nn -r "$OUT/$CAP_NAME.pcap" 2>/dev/null | wc -l)
+    size=$(stat -c %s "$OUT/$CAP_NAME.pcap")
+    printf '%-28s %4d frames %7d bytes  %s\n' "$CAP_NAME.pcap" "$frames" "$size" \
+        "$(cat "$WORK/ws-client.log" "$WORK/probes.log" 2>/dev/null | tail -n 1)"
+}
+
+# expect FILTER OP N: the latest capture has OP (eq, ge) N frames
+# matching the tshark display FILTER.
+expect() {
+    local n ok=0
+    n=$(tshark -n -r "$WORK/$CAP_NAME.pcap" "${DECODE[@]}" -Y "$1" 2>/dev/null | wc -l)
+    case $2 in
+    eq) ((n == $3)) && ok=1 ;;
+    ge) ((n >= $3)) && ok=1 ;;
+    esac
+    ((ok)) || die "$CAP_NAME.pcap: expected $2 $3 frames matching '$1', found $n"
+}
+
+# ---- scenarios -------------------------------------------------------------
+
+scenario_ws_clean() {
+    ws_server_start
+    capture_start ws-clean
+    ws_client_start --host "$SERVER" --port "$WS_PORT" --mode clean --messages 3
+    wait_exit "$LAST_PID" 20
+    sleep 0.5
+    capture_stop
+    log_has ws-client "closed clean: code=1000" || die "ws-clean: client did not close cleanly"
+    expect 'websocket.opcode == 1' eq 7
+    expect 'websocket.opcode == 8' eq 2
+    expect 'tcp.flags.fin == 1' eq 2
+    expect 'tcp.flags.fin == 1 && ip.src == 192.0.2.10' eq 1
+    expect 'tcp.flags.reset == 1' eq 0
+}
+
+scenario_ws_nginx_idle() {
+    ws_server_start
+    nginx_start nginx-wsproxy.conf.in "$NS_P" "$PROXY" 80
+    capture_start ws-nginx-idle
+    ws_client_start --host "$PROXY" --port 80 --mode await-close --messages 2 --wait 20
+    wait_exit "$LAST_PID" 30
+    sleep 0.5
+    capture_stop
+    log_has ws-client "closed by peer: code=1006" || die "ws-nginx-idle: nginx did not close the idle connection"
+    expect 'websocket.opcode == 1' eq 5
+    expect 'websocket.opcode == 8' eq 0
+    expect 'websocket.opcode == 9' eq 0
+    expect 'tcp.flags.fin == 1' eq 2
+    expect 'tcp.flags.fin == 1 && ip.src == 192.0.2.20' eq 1
+    expect 'tcp.flags.reset == 1' eq 0
+}
+
+# ws_expiring RULES NAME: a flow that idles past the router's shortened
+# conntrack timeout and then sends one more message.
+ws_expiring() {
+    load_rules "$1"
+    # Written after the rules are loaded: the conntrack sysctls of a
+    # namespace exist only once conntrack is in use there.
+    ip netns exec "$NS_R" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=5
+    ws_server_start
+    capture_start "$2"
+    ws_client_start --host "$SERVER" --port "$WS_PORT" --mode send-after-idle \
+        --messages 2 --idle 8 --wait 120
+}
+
+scenario_ws_blackhole() {
+    local client
+    ws_expiring ct-drop.nft ws-blackhole
+    client=$LAST_PID
+    wait_until 30 "the message after the idle gap" log_has ws-client "sent after idle"
+    # The retransmissions go out about 0.2, 0.4, 0.8, 1.7, 3.3, 6.8 and
+    # 13.4 s after the message; 18 s sits well before the 8th (about 27 s).
+    sleep 18
+    capture_stop
+    stop_pid "$client"
+    expect 'tcp.analysis.retransmission && ip.src == 198.51.100.10' eq 7
+    expect 'tcp.flags.fin == 1 || tcp.flags.reset == 1' eq 0
+    expect 'websocket.opcode == 1' eq 6
+}
+
+scenario_ws_rst_inject() {
+    ws_expiring ct-reset.nft ws-rst-inject
+    wait_exit "$LAST_PID" 30
+    sleep 0.5
+    capture_stop
+    log_has ws-client "closed by peer: code=1006" || die "ws-rst-inject: client was not reset"
+    expect 'tcp.flags.reset == 1' eq 1
+    expect 'tcp.flags.reset == 1 && ip.src == 192.0.2.10 && ip.ttl == 64' eq 1
+    expect 'ip.src == 192.0.2.10 && !tcp.flags.reset && ip.ttl != 63' eq 0
+    expect 'tcp.flags.fin == 1' eq 0
+    expect 'websocket.opcode == 1' eq 6
+}
+
+scenario_ws_open() {
+    local client
+    ws_server_start
+    capture_start ws-open
+    ws_client_start --host "$SERVER" --port "$WS_PORT" --mode hold --messages 3
+    client=$LAST_PID
+    wait_until 20 "the client exchange" log_has ws-client "exchanged"
+    sleep 1
+    capture_stop
+    stop_pid "$client"
+    expect 'websocket.opcode == 1' eq 7
+    expect 'tcp.flags.fin == 1 || tcp.flags.reset == 1' eq 0
+}
+
+scenario_ws_pings() {
+    ws_server_start
+    capture_start ws-pings
+    ws_client_start --host "$SERVER" --port "$WS_PORT" --mode clean --messages 1 \
+        --idle 7.5 --ping-interval 1
+    wait_exit "$LAST_PID" 30
+    sleep 0.5
+    capture_stop
+    log_has ws-client "closed clean: code=1000" || die "ws-pings: client did not close cleanly"
+    expect 'websocket.opcode == 9 && ip.src == 198.51.100.10' eq 7
+    expect 'websocket.opcode == 10 && ip.src == 192.0.2.10' eq 7
+    expect 'websocket.opcode == 8' eq 2
+    expect 'tcp.flags.fin == 1' eq 2
+    expect 'tcp.flags.reset == 1' eq 0
+}
+
+probe() {
+    ip netns exec "$NS_C" "$PYTHON" "$HELPERS/matrix.py" "$@" >>"$WORK/probes.log" 2>&1 ||
+        die "probe failed: $* ($(tail -n 2 "$WORK/probes.log" | tr '\n' ' '))"
+}
+
+scenario_tcp_blocked_rejected() {
+    load_rules matrix.nft
+    nginx_start nginx-console.conf.in "$NS_S" "$SERVER" 443
+    start_bg matrix-serve "$NS_S" "$PYTHON" "$HELPERS/matrix.py" serve \
+        --tcp 192.0.2.10:38866 --tcp 192.0.2.10:38870 --tcp 192.0.2.30:9200 \
+        --udp 192.0.2.10:38872 --udp 192.0.2.30:514
+    wait_listen "$NS_S" t 192.0.2.30 9200
+    wait_listen "$NS_S" u 192.0.2.30 514
+    capture_start tcp-blocked-rejected
+    probe tcp --src 198.51.100.21 --sport 40443 --dst 192.0.2.10 --dport 443 --http / --expect connected
+    probe tcp --src 198.51.100.20 --sport 48866 --dst 192.0.2.10 --dport 38866 --timeout 5 --expect timeout
+    probe tcp --src 198.51.100.20 --sport 48870 --dst 192.0.2.10 --dport 38870 --expect refused
+    probe tcp --src 198.51.100.23 --sport 49200 --dst 192.0.2.30 --dport 9200 --expect unreachable
+    probe udp --src 198.51.100.22 --sport 48872 --dst 192.0.2.10 --dport 38872 \
+        --payload "LOG hylabs reservation-add id=42" --expect reply
+    probe udp --src 198.51.100.23 --sport 40514 --dst 192.0.2.30 --dport 514 --timeout 2 \
+        --payload "<134>dvm01 filetransfer: copy denied" --expect timeout
+    sleep 0.5
+    capture_stop
+    expect 'tcp.port == 443 && tcp.flags.syn == 1' eq 2
+    expect 'http.response.code == 200' eq 1
+    expect 'tcp.dstport == 38866 && tcp.flags.syn == 1' eq 3
+    expect 'tcp.srcport == 38866' eq 0
+    expect 'tcp.srcport == 38870 && tcp.flags.reset == 1 && ip.ttl == 64' eq 1
+    expect 'icmp.type == 3 && icmp.code == 13 && ip.src == 198.51.100.1' eq 1
+    expect 'tcp.srcport == 9200' eq 0
+    expect 'udp.dstport == 38872' eq 1
+    expect 'udp.srcport == 38872 && ip.ttl == 63' eq 1
+    expect 'udp.dstport == 514' eq 1
+    expect 'udp.srcport == 514' eq 0
+}
+
+# ---- main ------------------------------------------------------------------
+
+for s in "${SCENARIOS[@]}"; do
+    printf '%s\n' "${ALL_SCENARIOS[@]}" | grep -qx -- "$s" || die "unknown scenario: $s"
+done
+
+for s in "${SCENARIOS[@]}"; do
+    topology_up
+    "scenario_${s//-/_}"
+    publish
+    topology_down
+    rm -f "$WORK"/*.log
+done
