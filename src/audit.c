@@ -218,12 +218,18 @@ static void note_pair(fa_rule_state *st, const fa_flow *f, fa_attempt att)
         p->src = *src;
         p->dst = *dst;
     }
-    if (att == FA_ATTEMPT_SEEN)
+    if (att == FA_ATTEMPT_SEEN) {
         p->seen++;
-    else if (att == FA_ATTEMPT_BLOCKED)
+    } else if (att == FA_ATTEMPT_BLOCKED) {
         p->blocked++;
-    else
+    } else {
         p->rejected++;
+        if (f->icmp_errors) {
+            p->rejected_icmp++;
+            p->icmp_type = f->icmp_type;
+            p->icmp_code = f->icmp_code;
+        }
+    }
 }
 
 static uint64_t flow_bytes(const fa_flow *f)

@@ -14,6 +14,8 @@
 typedef struct fa_pair {
     fa_addr src, dst;
     uint32_t seen, blocked, rejected;
+    uint32_t rejected_icmp;      /* of rejected: by an ICMP error, not a RST */
+    uint8_t icmp_type, icmp_code; /* the last such error */
 } fa_pair;
 
 typedef struct fa_rule_state {

@@ -105,14 +105,34 @@ static const char *severity_of(fa_rule_status s)
     return s == FA_RULE_NOT_SEEN ? "MEDIUM" : "HIGH";
 }
 
+/* ICMP errors an admin meets when a firewall refuses (RFC 792, 1812, 4443). */
+static const char *icmp_error_name(uint8_t type, uint8_t code)
+{
+    static const struct { uint8_t type, code; const char *name; } names[] = {
+        {3, 0, "net unreachable"}, {3, 1, "host unreachable"}, {3, 3, "port unreachable"},
+        {3, 9, "net prohibited"}, {3, 10, "host prohibited"}, {3, 13, "administratively prohibited"},
+        {11, 0, "TTL exceeded"}, {0, 0, NULL},
+    };
+    for (int i = 0; names[i].name; i++)
+        if (names[i].type == type && names[i].code == code)
+            return names[i].name;
+    return "error";
+}
+
 static void print_pairs(const fa_rule_state *st, FILE *out)
 {
     char s[FA_ADDR_STRLEN], d[FA_ADDR_STRLEN];
     for (uint32_t i = 0; i < st->npairs; i++) {
         const fa_pair *p = &st->pairs[i];
-        fprintf(out, "      %s -> %s: %u answered, %u unanswered, %u refused\n",
+        fprintf(out, "      %s -> %s: %u answered, %u unanswered, %u refused",
                 fa_addr_str(&p->src, s, sizeof s), fa_addr_str(&p->dst, d, sizeof d), p->seen,
                 p->blocked, p->rejected);
+        if (p->rejected > p->rejected_icmp)
+            fprintf(out, " (%u by TCP RST)", p->rejected - p->rejected_icmp);
+        if (p->rejected_icmp)
+            fprintf(out, " (%u by ICMP %u/%u %s)", p->rejected_icmp, p->icmp_type, p->icmp_code,
+                    icmp_error_name(p->icmp_type, p->icmp_code));
+        fputc('\n', out);
     }
     if (st->pairs_dropped)
         fprintf(out, "      (+%u more host pairs)\n", st->pairs_dropped);
@@ -302,11 +322,12 @@ static json_t *pairs_json(const fa_rule_state *st)
     json_t *arr = json_array();
     for (uint32_t i = 0; i < st->npairs; i++) {
         const fa_pair *p = &st->pairs[i];
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "src",
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "src",
                                              fa_addr_str(&p->src, s, sizeof s), "dst",
                                              fa_addr_str(&p->dst, d, sizeof d), "answered",
                                              (json_int_t)p->seen, "unanswered", (json_int_t)p->blocked,
-                                             "refused", (json_int_t)p->rejected));
+                                             "refused", (json_int_t)p->rejected, "refused_by_icmp",
+                                             (json_int_t)p->rejected_icmp));
     }
     return arr;
 }
