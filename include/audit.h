@@ -50,7 +50,7 @@ enum fa_fail_bits {
  * (or "none"/"all"). Returns 0 or -1 with err naming the bad word. */
 int fa_fail_on_parse(const char *list, unsigned *mask, char *err, size_t errlen);
 
-#define FA_VERDICT_MAX_RULES 8
+#define FA_VERDICT_MAX_RULES 16
 
 typedef struct fa_flow_verdict {
     fa_verdict verdict;

@@ -25,6 +25,7 @@ typedef struct fa_options {
     int nfiles;
     const char *iface;
     char *filter;            /* owned: joined from trailing arguments or -f */
+    char **argv_copy;        /* owned: argv as getopt saw it */
     fa_capture_opts capture;
     const char *json_path;   /* NULL: no NDJSON; "-": stdout */
     const char *rules_dir;   /* NULL: built-in default */

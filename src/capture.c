@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "decode.h"
@@ -58,7 +59,11 @@ int fa_capture_open_file(fa_capture **out, const char *path, const fa_capture_op
     }
     c->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (!c->p) {
-        snprintf(err, errlen, "%s: %s", path, perr);
+        /* libpcap names the file in some messages and not in others. */
+        if (strncmp(perr, path, strlen(path)) == 0)
+            snprintf(err, errlen, "%s", perr);
+        else
+            snprintf(err, errlen, "%s: %s", path, perr);
         free(c);
         return -1;
     }

@@ -19,15 +19,22 @@
 enum { EXT_HOPOPTS = 0, EXT_ROUTING = 43, EXT_FRAGMENT = 44, EXT_AH = 51,
        EXT_DSTOPTS = 60, EXT_MOBILITY = 135, EXT_HIP = 139, EXT_SHIM6 = 140 };
 
-/* FNV-1a over the first bytes of the datagram: enough to tell a span-port
+/* A hash of the first bytes of the datagram: enough to tell a span-port
  * duplicate (identical bytes) from a retransmission (new IP id, timestamps). */
 static uint32_t datagram_hash(const fa_cursor *ip)
 {
     size_t n = ip->left < 64 ? ip->left : 64;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ip->p[i]) * 16777619u;
-    return h;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, ip->p + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ ip->p[i]) * 0x100000001b3ull;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 fa_decode_result fa_decode_ip(fa_cursor ip, uint32_t wire_left, fa_packet *pkt)

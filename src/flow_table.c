@@ -15,10 +15,35 @@
 #define uthash_nonfatal_oom(obj) (t->oom = true)
 
 _Static_assert(sizeof(fa_flow) <= 256, "a flow record must stay within 256 bytes");
+_Static_assert(sizeof(fa_flow_key) % 8 == 0, "the key hash reads whole 64-bit words");
+
+/* The key is five 64-bit words; mixing them whole (murmur3's finaliser at
+ * the end, so the low bits that pick a bucket depend on every input bit)
+ * is several times cheaper than uthash's byte-wise default. */
+static uint32_t flow_key_hash(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+    for (size_t i = 0; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (uint32_t)h;
+}
+
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = flow_key_hash((keyptr), (keylen)))
 
 #define NIL UINT32_MAX
 #define FRAG_SLOTS 1024
-#define DUP_WINDOW_US 100000  /* span duplicates arrive within microseconds */
+/* A span port's copy follows the original within microseconds; identical
+ * bytes later than this are the host sending again. */
+#define DUP_WINDOW_US 10000
 #define EXPIRE_EVERY_US 1000000
 
 typedef struct frag_slot {
@@ -100,6 +125,9 @@ fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_en
         free(t);
         return NULL;
     }
+    /* Flows are touched at random: huge pages spare a TLB miss per packet.
+     * Only a hint; without transparent huge pages nothing changes. */
+    madvise(t->pool, t->pool_size, MADV_HUGEPAGE);
     t->on_end = on_end;
     t->ctx = ctx;
     t->free_head = NIL;
@@ -138,7 +166,8 @@ static void lru_unlink(fa_flow_table *t, fa_flow *f)
 static void lru_append(fa_flow_table *t, fa_flow *f, uint32_t idx, fa_timeout_class c)
 {
     lru_list *l = &t->lru[c];
-    f->lru_class = (uint8_t)c;
+    f->lru_class = c & 0xf;
+    f->lru_stamp = (uint16_t)(t->now_us / 1000000u);
     f->lru_next = NIL;
     f->lru_prev = l->tail;
     if (l->tail != NIL)
@@ -190,7 +219,7 @@ static fa_end_reason natural_end(const fa_flow *f, fa_end_reason fallback)
 static void end_flow(fa_flow_table *t, fa_flow *f, fa_end_reason why)
 {
     uint32_t idx = flow_index(t, f);
-    f->end_reason = (uint8_t)natural_end(f, why);
+    f->end_reason = natural_end(f, why) & 0xf;
     if (t->on_end)
         t->on_end(f, t->ctx);
     t->stats.flows_ended[f->end_reason]++;
@@ -340,7 +369,8 @@ static bool frag_matches(const frag_slot *s, const fa_packet *p)
            fa_addr_cmp(&s->src, &p->src) == 0 && fa_addr_cmp(&s->dst, &p->dst) == 0;
 }
 
-/* Later fragments carry no ports: borrow them from the first fragment. */
+/* Later fragments carry no ports (nor ICMP type and code): borrow them
+ * from the first fragment. */
 static bool resolve_fragment(fa_flow_table *t, fa_packet *p)
 {
     frag_slot *s = frag_slot_for(t, p);
@@ -349,7 +379,9 @@ static bool resolve_fragment(fa_flow_table *t, fa_packet *p)
                          .used = true, .sport = p->sport, .dport = p->dport};
         return true;
     }
-    if (p->has_ports || !(p->proto == FA_PROTO_TCP || p->proto == FA_PROTO_UDP))
+    bool ported = p->proto == FA_PROTO_TCP || p->proto == FA_PROTO_UDP ||
+                  p->proto == FA_PROTO_ICMP || p->proto == FA_PROTO_ICMP6;
+    if (p->has_ports || !ported)
         return true;
     if (!frag_matches(s, p)) {
         t->stats.fragments_unattributed++;
@@ -374,7 +406,7 @@ static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
         return;
     }
     t->stats.icmp_errors_attributed++;
-    if (f->icmp_errors < UINT16_MAX)
+    if (f->icmp_errors < UINT8_MAX)
         f->icmp_errors++;
     f->icmp_type = p->icmp_type;
     f->icmp_code = p->icmp_code;
@@ -383,8 +415,11 @@ static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
     f->bits = (uint8_t)((f->bits & ~FA_FLOW_ICMP_FROM_RESP) | (quoted_from_orig ? FA_FLOW_ICMP_FROM_RESP : 0));
 }
 
-static void account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
+/* Accounts the packet to direction d; returns true if it is an exact
+ * duplicate of the previous frame that way. */
+static bool account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
 {
+    bool dup = false;
     fa_flow_dir *dir = &f->dir[d];
     /* As Zeek, a TCP connection's last time stops once both sides have
      * sent their FIN or RST, so stray ACKs after that do not stretch its
@@ -395,6 +430,7 @@ static void account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
         if (dir->dups < UINT16_MAX)
             dir->dups++;
         st->duplicates++;
+        dup = true;
     }
     dir->last_hash = h16;
     /* The TTL range leaves RSTs out so that a forged RST stands out
@@ -414,6 +450,7 @@ static void account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
     dir->flags |= p->tcp_flags;
     if (p->ts_us > f->last_us && !finished)
         f->last_us = p->ts_us;
+    return dup;
 }
 
 static void update_protocol(fa_flow *f, int *d, const fa_packet *p)
@@ -478,13 +515,22 @@ fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *pkt, int *dir)
             return NULL;
     }
     int d = (sender_lo == ((f->bits & FA_FLOW_ORIG_IS_LO) != 0)) ? 0 : 1;
-    account(f, d, &p, &t->stats);
+    bool dup = account(f, d, &p, &t->stats);
+    uint32_t retrans = f->dir[d].retrans;
     update_protocol(f, &d, &p);
+    /* Zeek's fields count a span copy as a retransmission ('T'), and so do
+     * ours; the host did not send it again, so its own counter does not. */
+    if (dup)
+        f->dir[d].retrans = retrans;
 
+    /* Moving a flow to the tail touches two other flows' records, cache
+     * misses on a busy table; once a second is enough, since expiry runs
+     * once a second and so is no more than a second late. */
     fa_timeout_class c = class_of(f);
-    uint32_t idx = flow_index(t, f);
-    lru_unlink(t, f);
-    lru_append(t, f, idx, c);
+    if (c != f->lru_class || f->lru_stamp != (uint16_t)(t->now_us / 1000000u)) {
+        lru_unlink(t, f);
+        lru_append(t, f, flow_index(t, f), c);
+    }
     *dir = d;
     return f;
 }

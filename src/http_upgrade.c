@@ -51,6 +51,11 @@ static bool next_line(const uint8_t *buf, size_t len, size_t *pos, line *out)
     return true;
 }
 
+static bool is_ows(uint8_t c)
+{
+    return c == ' ' || c == '\t';
+}
+
 static bool name_is(const line *l, const char *name, line *value)
 {
     size_t n = strlen(name);
@@ -60,10 +65,10 @@ static bool name_is(const line *l, const char *name, line *value)
         if (tolower(l->p[i]) != name[i])
             return false;
     size_t v = n + 1;
-    while (v < l->len && (l->p[v] == ' ' || l->p[v] == '\t'))
+    while (v < l->len && is_ows(l->p[v]))
         v++;
     size_t e = l->len;
-    while (e > v && (l->p[e - 1] == ' ' || l->p[e - 1] == '\t'))
+    while (e > v && is_ows(l->p[e - 1]))
         e--;
     value->p = l->p + v;
     value->len = e - v;
@@ -75,13 +80,13 @@ static bool has_token(const line *v, const char *token)
 {
     size_t n = strlen(token), i = 0;
     while (i < v->len) {
-        while (i < v->len && (v->p[i] == ' ' || v->p[i] == ','))
+        while (i < v->len && (is_ows(v->p[i]) || v->p[i] == ','))
             i++;
         size_t s = i;
         while (i < v->len && v->p[i] != ',')
             i++;
         size_t e = i;
-        while (e > s && v->p[e - 1] == ' ')
+        while (e > s && is_ows(v->p[e - 1]))
             e--;
         if (e - s == n) {
             size_t k = 0;
@@ -102,48 +107,85 @@ static void copy_field(char *dst, size_t cap, const uint8_t *src, size_t len)
     dst[n] = '\0';
 }
 
+/* Where the header block ends within the first FA_HTTP_HEAD_MAX bytes,
+ * or why it cannot be read yet. */
+static fa_http_result head_block(const uint8_t *buf, size_t len, size_t *hlen)
+{
+    *hlen = fa_http_head_length(buf, len);
+    if (*hlen)
+        return FA_HTTP_DONE;
+    return len == FA_HTTP_HEAD_MAX ? FA_HTTP_TOO_LONG : FA_HTTP_NEED_MORE;
+}
+
+/* "METHOD SP request-target SP HTTP/1.x", both words non-empty. */
+static bool request_line(const line *l, fa_http_request *req)
+{
+    const uint8_t *sp1 = memchr(l->p, ' ', l->len);
+    if (!sp1 || sp1 == l->p)
+        return false;
+    size_t mlen = (size_t)(sp1 - l->p);
+    const uint8_t *target = sp1 + 1;
+    const uint8_t *sp2 = memchr(target, ' ', l->len - mlen - 1);
+    if (!sp2 || sp2 == target || l->p + l->len - sp2 < 9 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
+        return false;
+    copy_field(req->method, sizeof req->method, l->p, mlen);
+    copy_field(req->path, sizeof req->path, target, (size_t)(sp2 - target));
+    return true;
+}
+
 fa_http_result fa_http_parse_request(const uint8_t *buf, size_t len, fa_http_request *req)
 {
-    size_t pos = 0;
+    size_t pos = 0, hlen;
     line l, v;
     memset(req, 0, sizeof *req);
-    if (!next_line(buf, len, &pos, &l))
-        return FA_HTTP_NEED_MORE;
-    const uint8_t *sp1 = memchr(l.p, ' ', l.len);
-    if (!sp1)
+    if (len > FA_HTTP_HEAD_MAX)
+        len = FA_HTTP_HEAD_MAX;
+    if (next_line(buf, len, &pos, &l) && !request_line(&l, req))
         return FA_HTTP_NOT_HTTP;
-    size_t mlen = (size_t)(sp1 - l.p);
-    const uint8_t *target = sp1 + 1;
-    const uint8_t *sp2 = memchr(target, ' ', l.len - mlen - 1);
-    if (!sp2 || l.p + l.len - sp2 < 9 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
-        return FA_HTTP_NOT_HTTP;
-    copy_field(req->method, sizeof req->method, l.p, mlen);
-    copy_field(req->path, sizeof req->path, target, (size_t)(sp2 - target));
-    while (next_line(buf, len, &pos, &l) && l.len > 0) {
+    fa_http_result r = head_block(buf, len, &hlen);
+    if (r != FA_HTTP_DONE) {
+        memset(req, 0, sizeof *req);
+        return r;
+    }
+    /* Repeated fields are one comma-separated list (RFC 9110 5.3). */
+    while (next_line(buf, hlen, &pos, &l) && l.len > 0) {
         if (name_is(&l, "upgrade", &v))
-            req->upgrade_websocket = has_token(&v, "websocket");
+            req->upgrade_websocket |= has_token(&v, "websocket");
         else if (name_is(&l, "sec-websocket-key", &v))
-            req->has_key = v.len > 0;
+            req->has_key |= v.len > 0;
         else if (name_is(&l, "host", &v))
             copy_field(req->host, sizeof req->host, v.p, v.len);
     }
     return FA_HTTP_DONE;
 }
 
+/* "HTTP/1.x 101 Switching Protocols": three digits, then the end or a
+ * space. */
+static bool status_line(const line *l, fa_http_response *resp)
+{
+    if (l->len < 12 || memcmp(l->p, "HTTP/1.", 7) != 0 || !isdigit(l->p[7]) || l->p[8] != ' ' ||
+        !isdigit(l->p[9]) || !isdigit(l->p[10]) || !isdigit(l->p[11]) || (l->len > 12 && l->p[12] != ' '))
+        return false;
+    resp->status = (l->p[9] - '0') * 100 + (l->p[10] - '0') * 10 + (l->p[11] - '0');
+    return true;
+}
+
 fa_http_result fa_http_parse_response(const uint8_t *buf, size_t len, fa_http_response *resp)
 {
-    size_t pos = 0;
+    size_t pos = 0, hlen;
     line l, v;
     memset(resp, 0, sizeof *resp);
-    if (!next_line(buf, len, &pos, &l))
-        return FA_HTTP_NEED_MORE;
-    /* "HTTP/1.1 101 Switching Protocols" */
-    if (l.len < 12 || memcmp(l.p, "HTTP/1.", 7) != 0 || l.p[8] != ' ' || !isdigit(l.p[9]) ||
-        !isdigit(l.p[10]) || !isdigit(l.p[11]))
+    if (len > FA_HTTP_HEAD_MAX)
+        len = FA_HTTP_HEAD_MAX;
+    if (next_line(buf, len, &pos, &l) && !status_line(&l, resp))
         return FA_HTTP_NOT_HTTP;
-    resp->status = (l.p[9] - '0') * 100 + (l.p[10] - '0') * 10 + (l.p[11] - '0');
-    while (next_line(buf, len, &pos, &l) && l.len > 0)
+    fa_http_result r = head_block(buf, len, &hlen);
+    if (r != FA_HTTP_DONE) {
+        memset(resp, 0, sizeof *resp);
+        return r;
+    }
+    while (next_line(buf, hlen, &pos, &l) && l.len > 0)
         if (name_is(&l, "upgrade", &v))
-            resp->upgrade_websocket = has_token(&v, "websocket");
+            resp->upgrade_websocket |= has_token(&v, "websocket");
     return FA_HTTP_DONE;
 }

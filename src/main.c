@@ -2,6 +2,7 @@
  * the outcome to the exit status (0 ok, 1 findings, 2 usage/input error).
  * The only file that exits, and the only one with process-wide state: the
  * flag the signal handler sets. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,12 +47,21 @@ static int rules_mode(const fa_options *o)
         fa_rules_free(rs);
         return EXIT_ERROR;
     }
+    FILE *out = stdout;
+    if (o->mode == FA_MODE_LIST_RULES && o->json_path && strcmp(o->json_path, "-") != 0 &&
+        !(out = fopen(o->json_path, "w"))) {
+        fprintf(stderr, "flowaudit: %s: %s\n", o->json_path, strerror(errno));
+        fa_rules_free(rs);
+        return EXIT_ERROR;
+    }
     if (o->mode == FA_MODE_CHECK_RULES)
         printf("%s: %d products, %d roles, %d rules: OK\n", dir, rs->nproducts, rs->nroles, rs->nrules);
     else if (o->json_path)
-        rc = fa_rules_print_json(rs, stdout);
+        rc = fa_rules_print_json(rs, out);
     else
-        rc = fa_rules_print_text(rs, stdout);
+        rc = fa_rules_print_text(rs, out);
+    if (out != stdout && fclose(out) != 0)
+        rc = -1;
     fa_rules_free(rs);
     return rc == 0 ? EXIT_OK : EXIT_ERROR;
 }

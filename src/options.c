@@ -65,9 +65,10 @@ void fa_options_usage(FILE *out)
         "Flows:\n"
         "      --max-flows N       active flow cap; the least recently active flow is\n"
         "                          evicted beyond it (default 262144)\n"
-        "      --timeout CLASS=S   idle timeout in seconds for CLASS: tcp-attempt (30),\n"
-        "                          tcp-established (3600), tcp-closed (5),\n"
-        "                          tcp-half-closed (300), udp (60), icmp (60), other (60)\n"
+        "      --timeout CLASS=S   timeout in seconds for CLASS: tcp-attempt (30, counted\n"
+        "                          from the SYN), and idle timeouts tcp-established\n"
+        "                          (3600), tcp-closed (5), tcp-half-closed (300),\n"
+        "                          udp (60), icmp (60), other (60)\n"
         "      --ws-min-idle S     a WebSocket or long-lived connection closed without\n"
         "                          a close frame after S seconds idle counts as killed\n"
         "                          by an idle timeout (default 30)\n"
@@ -222,12 +223,25 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
     o->ws_min_idle_s = 30;
     fa_flow_config_default(&o->flow);
 
-    /* "--list-rules --json" asks for JSON on stdout: a bare trailing
-     * --json means "-". */
-    bool bare_json = argc > 1 && strcmp(argv[argc - 1], "--json") == 0;
-    int nargs = bare_json ? argc - 1 : argc;
-    if (bare_json)
-        o->json_path = "-";
+    /* A bare --json (last, or followed by another option) means "-": it
+     * lets "--list-rules --json" ask for JSON on stdout. */
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int nargs = 0;
+    for (int i = 0; i < argc; i++) {
+        bool bare = strcmp(argv[i], "--json") == 0 &&
+                    (i + 1 == argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0'));
+        if (bare)
+            o->json_path = "-";
+        else
+            args[nargs++] = argv[i];
+    }
+    args[nargs] = NULL;
+    o->argv_copy = args;
+    argv = args;
 
     optind = 1;
     opterr = 0;
@@ -260,5 +274,7 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
 void fa_options_free(fa_options *o)
 {
     free(o->filter);
+    free(o->argv_copy);
     o->filter = NULL;
+    o->argv_copy = NULL;
 }

@@ -64,6 +64,19 @@ static void scaled_history(fa_flow *f, int d, uint16_t *counter, char code)
         }
 }
 
+/* Zeek remembers the relative sequence of an endpoint's last FIN and of its
+ * last RST separately, to log a repeat only when it moved. hist_seq holds
+ * the low 16 bits of each (FIN in the high half, RST in the low half), so
+ * two different sequences look alike only when exactly 64 KiB apart.
+ * Stores rel and returns true if it differs from the one stored before. */
+static bool repeat_moved(uint32_t *marks, unsigned shift, uint32_t rel)
+{
+    uint32_t mask = 0xffffu << shift, v = (rel & 0xffffu) << shift;
+    bool moved = (*marks & mask) != v;
+    *marks = (*marks & ~mask) | v;
+    return moved;
+}
+
 static void update_history(fa_flow *f, int d, const fa_packet *p, uint32_t rel_seq)
 {
     uint8_t fl = p->tcp_flags;
@@ -75,16 +88,20 @@ static void update_history(fa_flow *f, int d, const fa_packet *p, uint32_t rel_s
         else
             fa_history_check(f, d, HIST_MULTI, 'Q');
     } else if (fl & FA_TH_SYN) {
-        fa_history_check(f, d, HIST_SYN, (fl & FA_TH_ACK) ? 'H' : 'S');
+        /* Zeek repeats S/H for a SYN at a new relative sequence. Every SYN
+         * restarts the numbering (rel_seq 0) except one sent after this
+         * side closed, so the last SYN's sequence is taken to be 0. */
+        char code = (fl & FA_TH_ACK) ? 'H' : 'S';
+        if (fa_history_check(f, d, HIST_SYN, code) && rel_seq != 0)
+            fa_history_add(f, d, code);
     } else if (fl & FA_TH_FIN) {
-        uint32_t fin_at = rel_seq + p->payload_len;
-        if (fa_history_check(f, d, HIST_FIN, 'F') && fin_at != ep->hist_seq)
+        bool seen = fa_history_check(f, d, HIST_FIN, 'F');
+        if (repeat_moved(&ep->hist_seq, 16, rel_seq + p->payload_len) && seen)
             fa_history_add(f, d, 'F');
-        ep->hist_seq = fin_at;
     } else if (fl & FA_TH_RST) {
-        if (fa_history_check(f, d, HIST_RST, 'R') && rel_seq != ep->hist_seq)
+        bool seen = fa_history_check(f, d, HIST_RST, 'R');
+        if (repeat_moved(&ep->hist_seq, 0, rel_seq) && seen)
             fa_history_add(f, d, 'R');
-        ep->hist_seq = rel_seq;
     } else if (p->payload_len) {
         fa_history_check(f, d, HIST_DATA, 'D');
     } else if (fl & FA_TH_ACK) {

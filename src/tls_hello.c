@@ -75,47 +75,63 @@ static void read_alpn(fa_cursor c, fa_tls_hello *out)
     }
 }
 
-static fa_tls_result read_extensions(fa_cursor c, fa_tls_hello *out)
+/* cut: the capture ended inside the hello, so a field that runs past the
+ * end was truncated; in a complete hello the same field lies. */
+static fa_tls_result read_extensions(fa_cursor c, bool cut, fa_tls_hello *out)
 {
     uint16_t total;
+    if (c.left == 0)
+        return cut ? FA_TLS_PARTIAL : FA_TLS_OK; /* extensions are optional */
     if (!fa_cursor_be16(&c, &total))
-        return c.left ? FA_TLS_NOT_TLS : FA_TLS_OK; /* extensions are optional */
+        return cut ? FA_TLS_PARTIAL : FA_TLS_NOT_TLS;
     fa_cursor exts = fa_cursor_take(&c, total);
-    bool cut = exts.left < total;
+    bool exts_cut = exts.left < total;
+    fa_tls_result short_field = exts_cut ? FA_TLS_PARTIAL : FA_TLS_NOT_TLS;
+    if (exts_cut && !cut)
+        return FA_TLS_NOT_TLS;
     for (int i = 0; i < FA_TLS_EXT_MAX && exts.left > 0; i++) {
         uint16_t type, len;
         if (!fa_cursor_be16(&exts, &type) || !fa_cursor_be16(&exts, &len))
-            return FA_TLS_PARTIAL;
+            return short_field;
         fa_cursor body = fa_cursor_take(&exts, len);
         if (type == EXT_SNI)
             read_sni(body, out);
         else if (type == EXT_ALPN)
             read_alpn(body, out);
         if (body.left < len)
-            return FA_TLS_PARTIAL;
+            return short_field;
     }
-    return cut ? FA_TLS_PARTIAL : FA_TLS_OK;
+    return exts_cut ? FA_TLS_PARTIAL : FA_TLS_OK;
+}
+
+static fa_tls_result read_hello(const uint8_t *buf, size_t len, fa_tls_hello *out)
+{
+    fa_cursor c = fa_cursor_make(buf, len);
+    uint8_t hlen_hi;
+    uint16_t hlen_lo;
+    /* Record and handshake types were checked by fa_tls_could_be_hello;
+     * from here on, running out of bytes means the hello was cut. A
+     * ClientHello may span records; reading on past the first record's
+     * end, within what was captured, covers the usual case. */
+    if (!fa_cursor_skip(&c, 1) || !fa_cursor_be16(&c, &out->record_version) || !fa_cursor_skip(&c, 3) ||
+        !fa_cursor_u8(&c, &hlen_hi) || !fa_cursor_be16(&c, &hlen_lo))
+        return FA_TLS_PARTIAL;
+    uint32_t hlen = ((uint32_t)hlen_hi << 16) | hlen_lo;
+    fa_cursor hello = fa_cursor_take(&c, hlen);
+    bool cut = hello.left < hlen;
+    if (!fa_cursor_be16(&hello, &out->hello_version) || !fa_cursor_skip(&hello, 32) ||
+        !skip_vec8(&hello) || !skip_vec16(&hello) || !skip_vec8(&hello))
+        return cut ? FA_TLS_PARTIAL : FA_TLS_NOT_TLS;
+    return read_extensions(hello, cut, out);
 }
 
 fa_tls_result fa_tls_parse_hello(const uint8_t *buf, size_t len, fa_tls_hello *out)
 {
-    fa_cursor c = fa_cursor_make(buf, len);
-    uint8_t type, htype, hlen_hi;
-    uint16_t rlen, hlen_lo;
     memset(out, 0, sizeof *out);
-    if (!fa_cursor_u8(&c, &type) || type != TLS_HANDSHAKE || !fa_cursor_be16(&c, &out->record_version) ||
-        (out->record_version >> 8) != 3 || !fa_cursor_be16(&c, &rlen))
+    if (len == 0 || !fa_tls_could_be_hello(buf, len))
         return FA_TLS_NOT_TLS;
-    /* A ClientHello may span records; reading on past the first record's
-     * end, within what was captured, covers the usual case. */
-    if (!fa_cursor_u8(&c, &htype) || htype != TLS_CLIENT_HELLO)
-        return FA_TLS_NOT_TLS;
-    if (!fa_cursor_u8(&c, &hlen_hi) || !fa_cursor_be16(&c, &hlen_lo))
-        return FA_TLS_PARTIAL;
-    uint32_t hlen = ((uint32_t)hlen_hi << 16) | hlen_lo;
-    fa_cursor hello = fa_cursor_take(&c, hlen);
-    if (!fa_cursor_be16(&hello, &out->hello_version) || !fa_cursor_skip(&hello, 32) ||
-        !skip_vec8(&hello) || !skip_vec16(&hello) || !skip_vec8(&hello))
-        return FA_TLS_PARTIAL;
-    return read_extensions(hello, out);
+    fa_tls_result r = read_hello(buf, len, out);
+    if (r == FA_TLS_NOT_TLS)
+        memset(out, 0, sizeof *out);
+    return r;
 }

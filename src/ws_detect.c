@@ -359,9 +359,10 @@ void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
         ad->rst_us = p->ts_us;
         ad->rst_ip_id = p->ip_id;
     }
+    /* A FIN that carries data ends no silence. */
     if ((p->tcp_flags & FA_TH_FIN) && !ad->fin_us) {
         ad->fin_us = p->ts_us;
-        ad->fin_idle_us = st->last_payload_us ? p->ts_us - st->last_payload_us : 0;
+        ad->fin_idle_us = st->last_payload_us && !p->payload_len ? p->ts_us - st->last_payload_us : 0;
     }
     if ((p->tcp_flags & FA_TH_SYN) && !ad->seq_known) {
         ad->seq_known = true;

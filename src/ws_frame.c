@@ -56,8 +56,12 @@ static void start_frame(fa_ws_reader *r)
     r->offset = 0;
     r->st.frames++;
     bool control = r->opcode >= FA_WS_CLOSE;
-    /* Control frames are at most 125 bytes and never fragmented (5.5). */
-    if (!opcode_valid(r->opcode) || (control && (len > 125 || !r->fin)) || (h[0] & 0x70))
+    /* Control frames are at most 125 bytes and never fragmented (5.5); a
+     * 64-bit length has its top bit clear (5.2). RSV1 marks a compressed
+     * message under permessage-deflate (RFC 7692 6), so it is legal on the
+     * first frame of a data message; RSV2 and RSV3 have no registered use. */
+    bool rsv_ok = !(h[0] & 0x30) && (!(h[0] & 0x40) || r->opcode == FA_WS_TEXT || r->opcode == FA_WS_BINARY);
+    if (!opcode_valid(r->opcode) || (control && (len > 125 || !r->fin)) || !rsv_ok || (len >> 63))
         r->st.bad_frames++;
     if (r->opcode == FA_WS_PING)
         r->st.pings++;

@@ -1,0 +1,128 @@
+/* fuzz_pipeline.c - fuzz target: the input is a whole pcap or pcapng file,
+ * read by libpcap from memory and run through what src/pipeline.c does per
+ * packet and at the end: decode, flow table, summary, NDJSON records, and a
+ * port audit against the shipped rules (with one of the shipped sites or
+ * none, picked by the input size). */
+#include "fuzz_target.h"
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "audit.h"
+#include "decode.h"
+#include "flow_json.h"
+#include "flow_table.h"
+#include "fuzz_util.h"
+#include "site.h"
+#include "summary.h"
+
+/* Few slots, so long inputs reach the eviction path. */
+enum { FUZZ_FLOWS = 16 };
+
+static const char *const site_files[] = {"app-layering", "hyworks", "pcoip", "psw", "ras"};
+#define NSITES (sizeof site_files / sizeof site_files[0])
+
+typedef struct run {
+    fa_summary summary;
+    fa_audit *audit;
+    uint64_t last_ts;
+} run;
+
+static const fa_site *shipped_site(const fa_ruleset *rs, size_t pick)
+{
+    static fa_site *sites[NSITES];
+    char path[4096], err[512];
+    if (pick >= NSITES)
+        return NULL;
+    if (!sites[pick]) {
+        snprintf(path, sizeof path, "%s/sites/%s.site", FA_FUZZ_SOURCE_DIR, site_files[pick]);
+        sites[pick] = fa_site_load_file(rs, path, err, sizeof err);
+        if (!sites[pick]) {
+            fprintf(stderr, "cannot load %s: %s\n", path, err);
+            abort();
+        }
+    }
+    return sites[pick];
+}
+
+static void on_flow_end(fa_flow *f, void *arg)
+{
+    run *r = arg;
+    fa_flow_verdict v;
+    fa_summary_add_flow(&r->summary, f);
+    fa_audit_flow(r->audit, f, &v);
+    json_t *o = fa_flow_to_json(f);
+    if (o) {
+        fa_audit_verdict_json(r->audit, &v, o);
+        fa_json_write_line(fuzz_sink(), o);
+    }
+    json_decref(o);
+}
+
+static void handle_packet(run *r, fa_flow_table *t, int dlt, const struct pcap_pkthdr *h,
+                          const uint8_t *data)
+{
+    fa_packet pkt;
+    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+    r->summary.packets++;
+    r->summary.bytes += h->len;
+    if (ts < r->last_ts)
+        r->summary.ts_backwards++;
+    else
+        r->last_ts = ts;
+    fa_decode_result res = fa_decode(dlt, data, h->caplen, h->len, &pkt);
+    r->summary.decode[res]++;
+    if (res != FA_DEC_OK)
+        return;
+    pkt.ts_us = ts;
+    if (pkt.payload_caplen < pkt.payload_len)
+        r->summary.payload_cut++;
+    int dir;
+    fa_flow_table_packet(t, &pkt, &dir);
+}
+
+static void read_all(run *r, pcap_t *p)
+{
+    fa_flow_config cfg;
+    fa_flow_config_default(&cfg);
+    cfg.max_flows = FUZZ_FLOWS;
+    fa_flow_table *t = fa_flow_table_new(&cfg, on_flow_end, r);
+    if (!t)
+        return;
+    int dlt = pcap_datalink(p);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    while (pcap_next_ex(p, &h, &data) == 1)
+        handle_packet(r, t, dlt, h, data);
+    fa_flow_table_flush(t, FA_END_EOF);
+    fa_audit_finish(r->audit);
+    fa_audit_print_text(r->audit, fuzz_sink(), false);
+    fa_audit_write_json(r->audit, fuzz_sink());
+    fa_summary_print(&r->summary, fa_flow_table_stats(t), NULL, fuzz_sink());
+    fa_flow_table_free(t);
+}
+
+/* Reads data as a capture file and runs every packet through the pipeline. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const fa_ruleset *rs = fuzz_shipped_rules();
+    char perr[PCAP_ERRBUF_SIZE];
+    if (size == 0)
+        return 0;
+    FILE *f = fmemopen((void *)data, size, "rb");
+    if (!f)
+        return 0;
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    if (!p) {
+        fclose(f);
+        return 0;
+    }
+    run r = {.audit = NULL};
+    if (fa_decode_linktype_supported(pcap_datalink(p)) &&
+        (r.audit = fa_audit_new(rs, shipped_site(rs, size % (NSITES + 1)))) != NULL)
+        read_all(&r, p);
+    fa_audit_free(r.audit);
+    pcap_close(p);
+    return 0;
+}

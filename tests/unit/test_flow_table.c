@@ -1,0 +1,635 @@
+/* test_flow_table.c - the flow table: canonical keys and directions, UDP
+ * roles, the --max-flows cap, idle expiry per timeout class, flushing,
+ * duplicate frames, ICMP-error and fragment attribution, TTL bookkeeping.
+ * Packets are built as bytes and run through the decoder, as in a capture. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pcap/dlt.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "flow_table.h"
+#include "pktbuild.h"
+#include "tcp_state.h"
+
+#define T0 1700000000000000ull
+#define SEC 1000000ull
+
+#define FIN FA_TH_FIN
+#define SYN FA_TH_SYN
+#define RST FA_TH_RST
+#define PSH FA_TH_PSH
+#define ACK FA_TH_ACK
+
+#define MAX_ENDED 32
+
+typedef struct ended {
+    fa_flow flow;
+    char state[8];
+} ended;
+
+/* A table and the flows it has ended, in order. */
+typedef struct table {
+    fa_flow_table *t;
+    int n_ended;
+    ended done[MAX_ENDED];
+} table;
+
+static void on_end(fa_flow *f, void *ctx)
+{
+    table *tb = ctx;
+    if (tb->n_ended == MAX_ENDED)
+        fail_msg("more flows ended than expected");
+    ended *e = &tb->done[tb->n_ended++];
+    e->flow = *f;
+    strncpy(e->state, fa_flow_conn_state(f), sizeof e->state - 1);
+    e->state[sizeof e->state - 1] = '\0';
+}
+
+/* Opens the fixture's table with a cap of max_flows; teardown frees it,
+ * also when an assertion ends the test early. */
+static table *table_open(void **state, uint32_t max_flows)
+{
+    table *tb = *state;
+    fa_flow_config cfg;
+    fa_flow_config_default(&cfg);
+    cfg.max_flows = max_flows;
+    tb->t = fa_flow_table_new(&cfg, on_end, tb);
+    assert_non_null(tb->t);
+    return tb;
+}
+
+static int setup(void **state)
+{
+    *state = calloc(1, sizeof(table));
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    table *tb = *state;
+    fa_flow_table_free(tb->t);
+    free(tb);
+    return 0;
+}
+
+static const fa_flow_stats *stats(const table *tb)
+{
+    return fa_flow_table_stats(tb->t);
+}
+
+/* Decodes a raw IP datagram and gives it to the table at time ts. */
+static fa_flow *feed(table *tb, const pb *b, uint64_t ts, int *dir)
+{
+    fa_packet p;
+    fa_decode_result r = fa_decode(DLT_RAW, b->d, (uint32_t)b->len, (uint32_t)b->len, &p);
+    if (r != FA_DEC_OK)
+        fail_msg("test packet did not decode: %s", fa_decode_result_name(r));
+    p.ts_us = ts;
+    int d = -1;
+    fa_flow *f = fa_flow_table_packet(tb->t, &p, &d);
+    if (dir)
+        *dir = d;
+    return f;
+}
+
+/* IPv4 TCP segment; ip_id makes each frame distinct on the wire. */
+static void tcp4(pb *b, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+                 uint8_t flags, uint32_t seq, uint32_t ack, size_t len, uint8_t ttl, uint16_t ip_id)
+{
+    pb_init(b);
+    size_t ip = pb_ipv4(b, src, dst, FA_PROTO_TCP, ttl, ip_id, 0x4000, 0);
+    pb_tcp(b, sport, dport, seq, ack, flags, 65535);
+    pb_fill(b, 'x', len);
+    pb_ipv4_done(b, ip);
+}
+
+static void udp4(pb *b, const char *src, const char *dst, uint16_t sport, uint16_t dport, size_t len)
+{
+    pb_init(b);
+    size_t ip = pb_ipv4(b, src, dst, FA_PROTO_UDP, 64, 1, 0, 0);
+    size_t u = pb_udp(b, sport, dport);
+    pb_fill(b, 'u', len);
+    pb_udp_done(b, u);
+    pb_ipv4_done(b, ip);
+}
+
+static fa_flow *tcp_at(table *tb, uint64_t ts, const char *src, const char *dst, uint16_t sport,
+                       uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, int *dir)
+{
+    pb b;
+    tcp4(&b, src, dst, sport, dport, flags, seq, ack, 0, 64, (uint16_t)(ts / 1000));
+    return feed(tb, &b, ts, dir);
+}
+
+static fa_flow *udp_at(table *tb, uint64_t ts, const char *src, const char *dst, uint16_t sport,
+                       uint16_t dport, int *dir)
+{
+    pb b;
+    udp4(&b, src, dst, sport, dport, 20);
+    return feed(tb, &b, ts, dir);
+}
+
+/* SYN, SYN-ACK, ACK between 10.0.0.1:sport and 10.0.0.2:443 from ts on. */
+static void handshake(table *tb, uint64_t ts, uint16_t sport)
+{
+    tcp_at(tb, ts, "10.0.0.1", "10.0.0.2", sport, 443, SYN, 100, 0, NULL);
+    tcp_at(tb, ts + 1000, "10.0.0.2", "10.0.0.1", 443, sport, SYN | ACK, 500, 101, NULL);
+    tcp_at(tb, ts + 2000, "10.0.0.1", "10.0.0.2", sport, 443, ACK, 101, 501, NULL);
+}
+
+static const ended *ended_with_port(const table *tb, uint16_t orig_port)
+{
+    for (int i = 0; i < tb->n_ended; i++)
+        if (fa_flow_port(&tb->done[i].flow, 0) == orig_port)
+            return &tb->done[i];
+    fail_msg("no ended flow from port %u", orig_port);
+    return NULL;
+}
+
+static fa_addr addr(const char *text)
+{
+    fa_cidr c;
+    assert_int_equal(fa_cidr_parse(text, &c), 0);
+    return c.net;
+}
+
+/* ---- layout, names ---------------------------------------------------- */
+
+static void test_flow_record_size(void **state)
+{
+    (void)state;
+    assert_true(sizeof(fa_flow) <= 256);
+}
+
+static void test_timeout_names(void **state)
+{
+    (void)state;
+    assert_string_equal(fa_timeout_class_name(FA_TMO_TCP_ATTEMPT), "tcp-attempt");
+    assert_string_equal(fa_timeout_class_name(FA_TMO_TCP_ESTABLISHED), "tcp-established");
+    assert_string_equal(fa_timeout_class_name(FA_TMO_COUNT), "unknown");
+    assert_int_equal(fa_timeout_class_parse("tcp-half-closed"), FA_TMO_TCP_HALF_CLOSED);
+    assert_int_equal(fa_timeout_class_parse("udp"), FA_TMO_UDP);
+    assert_int_equal(fa_timeout_class_parse("tcp"), -1);
+    fa_flow_config cfg;
+    fa_flow_config_default(&cfg);
+    assert_int_equal(cfg.max_flows, 262144);
+    assert_int_equal(cfg.timeout_s[FA_TMO_TCP_ATTEMPT], 30);
+    assert_int_equal(cfg.timeout_s[FA_TMO_TCP_ESTABLISHED], 3600);
+    assert_int_equal(cfg.timeout_s[FA_TMO_TCP_CLOSED], 5);
+    assert_int_equal(cfg.timeout_s[FA_TMO_UDP], 60);
+}
+
+/* ---- keys and directions ---------------------------------------------- */
+
+static void test_canonical_key(void **state)
+{
+    table *tb = table_open(state, 16);
+    int d;
+    fa_flow *f = tcp_at(tb, T0, "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 1, 0, &d);
+    assert_int_equal(d, 0);
+    fa_flow *g = tcp_at(tb, T0 + 1000, "10.0.0.2", "10.0.0.1", 443, 40000, SYN | ACK, 9, 2, &d);
+    assert_ptr_equal(f, g);
+    assert_int_equal(d, 1);
+    fa_addr lo = addr("10.0.0.1"), hi = addr("10.0.0.2");
+    assert_int_equal(fa_addr_cmp(&f->key.lo_addr, &lo), 0);
+    assert_int_equal(fa_addr_cmp(&f->key.hi_addr, &hi), 0);
+    assert_int_equal(f->key.lo_port, 40000);
+    assert_int_equal(f->key.hi_port, 443);
+    assert_int_equal(f->key.proto, FA_PROTO_TCP);
+    assert_true(f->bits & FA_FLOW_ORIG_IS_LO);
+
+    /* the originator holds the higher address */
+    g = tcp_at(tb, T0 + 2000, "10.0.0.9", "10.0.0.2", 40001, 443, SYN, 1, 0, &d);
+    assert_ptr_not_equal(f, g);
+    assert_int_equal(d, 0);
+    fa_addr nine = addr("10.0.0.9");
+    assert_int_equal(fa_addr_cmp(fa_flow_addr(g, 0), &nine), 0);
+    assert_int_equal(fa_flow_port(g, 0), 40001);
+    assert_int_equal(fa_flow_port(g, 1), 443);
+    assert_false(g->bits & FA_FLOW_ORIG_IS_LO);
+    fa_flow *h = tcp_at(tb, T0 + 3000, "10.0.0.2", "10.0.0.9", 443, 40001, SYN | ACK, 7, 2, &d);
+    assert_ptr_equal(g, h);
+    assert_int_equal(d, 1);
+
+    /* one host talking to itself: the ports tell the directions apart */
+    f = udp_at(tb, T0 + 4000, "127.0.0.1", "127.0.0.1", 50000, 50001, &d);
+    assert_int_equal(d, 0);
+    g = udp_at(tb, T0 + 5000, "127.0.0.1", "127.0.0.1", 50001, 50000, &d);
+    assert_ptr_equal(f, g);
+    assert_int_equal(d, 1);
+    assert_int_equal(stats(tb)->flows_created, 3);
+    assert_int_equal(stats(tb)->packets, 6);
+}
+
+static void test_udp_roles(void **state)
+{
+    table *tb = table_open(state, 16);
+    int d;
+    udp_at(tb, T0, "10.0.0.1", "10.0.0.2", 40000, 9999, &d);
+    assert_int_equal(d, 0);
+
+    udp_at(tb, T0, "10.0.0.1", "10.0.0.3", 40001, 53, NULL);
+    udp_at(tb, T0 + 1000, "10.0.0.3", "10.0.0.1", 53, 40001, &d);
+    assert_int_equal(d, 1);
+
+    /* a reply seen without its query: port 53 is the server's side */
+    fa_flow *f = udp_at(tb, T0 + 2000, "10.0.0.4", "10.0.0.1", 53, 40002, &d);
+    assert_int_equal(d, 1);
+    fa_addr client = addr("10.0.0.1");
+    assert_int_equal(fa_addr_cmp(fa_flow_addr(f, 0), &client), 0);
+    assert_int_equal(fa_flow_port(f, 0), 40002);
+
+    /* two high ports: the first sender stays the originator */
+    udp_at(tb, T0 + 3000, "10.0.0.5", "10.0.0.1", 40003, 40004, &d);
+    assert_int_equal(d, 0);
+
+    fa_flow_table_flush(tb->t, FA_END_EOF);
+    assert_int_equal(tb->n_ended, 4);
+    const ended *e = ended_with_port(tb, 40000);
+    assert_string_equal(e->state, "S0");
+    assert_string_equal(e->flow.history, "D");
+    e = ended_with_port(tb, 40001);
+    assert_string_equal(e->state, "SF");
+    assert_string_equal(e->flow.history, "Dd");
+    e = ended_with_port(tb, 40002);
+    assert_string_equal(e->state, "SHR");
+    assert_string_equal(e->flow.history, "^d");
+    e = ended_with_port(tb, 40003);
+    assert_string_equal(e->state, "S0");
+    assert_int_equal(e->flow.end_reason, FA_END_EOF);
+}
+
+/* ---- the --max-flows cap ---------------------------------------------- */
+
+static void test_max_flows_eviction(void **state)
+{
+    table *tb = table_open(state, 4);
+    for (uint16_t i = 0; i < 10; i++) {
+        fa_flow *f = udp_at(tb, T0 + i * SEC, "10.0.0.1", "10.0.0.2", (uint16_t)(41000 + i), 9999, NULL);
+        assert_non_null(f);
+        assert_true(stats(tb)->flows_active <= 4);
+    }
+    const fa_flow_stats *st = stats(tb);
+    assert_int_equal(st->flows_created, 10);
+    assert_int_equal(st->evictions, 6);
+    assert_int_equal(st->flows_ended[FA_END_EVICTED], 6);
+    assert_int_equal(st->flows_active, 4);
+    assert_int_equal(st->flows_peak, 4);
+    assert_true(st->pool_bytes <= 4 * sizeof(fa_flow));
+    assert_int_equal(tb->n_ended, 6);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(tb->done[i].flow.end_reason, FA_END_EVICTED);
+        assert_int_equal(fa_flow_port(&tb->done[i].flow, 0), 41000 + i);
+    }
+    fa_flow_table_flush(tb->t, FA_END_EOF);
+    assert_int_equal(tb->n_ended, 10);
+    assert_int_equal(stats(tb)->flows_ended[FA_END_EOF], 4);
+    assert_int_equal(stats(tb)->flows_active, 0);
+}
+
+/* The victim is the least recently active flow, not the oldest created. */
+static void test_eviction_is_lru(void **state)
+{
+    table *tb = table_open(state, 3);
+    udp_at(tb, T0, "10.0.0.1", "10.0.0.2", 41000, 9999, NULL);
+    udp_at(tb, T0 + SEC, "10.0.0.1", "10.0.0.2", 41001, 9999, NULL);
+    tcp_at(tb, T0 + 2 * SEC, "10.0.0.1", "10.0.0.2", 41002, 443, SYN, 1, 0, NULL);
+    udp_at(tb, T0 + 3 * SEC, "10.0.0.1", "10.0.0.2", 41000, 9999, NULL);
+    udp_at(tb, T0 + 4 * SEC, "10.0.0.1", "10.0.0.2", 41003, 9999, NULL);
+    assert_int_equal(tb->n_ended, 1);
+    assert_int_equal(fa_flow_port(&tb->done[0].flow, 0), 41001);
+    tcp_at(tb, T0 + 5 * SEC, "10.0.0.1", "10.0.0.2", 41004, 443, SYN, 1, 0, NULL);
+    assert_int_equal(tb->n_ended, 2);
+    assert_int_equal(fa_flow_port(&tb->done[1].flow, 0), 41002);
+    assert_string_equal(tb->done[1].state, "S0");
+}
+
+/* ---- idle expiry per timeout class ------------------------------------ */
+
+static void test_idle_expiry_by_class(void **state)
+{
+    table *tb = table_open(state, 16);
+    tcp_at(tb, T0, "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 1, 0, NULL); /* attempt: 30 s */
+    handshake(tb, T0, 40001);                                             /* established: 3600 s */
+    udp_at(tb, T0, "10.0.0.1", "10.0.0.2", 40002, 9999, NULL);           /* udp: 60 s */
+
+    fa_flow_table_expire(tb->t, T0 + 29 * SEC);
+    assert_int_equal(tb->n_ended, 0);
+    fa_flow_table_expire(tb->t, T0 + 31 * SEC);
+    assert_int_equal(tb->n_ended, 1);
+    assert_int_equal(fa_flow_port(&tb->done[0].flow, 0), 40000);
+    assert_int_equal(tb->done[0].flow.end_reason, FA_END_IDLE);
+    assert_string_equal(tb->done[0].state, "S0");
+
+    fa_flow_table_expire(tb->t, T0 + 59 * SEC);
+    assert_int_equal(tb->n_ended, 1);
+    fa_flow_table_expire(tb->t, T0 + 61 * SEC);
+    assert_int_equal(tb->n_ended, 2);
+    assert_int_equal(fa_flow_port(&tb->done[1].flow, 0), 40002);
+
+    fa_flow_table_expire(tb->t, T0 + 3599 * SEC);
+    assert_int_equal(tb->n_ended, 2);
+    fa_flow_table_expire(tb->t, T0 + 3601 * SEC);
+    assert_int_equal(tb->n_ended, 3);
+    assert_int_equal(fa_flow_port(&tb->done[2].flow, 0), 40001);
+    assert_int_equal(tb->done[2].flow.end_reason, FA_END_IDLE);
+    assert_string_equal(tb->done[2].state, "S1");
+    assert_int_equal(stats(tb)->flows_ended[FA_END_IDLE], 3);
+}
+
+/* Packet time drives expiry: a packet long after the others ends them. */
+static void test_expiry_driven_by_packets(void **state)
+{
+    table *tb = table_open(state, 16);
+    tcp_at(tb, T0, "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 1, 0, NULL);
+    handshake(tb, T0, 40001);
+    udp_at(tb, T0 + 40 * SEC, "10.0.0.1", "10.0.0.2", 40002, 9999, NULL);
+    assert_int_equal(tb->n_ended, 1);
+    assert_int_equal(fa_flow_port(&tb->done[0].flow, 0), 40000);
+    assert_int_equal(stats(tb)->flows_active, 2);
+}
+
+/* A closed connection lingers briefly and then ends for its own reason. */
+static void test_closed_and_half_closed(void **state)
+{
+    table *tb = table_open(state, 16);
+    handshake(tb, T0, 40000);
+    tcp_at(tb, T0 + 3000, "10.0.0.1", "10.0.0.2", 40000, 443, FIN | ACK, 101, 501, NULL);
+    tcp_at(tb, T0 + 4000, "10.0.0.2", "10.0.0.1", 443, 40000, FIN | ACK, 501, 102, NULL);
+    tcp_at(tb, T0 + 5000, "10.0.0.1", "10.0.0.2", 40000, 443, ACK, 102, 502, NULL);
+    handshake(tb, T0, 40001);
+    tcp_at(tb, T0 + 3000, "10.0.0.1", "10.0.0.2", 40001, 443, FIN | ACK, 101, 501, NULL);
+
+    fa_flow_table_expire(tb->t, T0 + 6 * SEC);
+    assert_int_equal(tb->n_ended, 1);
+    assert_int_equal(fa_flow_port(&tb->done[0].flow, 0), 40000);
+    assert_int_equal(tb->done[0].flow.end_reason, FA_END_FIN);
+    assert_string_equal(tb->done[0].state, "SF");
+
+    fa_flow_table_expire(tb->t, T0 + 299 * SEC);
+    assert_int_equal(tb->n_ended, 1);
+    fa_flow_table_expire(tb->t, T0 + 301 * SEC);
+    assert_int_equal(tb->n_ended, 2);
+    assert_string_equal(tb->done[1].state, "S2");
+    assert_int_equal(tb->done[1].flow.end_reason, FA_END_IDLE);
+}
+
+static void test_flush_at_eof(void **state)
+{
+    table *tb = table_open(state, 16);
+    udp_at(tb, T0, "10.0.0.1", "10.0.0.2", 40000, 9999, NULL);
+    handshake(tb, T0, 40001);
+    tcp_at(tb, T0 + 3000, "10.0.0.2", "10.0.0.1", 443, 40001, RST, 501, 0, NULL);
+    handshake(tb, T0, 40002);
+    fa_flow_table_flush(tb->t, FA_END_EOF);
+    assert_int_equal(tb->n_ended, 3);
+    assert_int_equal(ended_with_port(tb, 40000)->flow.end_reason, FA_END_EOF);
+    assert_int_equal(ended_with_port(tb, 40001)->flow.end_reason, FA_END_RST_RESP);
+    assert_int_equal(ended_with_port(tb, 40002)->flow.end_reason, FA_END_EOF);
+    assert_string_equal(fa_end_reason_name(FA_END_EOF), "end_of_input");
+    const fa_flow_stats *st = stats(tb);
+    assert_int_equal(st->flows_ended[FA_END_EOF], 2);
+    assert_int_equal(st->flows_ended[FA_END_RST_RESP], 1);
+    assert_int_equal(st->flows_active, 0);
+}
+
+/* ---- duplicates -------------------------------------------------------- */
+
+/* A span port copying one frame twice is not a retransmission. */
+static void test_duplicate_frame(void **state)
+{
+    table *tb = table_open(state, 16);
+    handshake(tb, T0, 40000);
+    pb b;
+    tcp4(&b, "10.0.0.1", "10.0.0.2", 40000, 443, PSH | ACK, 101, 501, 100, 64, 77);
+    feed(tb, &b, T0 + 10000, NULL);
+    fa_flow *f = feed(tb, &b, T0 + 10050, NULL);
+    assert_int_equal(stats(tb)->duplicates, 1);
+    assert_int_equal(f->dir[0].dups, 1);
+    /* Zeek logs the copy as a retransmission ('T'); the host's own
+     * retransmission counter does not count it. */
+    assert_int_equal(f->dir[0].retrans, 0);
+    assert_non_null(strchr(f->history, 'T'));
+
+    /* the same segment sent again, as a new frame: a retransmission */
+    tcp4(&b, "10.0.0.1", "10.0.0.2", 40000, 443, PSH | ACK, 101, 501, 100, 64, 78);
+    f = feed(tb, &b, T0 + 300000, NULL);
+    assert_int_equal(stats(tb)->duplicates, 1);
+    assert_int_equal(f->dir[0].retrans, 1);
+}
+
+/* Identical bytes far apart in time are not a span artefact. */
+static void test_identical_frame_later_is_no_duplicate(void **state)
+{
+    table *tb = table_open(state, 16);
+    pb b;
+    udp4(&b, "10.0.0.1", "10.0.0.2", 40000, 9999, 20);
+    feed(tb, &b, T0, NULL);
+    fa_flow *f = feed(tb, &b, T0 + 5 * SEC, NULL);
+    assert_int_equal(stats(tb)->duplicates, 0);
+    assert_int_equal(f->dir[0].dups, 0);
+    assert_int_equal(f->dir[0].pkts, 2);
+}
+
+/* ---- ICMP errors ------------------------------------------------------- */
+
+static void icmp_error(pb *b, const char *from, const char *to, uint8_t type, uint8_t code, const pb *quoted)
+{
+    pb_init(b);
+    size_t ip = pb_ipv4(b, from, to, FA_PROTO_ICMP, 250, 3, 0, 0);
+    pb_icmp(b, type, code, 0);
+    pb_bytes(b, quoted->d, quoted->len < 28 ? quoted->len : 28);
+    pb_ipv4_done(b, ip);
+}
+
+static void test_icmp_error_attribution(void **state)
+{
+    table *tb = table_open(state, 16);
+    pb q, b;
+    udp4(&q, "10.0.0.1", "10.0.0.2", 40000, 9999, 20);
+    fa_flow *f = feed(tb, &q, T0, NULL);
+    assert_int_equal(f->icmp_errors, 0);
+    icmp_error(&b, "10.0.0.2", "10.0.0.1", 3, 3, &q);
+    feed(tb, &b, T0 + 1000, NULL);
+    f = feed(tb, &q, T0 + 2000, NULL);
+    assert_int_equal(f->icmp_errors, 1);
+    assert_int_equal(f->icmp_type, 3);
+    assert_int_equal(f->icmp_code, 3);
+    assert_true(f->bits & FA_FLOW_ICMP_FROM_RESP);
+    assert_int_equal(f->dir[0].pkts, 2);
+    assert_int_equal(f->dir[1].pkts, 0);
+    assert_string_equal(fa_flow_conn_state(f), "S0");
+
+    /* a firewall refusing a SYN with 3/13 */
+    tcp4(&q, "10.0.0.1", "10.0.0.2", 40001, 3389, SYN, 1, 0, 0, 64, 9);
+    feed(tb, &q, T0 + 3000, NULL);
+    icmp_error(&b, "192.0.2.254", "10.0.0.1", 3, 13, &q);
+    feed(tb, &b, T0 + 4000, NULL);
+    f = feed(tb, &q, T0 + 5000, NULL); /* the SYN sent again */
+    assert_int_equal(f->icmp_errors, 1);
+    assert_int_equal(f->icmp_type, 3);
+    assert_int_equal(f->icmp_code, 13);
+    assert_string_equal(f->history, "S");
+
+    /* an error about a flow never seen */
+    udp4(&q, "10.0.0.1", "10.0.0.7", 40002, 9999, 20);
+    icmp_error(&b, "10.0.0.7", "10.0.0.1", 3, 3, &q);
+    feed(tb, &b, T0 + 6000, NULL);
+    const fa_flow_stats *st = stats(tb);
+    assert_int_equal(st->icmp_errors_attributed, 2);
+    assert_int_equal(st->icmp_errors_unmatched, 1);
+}
+
+/* A host unreachable answering a ping is charged to the ping. */
+static void test_icmp_error_about_ping(void **state)
+{
+    table *tb = table_open(state, 16);
+    pb q, b;
+    pb_init(&q);
+    size_t ip = pb_ipv4(&q, "10.0.0.1", "10.0.0.2", FA_PROTO_ICMP, 64, 5, 0, 0);
+    pb_icmp(&q, 8, 0, 0x00010001);
+    pb_fill(&q, 'p', 56);
+    pb_ipv4_done(&q, ip);
+    fa_flow *f = feed(tb, &q, T0, NULL);
+    assert_int_equal(fa_flow_port(f, 0), 8);
+    assert_int_equal(fa_flow_port(f, 1), 0);
+    icmp_error(&b, "192.0.2.254", "10.0.0.1", 3, 1, &q);
+    feed(tb, &b, T0 + 1000, NULL);
+    f = feed(tb, &q, T0 + 2000, NULL);
+    assert_int_equal(f->icmp_errors, 1);
+    assert_int_equal(f->icmp_code, 1);
+    assert_int_equal(stats(tb)->icmp_errors_attributed, 1);
+}
+
+/* ---- fragments --------------------------------------------------------- */
+
+static void udp_fragments(pb *first, pb *later, const char *src, uint16_t id)
+{
+    pb_init(first);
+    size_t ip = pb_ipv4(first, src, "10.0.0.2", FA_PROTO_UDP, 64, id, 0x2000, 0);
+    size_t u = pb_udp(first, 40000, 4172);
+    pb_fill(first, 'u', 1472);
+    pb_udp_done(first, u);
+    pb_set_be16(first, u + 4, 8 + 1472 + 500);
+    pb_ipv4_done(first, ip);
+    pb_init(later);
+    ip = pb_ipv4(later, src, "10.0.0.2", FA_PROTO_UDP, 64, id, 185, 0);
+    pb_fill(later, 'v', 500);
+    pb_ipv4_done(later, ip);
+}
+
+static void test_fragment_attribution(void **state)
+{
+    table *tb = table_open(state, 16);
+    pb first, later;
+    udp_fragments(&first, &later, "10.0.0.1", 0x7777);
+    fa_flow *f = feed(tb, &first, T0, NULL);
+    fa_flow *g = feed(tb, &later, T0 + 10, NULL);
+    assert_ptr_equal(f, g);
+    assert_int_equal(g->dir[0].pkts, 2);
+    assert_int_equal(g->dir[0].ip_bytes, 1500 + 520);
+    assert_int_equal(g->key.proto, FA_PROTO_UDP);
+    assert_int_equal(fa_flow_port(g, 1), 4172);
+    assert_int_equal(stats(tb)->fragments_attributed, 1);
+    assert_int_equal(stats(tb)->flows_created, 1);
+
+    /* a later fragment whose first fragment was never seen */
+    udp_fragments(&first, &later, "10.0.0.3", 0x8888);
+    assert_null(feed(tb, &later, T0 + 20, NULL));
+    assert_int_equal(stats(tb)->fragments_unattributed, 1);
+    assert_int_equal(stats(tb)->flows_created, 1);
+}
+
+/* A large ping is fragmented too; its tail belongs to the ping's flow. */
+static void test_icmp_fragment_attribution(void **state)
+{
+    table *tb = table_open(state, 16);
+    pb first, later;
+    pb_init(&first);
+    size_t ip = pb_ipv4(&first, "10.0.0.1", "10.0.0.2", FA_PROTO_ICMP, 64, 0x4444, 0x2000, 0);
+    pb_icmp(&first, 8, 0, 0x00020001);
+    pb_fill(&first, 'p', 1472);
+    pb_ipv4_done(&first, ip);
+    pb_init(&later);
+    ip = pb_ipv4(&later, "10.0.0.1", "10.0.0.2", FA_PROTO_ICMP, 64, 0x4444, 185, 0);
+    pb_fill(&later, 'p', 528);
+    pb_ipv4_done(&later, ip);
+    fa_flow *f = feed(tb, &first, T0, NULL);
+    fa_flow *g = feed(tb, &later, T0 + 10, NULL);
+    assert_ptr_equal(f, g);
+    assert_int_equal(g->dir[0].pkts, 2);
+    assert_int_equal(stats(tb)->flows_created, 1);
+}
+
+/* ---- TTLs and byte counts ---------------------------------------------- */
+
+static void test_ttl_and_bytes(void **state)
+{
+    table *tb = table_open(state, 16);
+    pb b;
+    const uint8_t orig_ttls[] = {64, 61, 63};
+    tcp4(&b, "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 100, 0, 0, orig_ttls[0], 1);
+    feed(tb, &b, T0, NULL);
+    tcp4(&b, "10.0.0.2", "10.0.0.1", 443, 40000, SYN | ACK, 500, 101, 0, 120, 2);
+    feed(tb, &b, T0 + 1000, NULL);
+    tcp4(&b, "10.0.0.1", "10.0.0.2", 40000, 443, PSH | ACK, 101, 501, 30, orig_ttls[1], 3);
+    feed(tb, &b, T0 + 2000, NULL);
+    tcp4(&b, "10.0.0.1", "10.0.0.2", 40000, 443, PSH | ACK, 131, 501, 20, orig_ttls[2], 4);
+    feed(tb, &b, T0 + 3000, NULL);
+    /* a RST in the server's name that arrives with another TTL */
+    tcp4(&b, "10.0.0.2", "10.0.0.1", 443, 40000, RST, 501, 0, 0, 50, 5);
+    fa_flow *f = feed(tb, &b, T0 + 4000, NULL);
+
+    assert_int_equal(f->dir[0].ttl_min, 61);
+    assert_int_equal(f->dir[0].ttl_max, 64);
+    assert_int_equal(f->dir[0].ttl_rst, 0);
+    assert_int_equal(f->dir[1].ttl_min, 120);
+    assert_int_equal(f->dir[1].ttl_max, 120);
+    assert_int_equal(f->dir[1].ttl_rst, 50);
+    assert_int_equal(fa_flow_rst_origin(f, 1), FA_RST_MIDDLEBOX);
+    assert_int_equal(fa_flow_rst_origin(f, 0), FA_RST_NONE);
+
+    assert_int_equal(f->dir[0].pkts, 3);
+    assert_int_equal(f->dir[1].pkts, 2);
+    assert_int_equal(f->dir[0].ip_bytes, 40 + 70 + 60);
+    assert_int_equal(f->dir[1].ip_bytes, 80);
+    assert_int_equal(f->dir[0].payload, 50);
+    assert_int_equal(f->dir[0].flags, SYN | PSH | ACK);
+    assert_int_equal(f->dir[1].flags, SYN | ACK | RST);
+    assert_int_equal(f->first_us, T0);
+    assert_int_equal(f->last_us, T0 + 4000);
+    assert_string_equal(fa_flow_conn_state(f), "RSTR");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flow_record_size),
+        cmocka_unit_test(test_timeout_names),
+        T(test_canonical_key),
+        T(test_udp_roles),
+        T(test_max_flows_eviction),
+        T(test_eviction_is_lru),
+        T(test_idle_expiry_by_class),
+        T(test_expiry_driven_by_packets),
+        T(test_closed_and_half_closed),
+        T(test_flush_at_eof),
+        T(test_duplicate_frame),
+        T(test_identical_frame_later_is_no_duplicate),
+        T(test_icmp_error_attribution),
+        T(test_icmp_error_about_ping),
+        T(test_fragment_attribution),
+        T(test_icmp_fragment_attribution),
+        T(test_ttl_and_bytes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
