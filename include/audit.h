@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "flow.h"
+#include "flow_json.h"
 #include "rules.h"
 #include "site.h"
 
@@ -86,5 +87,11 @@ int fa_audit_print_text(const fa_audit *a, FILE *out, bool color);
 /* NDJSON records: one "rule" per rule, one "finding" per finding, one
  * "undocumented" per aggregate, one "audit_totals". Returns 0 or -1. */
 int fa_audit_write_json(const fa_audit *a, FILE *out);
+/* The same records, handed to a sink. */
+int fa_audit_json_records(const fa_audit *a, const fa_json_sink *sink);
+
+/* Starts a new audit window: forgets every rule's hits, the aggregates and
+ * the totals, keeps the configuration. */
+void fa_audit_reset(fa_audit *a);
 
 #endif

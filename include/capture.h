@@ -54,8 +54,11 @@ const char *fa_capture_datalink_name(const fa_capture *c);
 fa_next fa_capture_next(fa_capture *c, const uint8_t **data, uint32_t *caplen, uint32_t *len,
                         uint64_t *ts_us, char *err, size_t errlen);
 
-/* Stops a blocking live read from a signal handler. */
-void fa_capture_breakloop(fa_capture *c);
+/* Live: a descriptor to poll() for readability, or -1. */
+int fa_capture_selectable_fd(fa_capture *c);
+/* Live: fa_capture_next returns FA_NEXT_TIMEOUT at once when no packet is
+ * waiting. Returns 0 or -1 with err set. */
+int fa_capture_set_nonblock(fa_capture *c, char *err, size_t errlen);
 
 /* Savefiles: bytes consumed and total size (0 when unknown, e.g. stdin). */
 void fa_capture_progress(const fa_capture *c, uint64_t *done, uint64_t *total);

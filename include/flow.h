@@ -54,7 +54,8 @@ typedef struct fa_flow_dir {
     uint32_t start_seq;    /* TCP: ISN (or first seq - 1 mid-stream) */
     uint32_t last_seq;     /* TCP: one past the highest sequence sent */
     uint32_t ack_seq;      /* TCP: highest sequence the peer acknowledged */
-    uint32_t hist_seq;     /* TCP: relative seq of the last FIN/RST, for repeat letters */
+    uint32_t hist_seq;     /* TCP: relative seq of the last FIN (high 16 bits) and
+                            * RST (low 16 bits), for Zeek's repeat letters */
     uint32_t retrans;      /* payload segments sent again (not keep-alives) */
     /* Rare events saturate at 65535 rather than widen every flow. */
     uint16_t keepalives;   /* TCP keep-alive probes */

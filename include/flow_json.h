@@ -16,6 +16,16 @@ json_t *fa_flow_to_json(const fa_flow *f);
 /* Writes obj as one compact line. Returns 0 or -1 on write error. */
 int fa_json_write_line(FILE *out, const json_t *obj);
 
+/* Where report stages hand their records: put() takes ownership of rec
+ * and returns 0, or -1 on a write error. */
+typedef struct fa_json_sink {
+    int (*put)(void *ctx, json_t *rec);
+    void *ctx;
+} fa_json_sink;
+
+/* A sink that writes each record as a line to out (ctx is the FILE). */
+int fa_json_sink_file(void *out, json_t *rec);
+
 /* Zeek's proto field: "tcp", "udp", "icmp" or "unknown_transport". */
 const char *fa_proto_name(uint8_t proto);
 

@@ -35,9 +35,9 @@ typedef struct fa_flow_config {
     uint32_t timeout_s[FA_TMO_COUNT];  /* idle seconds per class */
 } fa_flow_config;
 
-/* Defaults: 262144 flows; tcp-attempt 30 s, tcp-established 3600 s (longer
- * than the common middlebox idle timeouts, so an idle but open connection
- * is not split in two), tcp-closed 5 s, tcp-half-closed 300 s, udp 60 s,
+/* Defaults: 262144 flows; tcp-attempt 30 s after the SYN, tcp-established
+ * 7200 s idle (longer than the common middlebox idle timeouts, up to an
+ * hour, so an idle but open connection is not split in two), tcp-closed 5 s, tcp-half-closed 300 s, udp 60 s,
  * icmp 60 s, other 60 s. */
 void fa_flow_config_default(fa_flow_config *cfg);
 
@@ -72,6 +72,11 @@ void fa_flow_table_free(fa_flow_table *t);
  * fragment, or no memory for a new flow). Expires idle flows as packet time
  * advances. */
 fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *p, int *dir);
+
+/* Calls fn for every active flow that started at least age_us before
+ * now_us (interim records of long-lived flows). fn must not end flows. */
+void fa_flow_table_each_older(fa_flow_table *t, uint64_t now_us, uint64_t age_us,
+                              void (*fn)(fa_flow *f, void *ctx), void *ctx);
 
 /* Ends every flow idle for longer than its class allows at time now_us. */
 void fa_flow_table_expire(fa_flow_table *t, uint64_t now_us);

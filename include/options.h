@@ -10,6 +10,7 @@
 #include "flow_table.h"
 
 #define FA_MAX_INPUTS 64
+#define FA_MAX_IFACES 16
 
 typedef enum fa_mode {
     FA_MODE_AUDIT,        /* read packets, track flows, report */
@@ -23,7 +24,9 @@ typedef struct fa_options {
     fa_mode mode;
     const char *files[FA_MAX_INPUTS];
     int nfiles;
-    const char *iface;
+    const char *ifaces[FA_MAX_IFACES];
+    int nifaces;
+    const char *user;        /* -Z: drop root to this user once capturing */
     char *filter;            /* owned: joined from trailing arguments or -f */
     char **argv_copy;        /* owned: argv as getopt saw it */
     fa_capture_opts capture;
@@ -32,6 +35,9 @@ typedef struct fa_options {
     const char *site_path;
     unsigned fail_on;        /* fa_fail_bits that make the exit status 1 */
     double ws_min_idle_s;    /* idle before a FIN that makes it an idle kill */
+    uint32_t report_interval_s; /* live: periodic report, 0 = only at exit */
+    uint32_t window_s;       /* live: rules are judged per window, 0 = whole run */
+    int interim_s;           /* interim records of long flows; -1 = default */
     fa_flow_config flow;
     bool quiet;              /* no text summary */
     int progress;            /* -1 auto (terminal), 0 off, 1 on */

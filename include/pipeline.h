@@ -12,10 +12,16 @@ typedef struct fa_pipeline_result {
     int findings;        /* findings selected by --fail-on */
 } fa_pipeline_result;
 
-/* Runs the audit. stop is polled between packets (set by a signal
- * handler). Returns 0, or -1 with err set for input and output errors
- * (the summary of what was read is still printed). */
-int fa_pipeline_run(const fa_options *o, volatile sig_atomic_t *stop, fa_pipeline_result *res,
-                    char *err, size_t errlen);
+/* Requests from signal handlers, polled between packets. */
+typedef struct fa_signals {
+    volatile sig_atomic_t stop;    /* SIGINT, SIGTERM: finish and report */
+    volatile sig_atomic_t reload;  /* SIGHUP: reload rules and site */
+    volatile sig_atomic_t report;  /* SIGUSR1: report now */
+} fa_signals;
+
+/* Runs the audit. Returns 0, or -1 with err set for input and output
+ * errors (the summary of what was read is still printed). */
+int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *res, char *err,
+                    size_t errlen);
 
 #endif

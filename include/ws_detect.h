@@ -16,6 +16,7 @@
 
 #include "decode.h"
 #include "flow.h"
+#include "flow_json.h"
 #include "portset.h"
 
 #define FA_APP_DEFAULT_MAX 16384
@@ -73,6 +74,8 @@ uint64_t fa_ws_killed(const fa_ws *w);
  * per ending and the timeout estimate. Return 0 or -1 on write error. */
 int fa_ws_print_text(const fa_ws *w, FILE *out, bool color);
 int fa_ws_write_json(const fa_ws *w, FILE *out);
+/* The same record, handed to a sink. */
+int fa_ws_json_records(const fa_ws *w, const fa_json_sink *sink);
 
 const char *fa_ws_ending_name(fa_ws_ending e);
 

@@ -109,17 +109,37 @@ fa_audit *fa_audit_new(const fa_ruleset *rs, const fa_site *site)
     return a;
 }
 
-void fa_audit_free(fa_audit *a)
+static void clear_undocumented(fa_audit *a)
 {
-    if (!a)
-        return;
     fa_undoc *u, *tmp;
     HASH_ITER(hh, a->undoc, u, tmp) {
         HASH_DEL(a->undoc, u);
         free(u);
     }
+    a->nundoc = 0;
+    a->undoc_dropped = 0;
+}
+
+void fa_audit_free(fa_audit *a)
+{
+    if (!a)
+        return;
+    clear_undocumented(a);
     free(a->rules);
     free(a);
+}
+
+void fa_audit_reset(fa_audit *a)
+{
+    clear_undocumented(a);
+    for (int i = 0; i < a->rs->nrules; i++) {
+        bool audited = a->rules[i].audited;
+        memset(&a->rules[i], 0, sizeof a->rules[i]);
+        a->rules[i].audited = audited;
+    }
+    memset(a->by_verdict, 0, sizeof a->by_verdict);
+    memset(a->bytes_by_verdict, 0, sizeof a->bytes_by_verdict);
+    a->finished = false;
 }
 
 static bool transport_matches(const fa_rule *r, uint8_t proto)

@@ -399,27 +399,26 @@ static json_t *undoc_json(const fa_audit *a, const fa_undoc *u)
     return o;
 }
 
-static int emit(FILE *out, json_t *o)
+int fa_audit_write_json(const fa_audit *a, FILE *out)
 {
-    int rc = o ? fa_json_write_line(out, o) : -1;
-    json_decref(o);
-    return rc;
+    fa_json_sink sink = {fa_json_sink_file, out};
+    return fa_audit_json_records(a, &sink);
 }
 
-int fa_audit_write_json(const fa_audit *a, FILE *out)
+int fa_audit_json_records(const fa_audit *a, const fa_json_sink *sink)
 {
     int rc = 0;
     for (int i = 0; i < a->rs->nrules; i++) {
         if (a->site && !a->site->product_deployed[a->rs->rules[i].product])
             continue;
-        rc |= emit(out, rule_json(a, i));
+        rc |= sink->put(sink->ctx, rule_json(a, i));
         fa_rule_status s = a->rules[i].status;
         if (s == FA_RULE_BLOCKED || s == FA_RULE_REJECTED || s == FA_RULE_NOT_SEEN)
-            rc |= emit(out, finding_json(a, i));
+            rc |= sink->put(sink->ctx, finding_json(a, i));
     }
     fa_undoc **v = sorted_undoc(a);
     for (uint32_t i = 0; v && i < a->nundoc; i++)
-        rc |= emit(out, undoc_json(a, v[i]));
+        rc |= sink->put(sink->ctx, undoc_json(a, v[i]));
     free(v);
     json_t *t = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I}", "type", "audit_totals", "roles_verified",
                           a->site != NULL, "documented", (json_int_t)a->by_verdict[FA_VERDICT_DOCUMENTED],
@@ -427,6 +426,6 @@ int fa_audit_write_json(const fa_audit *a, FILE *out)
                           "wrong_direction", (json_int_t)a->by_verdict[FA_VERDICT_WRONG_DIRECTION],
                           "out_of_scope", (json_int_t)a->by_verdict[FA_VERDICT_OUT_OF_SCOPE],
                           "undocumented_not_aggregated", (json_int_t)a->undoc_dropped);
-    rc |= emit(out, t);
+    rc |= sink->put(sink->ctx, t);
     return rc ? -1 : 0;
 }

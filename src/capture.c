@@ -159,9 +159,19 @@ fa_next fa_capture_next(fa_capture *c, const uint8_t **data, uint32_t *caplen, u
     return FA_NEXT_ERROR;
 }
 
-void fa_capture_breakloop(fa_capture *c)
+int fa_capture_selectable_fd(fa_capture *c)
 {
-    pcap_breakloop(c->p);
+    return pcap_get_selectable_fd(c->p);
+}
+
+int fa_capture_set_nonblock(fa_capture *c, char *err, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    if (pcap_setnonblock(c->p, 1, perr) != 0) {
+        snprintf(err, errlen, "%s", perr);
+        return -1;
+    }
+    return 0;
 }
 
 void fa_capture_progress(const fa_capture *c, uint64_t *done, uint64_t *total)

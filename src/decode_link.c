@@ -131,6 +131,8 @@ fa_decode_result fa_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32
     pkt->first_fragment = false;
     pkt->icmp_error = false;
     pkt->tcp_flags = 0;
+    pkt->seq = pkt->ack = 0;
+    pkt->window = 0;
     pkt->payload = NULL;
     pkt->payload_caplen = pkt->payload_len = 0;
     wirelen = pkt->wirelen;

@@ -94,3 +94,10 @@ int fa_json_write_line(FILE *out, const json_t *obj)
         return -1;
     return fputc('\n', out) == EOF ? -1 : 0;
 }
+
+int fa_json_sink_file(void *out, json_t *rec)
+{
+    int rc = rec ? fa_json_write_line(out, rec) : -1;
+    json_decref(rec);
+    return rc;
+}

@@ -92,7 +92,7 @@ int fa_timeout_class_parse(const char *name)
 
 void fa_flow_config_default(fa_flow_config *cfg)
 {
-    static const uint32_t defaults[FA_TMO_COUNT] = {30, 3600, 5, 300, 60, 60, 60};
+    static const uint32_t defaults[FA_TMO_COUNT] = {30, 7200, 5, 300, 60, 60, 60};
     cfg->max_flows = 262144;
     memcpy(cfg->timeout_s, defaults, sizeof defaults);
 }
@@ -517,7 +517,9 @@ fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *pkt, int *dir)
     int d = (sender_lo == ((f->bits & FA_FLOW_ORIG_IS_LO) != 0)) ? 0 : 1;
     bool dup = account(f, d, &p, &t->stats);
     uint32_t retrans = f->dir[d].retrans;
-    update_protocol(f, &d, &p);
+    /* A later fragment has no transport header to drive the state machine. */
+    if (!p.fragment || p.first_fragment)
+        update_protocol(f, &d, &p);
     /* Zeek's fields count a span copy as a retransmission ('T'), and so do
      * ours; the host did not send it again, so its own counter does not. */
     if (dup)
@@ -533,6 +535,14 @@ fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *pkt, int *dir)
     }
     *dir = d;
     return f;
+}
+
+void fa_flow_table_each_older(fa_flow_table *t, uint64_t now_us, uint64_t age_us,
+                              void (*fn)(fa_flow *f, void *ctx), void *ctx)
+{
+    for (fa_flow *f = t->hash; f; f = f->hh.next)
+        if (now_us >= f->first_us && now_us - f->first_us >= age_us)
+            fn(f, ctx);
 }
 
 void fa_flow_table_expire(fa_flow_table *t, uint64_t now_us)

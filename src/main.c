@@ -1,7 +1,7 @@
 /* main.c - entry point: parse the command line, run the chosen mode, map
  * the outcome to the exit status (0 ok, 1 findings, 2 usage/input error).
  * The only file that exits, and the only one with process-wide state: the
- * flag the signal handler sets. */
+ * flags the signal handler sets. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,12 +14,16 @@
 
 enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_ERROR = 2 };
 
-static volatile sig_atomic_t stop_requested;
+static fa_signals signals;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        signals.reload = 1;
+    else if (sig == SIGUSR1)
+        signals.report = 1;
+    else
+        signals.stop = 1;
 }
 
 static void install_signals(void)
@@ -30,6 +34,8 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
 }
 
 static int rules_mode(const fa_options *o)
@@ -89,7 +95,7 @@ int main(int argc, char **argv)
     case FA_MODE_AUDIT: {
         fa_pipeline_result res;
         install_signals();
-        if (fa_pipeline_run(&o, &stop_requested, &res, err, sizeof err) != 0) {
+        if (fa_pipeline_run(&o, &signals, &res, err, sizeof err) != 0) {
             fprintf(stderr, "flowaudit: %s\n", err);
             status = EXIT_ERROR;
         } else if (res.findings > 0) {

@@ -9,7 +9,7 @@
 
 enum {
     OPT_MAX_FLOWS = 256, OPT_TIMEOUT, OPT_RULES, OPT_SITE, OPT_CHECK_RULES, OPT_LIST_RULES,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NO_IMMEDIATE, OPT_FAIL_ON, OPT_WS_MIN_IDLE,
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NO_IMMEDIATE, OPT_FAIL_ON, OPT_WS_MIN_IDLE, OPT_REPORT_INTERVAL, OPT_WINDOW, OPT_INTERIM,
 };
 
 static const struct option long_opts[] = {
@@ -29,6 +29,10 @@ static const struct option long_opts[] = {
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"ws-min-idle", required_argument, NULL, OPT_WS_MIN_IDLE},
+    {"user", required_argument, NULL, 'Z'},
+    {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"interim", required_argument, NULL, OPT_INTERIM},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
@@ -55,19 +59,28 @@ void fa_options_usage(FILE *out)
         "Input:\n"
         "  -r, --read FILE         read a pcap or pcapng file ('-' for stdin); repeat\n"
         "                          for several files, read in order\n"
-        "  -i, --interface IFACE   capture live from IFACE\n"
+        "  -i, --interface IFACE   capture live from IFACE ('any' for all); repeat for\n"
+        "                          several interfaces\n"
         "  -f, --filter EXPR       BPF filter (or give it after the options)\n"
         "  -s, --snaplen N         live: bytes kept per packet (default 2048)\n"
         "  -B, --buffer MIB        live: kernel capture buffer in MiB\n"
         "  -p, --no-promisc        live: do not enable promiscuous mode\n"
         "      --no-immediate      live: let the kernel batch packets\n"
+        "  -Z, --user USER         live: drop root privileges to USER once the\n"
+        "                          interfaces are open\n"
+        "      --report-interval S live: print the report every S seconds (and on\n"
+        "                          SIGUSR1); SIGHUP reloads rules and site\n"
+        "      --window S          live: judge required rules over windows of S\n"
+        "                          seconds, reported at each window's end\n"
+        "      --interim S         a record for every flow older than S seconds, every\n"
+        "                          S seconds (default 300 live, 0 = off for files)\n"
         "\n"
         "Flows:\n"
         "      --max-flows N       active flow cap; the least recently active flow is\n"
         "                          evicted beyond it (default 262144)\n"
         "      --timeout CLASS=S   timeout in seconds for CLASS: tcp-attempt (30, counted\n"
         "                          from the SYN), and idle timeouts tcp-established\n"
-        "                          (3600), tcp-closed (5), tcp-half-closed (300),\n"
+        "                          (7200), tcp-closed (5), tcp-half-closed (300),\n"
         "                          udp (60), icmp (60), other (60)\n"
         "      --ws-min-idle S     a WebSocket or long-lived connection closed without\n"
         "                          a close frame after S seconds idle counts as killed\n"
@@ -159,7 +172,27 @@ static int parse_one(fa_options *o, int c, const char *arg, char *err, size_t er
         }
         o->files[o->nfiles++] = arg;
         return 0;
-    case 'i': o->iface = arg; return 0;
+    case 'i':
+        if (o->nifaces == FA_MAX_IFACES) {
+            snprintf(err, errlen, "at most %d -i interfaces", FA_MAX_IFACES);
+            return -1;
+        }
+        o->ifaces[o->nifaces++] = arg;
+        return 0;
+    case 'Z': o->user = arg; return 0;
+    case OPT_REPORT_INTERVAL: case OPT_WINDOW: case OPT_INTERIM:
+        if (parse_uint(arg, 30 * 86400, &v) != 0) {
+            snprintf(err, errlen, "%s wants seconds 0..2592000, not '%s'",
+                     c == OPT_WINDOW ? "--window" : c == OPT_INTERIM ? "--interim" : "--report-interval", arg);
+            return -1;
+        }
+        if (c == OPT_REPORT_INTERVAL)
+            o->report_interval_s = (uint32_t)v;
+        else if (c == OPT_WINDOW)
+            o->window_s = (uint32_t)v;
+        else
+            o->interim_s = (int)v;
+        return 0;
     case 'f':
         free(o->filter);
         o->filter = strdup(arg);
@@ -221,6 +254,7 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
     o->capture.immediate = true;
     o->capture.snaplen = FA_DEFAULT_SNAPLEN;
     o->ws_min_idle_s = 30;
+    o->interim_s = -1;
     fa_flow_config_default(&o->flow);
 
     /* A bare --json (last, or followed by another option) means "-": it
@@ -246,7 +280,7 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(nargs, argv, "+r:i:f:s:B:pj:qhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(nargs, argv, "+r:i:f:s:B:pj:qhVZ:", long_opts, NULL)) != -1) {
         if (c == '?' || c == ':') {
             snprintf(err, errlen, "%s: '%s' (see --help)",
                      c == ':' ? "missing argument for" : "unknown option", argv[optind - 1]);
@@ -259,14 +293,16 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (o->mode == FA_MODE_AUDIT && o->nfiles == 0 && !o->iface) {
+    if (o->mode == FA_MODE_AUDIT && o->nfiles == 0 && o->nifaces == 0) {
         snprintf(err, errlen, "nothing to read: give -r FILE or -i IFACE (see --help)");
         return -1;
     }
-    if (o->mode == FA_MODE_AUDIT && o->nfiles > 0 && o->iface) {
+    if (o->mode == FA_MODE_AUDIT && o->nfiles > 0 && o->nifaces > 0) {
         snprintf(err, errlen, "-r and -i cannot be combined");
         return -1;
     }
+    if (o->interim_s < 0)
+        o->interim_s = o->nifaces ? 300 : 0;
     o->capture.filter = o->filter;
     return 0;
 }

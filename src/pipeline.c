@@ -1,5 +1,6 @@
-/* pipeline.c - the main loop: read each input, decode, track flows, write
- * a record per finished flow, print the summary. */
+/* pipeline.c - the run: set up the stages, feed them each input's
+ * packets, write a record per finished flow, print the reports. Live
+ * interfaces are read by live.c. */
 #include "pipeline.h"
 
 #include <errno.h>
@@ -17,29 +18,26 @@
 #include "rules.h"
 #include "site.h"
 #include "summary.h"
+#include "pipeline_internal.h"
 #include "ws_detect.h"
 
-typedef struct run_ctx {
-    const fa_options *opts;
-    FILE *json;
-    bool json_failed;
-    fa_summary summary;
-    fa_flow_table *flows;
-    fa_ruleset *rules;       /* NULL: no audit, flows only */
-    fa_site *site;           /* NULL: port-only audit */
-    fa_audit *audit;
-    fa_ws *ws;
-    uint64_t last_ts;
-    bool show_progress;
-    struct timespec progress_at;
-    uint64_t progress_pkts;
-} run_ctx;
-
-static void write_record(run_ctx *ctx, json_t *o)
+/* Every record carries a sequence number, so a log shipper following the
+ * file can tell it missed nothing. */
+void fa_run_record(run_ctx *ctx, json_t *o)
 {
-    if (ctx->json && !ctx->json_failed && (!o || fa_json_write_line(ctx->json, o) != 0))
-        ctx->json_failed = true;
+    if (ctx->json && !ctx->json_failed) {
+        if (!o || json_object_set_new(o, "seq", json_integer((json_int_t)ctx->seq++)) != 0 ||
+            fa_json_write_line(ctx->json, o) != 0 || (ctx->json_flush && fflush(ctx->json) != 0))
+            ctx->json_failed = true;
+    }
     json_decref(o);
+}
+
+static int sink_put(void *arg, json_t *rec)
+{
+    run_ctx *ctx = arg;
+    fa_run_record(ctx, rec);
+    return ctx->json_failed ? -1 : 0;
 }
 
 /* Did the audit put this flow on a websocket or long-lived row? */
@@ -71,9 +69,9 @@ static void on_flow_end(fa_flow *f, void *arg)
     json_t *o = fa_flow_to_json(f);
     if (o && ctx->audit)
         fa_audit_verdict_json(ctx->audit, &v, o);
-    write_record(ctx, o);
+    fa_run_record(ctx, o);
     if (session)
-        write_record(ctx, session);
+        fa_run_record(ctx, session);
 }
 
 static double elapsed(const struct timespec *a, const struct timespec *b)
@@ -103,8 +101,8 @@ static void show_progress(run_ctx *ctx, fa_capture *cap, bool final)
     ctx->progress_pkts = ctx->summary.packets;
 }
 
-static void handle_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
-                          uint64_t ts)
+void fa_run_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
+                   uint64_t ts)
 {
     fa_packet pkt;
     ctx->summary.packets++;
@@ -122,19 +120,18 @@ static void handle_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t c
         ctx->summary.payload_cut++;
     int dir;
     fa_flow *f = fa_flow_table_packet(ctx->flows, &pkt, &dir);
-    if (f)
+    if (f && (!pkt.fragment || pkt.first_fragment))
         fa_ws_packet(ctx->ws, f, dir, &pkt);
 }
 
-static int read_capture(run_ctx *ctx, fa_capture *cap, volatile sig_atomic_t *stop, char *err,
-                        size_t errlen)
+static int read_capture(run_ctx *ctx, fa_capture *cap, fa_signals *sig, char *err, size_t errlen)
 {
     int dlt = fa_capture_datalink(cap);
     const uint8_t *data;
     uint32_t caplen, len;
     uint64_t ts;
     for (;;) {
-        if (*stop)
+        if (sig->stop)
             return 0;
         fa_next n = fa_capture_next(cap, &data, &caplen, &len, &ts, err, errlen);
         if (n == FA_NEXT_EOF)
@@ -142,7 +139,7 @@ static int read_capture(run_ctx *ctx, fa_capture *cap, volatile sig_atomic_t *st
         if (n == FA_NEXT_ERROR)
             return -1;
         if (n == FA_NEXT_PACKET)
-            handle_packet(ctx, dlt, data, caplen, len, ts);
+            fa_run_packet(ctx, dlt, data, caplen, len, ts);
         if (ctx->show_progress && (ctx->summary.packets & 4095) == 0)
             show_progress(ctx, cap, false);
     }
@@ -151,21 +148,10 @@ static int read_capture(run_ctx *ctx, fa_capture *cap, volatile sig_atomic_t *st
     return 0;
 }
 
-static int read_inputs(run_ctx *ctx, volatile sig_atomic_t *stop, fa_capture_stats *live,
-                       char *err, size_t errlen)
+static int read_files(run_ctx *ctx, fa_signals *sig, char *err, size_t errlen)
 {
     const fa_options *o = ctx->opts;
-    if (o->iface) {
-        fa_capture *cap;
-        if (fa_capture_open_live(&cap, o->iface, &o->capture, err, errlen) != 0)
-            return -1;
-        ctx->summary.files = 0;
-        int rc = read_capture(ctx, cap, stop, err, errlen);
-        fa_capture_stats_get(cap, live);
-        fa_capture_close(cap);
-        return rc;
-    }
-    for (int i = 0; i < o->nfiles && !*stop; i++) {
+    for (int i = 0; i < o->nfiles && !sig->stop; i++) {
         fa_capture *cap;
         if (fa_capture_open_file(&cap, o->files[i], &o->capture, err, errlen) != 0)
             return -1;
@@ -173,13 +159,12 @@ static int read_inputs(run_ctx *ctx, volatile sig_atomic_t *stop, fa_capture_sta
         ctx->show_progress = o->progress == 1 || (o->progress == -1 && isatty(STDERR_FILENO) &&
                                                    strcmp(o->files[i], "-") != 0);
         clock_gettime(CLOCK_MONOTONIC, &ctx->progress_at);
-        size_t n = strlen(o->files[i]);
-        int rc = read_capture(ctx, cap, stop, err, errlen);
+        int rc = read_capture(ctx, cap, sig, err, errlen);
         fa_capture_close(cap);
         if (rc != 0) {
             /* Keep libpcap's message, name the file. */
             char msg[512];
-            snprintf(msg, sizeof msg, "%.*s: %s", (int)n, o->files[i], err);
+            snprintf(msg, sizeof msg, "%s: %s", o->files[i], err);
             snprintf(err, errlen, "%s", msg);
             return -1;
         }
@@ -217,25 +202,37 @@ static int start_detector(run_ctx *ctx, char *err, size_t errlen)
     return 0;
 }
 
+/* Reads rules and site from disk into fresh objects (all or nothing). */
+static int load_rules_site(const fa_options *o, fa_ruleset **rules, fa_site **site, fa_audit **audit,
+                           char *err, size_t errlen)
+{
+    *rules = fa_rules_new();
+    *site = NULL;
+    *audit = NULL;
+    if (!*rules) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (fa_rules_load_dir(*rules, o->rules_dir ? o->rules_dir : fa_default_rules_dir(), err, errlen) == 0 &&
+        (!o->site_path || (*site = fa_site_load_file(*rules, o->site_path, err, errlen)))) {
+        if ((*audit = fa_audit_new(*rules, *site)))
+            return 0;
+        snprintf(err, errlen, "out of memory");
+    }
+    fa_site_free(*site);
+    fa_rules_free(*rules);
+    *rules = NULL;
+    *site = NULL;
+    return -1;
+}
+
 /* Loads the matrices and the site when an audit was asked for. */
 static int load_config(run_ctx *ctx, char *err, size_t errlen)
 {
     const fa_options *o = ctx->opts;
-    if (!o->rules_dir && !o->site_path)
-        return start_detector(ctx, err, errlen);
-    ctx->rules = fa_rules_new();
-    if (!ctx->rules) {
-        snprintf(err, errlen, "out of memory");
+    if ((o->rules_dir || o->site_path) &&
+        load_rules_site(o, &ctx->rules, &ctx->site, &ctx->audit, err, errlen) != 0)
         return -1;
-    }
-    if (fa_rules_load_dir(ctx->rules, o->rules_dir ? o->rules_dir : fa_default_rules_dir(), err, errlen) != 0)
-        return -1;
-    if (o->site_path && !(ctx->site = fa_site_load_file(ctx->rules, o->site_path, err, errlen)))
-        return -1;
-    if (!(ctx->audit = fa_audit_new(ctx->rules, ctx->site))) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     return start_detector(ctx, err, errlen);
 }
 
@@ -247,38 +244,102 @@ static void free_config(run_ctx *ctx)
     fa_rules_free(ctx->rules);
 }
 
+/* Flows still open are judged at their end by the new matrices; the
+ * WebSocket detector keeps following the ports it had. */
+int fa_run_reload(run_ctx *ctx, char *err, size_t errlen)
+{
+    fa_ruleset *rules;
+    fa_site *site;
+    fa_audit *audit;
+    if (!ctx->audit) {
+        snprintf(err, errlen, "no rules were loaded at start: nothing to reload");
+        return -1;
+    }
+    if (load_rules_site(ctx->opts, &rules, &site, &audit, err, errlen) != 0)
+        return -1;
+    fa_audit_free(ctx->audit);
+    fa_site_free(ctx->site);
+    fa_rules_free(ctx->rules);
+    ctx->rules = rules;
+    ctx->site = site;
+    ctx->audit = audit;
+    return 0;
+}
+
+static void interim_record(fa_flow *f, void *arg)
+{
+    run_ctx *ctx = arg;
+    json_t *o = fa_flow_to_json(f);
+    if (o)
+        json_object_set_new(o, "type", json_string("flow_update"));
+    fa_run_record(ctx, o);
+}
+
+void fa_run_interim(run_ctx *ctx, uint64_t now_us, uint32_t age_s)
+{
+    if (ctx->json)
+        fa_flow_table_each_older(ctx->flows, now_us, (uint64_t)age_s * 1000000u, interim_record, ctx);
+}
+
+static FILE *text_out(const run_ctx *ctx)
+{
+    /* With NDJSON on stdout the text goes to stderr, keeping stdout
+     * machine-readable. */
+    return ctx->json == stdout ? stderr : stdout;
+}
+
+static void report_marker(run_ctx *ctx, bool final)
+{
+    json_t *o = json_pack("{s:s, s:b, s:f, s:f}", "type", "report", "final", final, "window_start",
+                          (double)ctx->window_start_us / 1e6, "window_end",
+                          (double)(ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts) / 1e6);
+    if (o && ctx->live.valid)
+        json_object_set_new(o, "capture", json_pack("{s:I, s:I, s:I}", "received",
+                                                   (json_int_t)ctx->live.received, "dropped",
+                                                   (json_int_t)ctx->live.dropped, "if_dropped",
+                                                   (json_int_t)ctx->live.if_dropped));
+    fa_run_record(ctx, o);
+}
+
 /* The audit report goes where the summary goes; its records follow the
  * flow records in the NDJSON stream. */
-static int finish_audit(run_ctx *ctx, FILE *text, fa_pipeline_result *res)
+int fa_run_report(run_ctx *ctx, bool final, fa_pipeline_result *res)
 {
+    FILE *text = text_out(ctx);
     bool color = isatty(fileno(text)) && !getenv("NO_COLOR");
+    bool quiet = ctx->opts->quiet;
     unsigned found = fa_ws_killed(ctx->ws) ? FA_FAIL_WS_KILLED : 0;
     int rc = 0;
+    if (ctx->opts->nifaces && (ctx->audit || fa_ws_sessions(ctx->ws)))
+        report_marker(ctx, final);
     if (ctx->audit) {
         fa_audit_finish(ctx->audit);
         found |= fa_audit_findings(ctx->audit);
-        if (!ctx->opts->quiet)
+        if (!quiet)
             rc |= fa_audit_print_text(ctx->audit, text, color);
-        if (ctx->json && !ctx->json_failed && fa_audit_write_json(ctx->audit, ctx->json) != 0)
-            ctx->json_failed = true;
+        if (!quiet && ctx->opts->nifaces)
+            fa_live_note(ctx, text);
+        if (fa_audit_json_records(ctx->audit, &ctx->sink) != 0)
+            ctx->json_failed = ctx->json != NULL;
     }
-    if (!ctx->opts->quiet && (ctx->audit || fa_ws_sessions(ctx->ws))) {
+    if (!quiet && (ctx->audit || fa_ws_sessions(ctx->ws))) {
         if (ctx->audit)
             fputc('\n', text);
         rc |= fa_ws_print_text(ctx->ws, text, color);
     }
-    if (ctx->json && !ctx->json_failed && (ctx->audit || fa_ws_sessions(ctx->ws)) &&
-        fa_ws_write_json(ctx->ws, ctx->json) != 0)
-        ctx->json_failed = true;
-    res->findings = (found & ctx->opts->fail_on) != 0;
+    if ((ctx->audit || fa_ws_sessions(ctx->ws)) && fa_ws_json_records(ctx->ws, &ctx->sink) != 0)
+        ctx->json_failed = ctx->json != NULL;
+    if (res)
+        res->findings = (found & ctx->opts->fail_on) != 0;
+    fflush(text);
     return rc;
 }
 
-int fa_pipeline_run(const fa_options *o, volatile sig_atomic_t *stop, fa_pipeline_result *res,
-                    char *err, size_t errlen)
+int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *res, char *err,
+                    size_t errlen)
 {
     run_ctx ctx = {.opts = o};
-    fa_capture_stats live = {0};
+    ctx.sink = (fa_json_sink){sink_put, &ctx};
     res->findings = 0;
     if (load_config(&ctx, err, errlen) != 0) {
         free_config(&ctx);
@@ -289,6 +350,7 @@ int fa_pipeline_run(const fa_options *o, volatile sig_atomic_t *stop, fa_pipelin
         free_config(&ctx);
         return -1;
     }
+    ctx.json_flush = o->nifaces > 0;
     ctx.flows = fa_flow_table_new(&o->flow, on_flow_end, &ctx);
     if (!ctx.flows) {
         snprintf(err, errlen, "out of memory for %u flows", o->flow.max_flows);
@@ -297,18 +359,17 @@ int fa_pipeline_run(const fa_options *o, volatile sig_atomic_t *stop, fa_pipelin
         free_config(&ctx);
         return -1;
     }
-    int rc = read_inputs(&ctx, stop, &live, err, errlen);
+    int rc = o->nifaces ? fa_live_run(&ctx, sig, err, errlen) : read_files(&ctx, sig, err, errlen);
     fa_flow_table_flush(ctx.flows, FA_END_EOF);
-    /* With NDJSON on stdout the summary goes to stderr, keeping stdout
-     * machine-readable. */
-    FILE *text = ctx.json == stdout ? stderr : stdout;
-    if (finish_audit(&ctx, text, res) != 0)
+    FILE *text = text_out(&ctx);
+    if (fa_run_report(&ctx, true, res) != 0)
         ctx.json_failed = true;
     /* An input that failed before its first packet has nothing to sum up. */
     if (!o->quiet && (rc == 0 || ctx.summary.packets > 0)) {
         if (ctx.audit || fa_ws_sessions(ctx.ws))
             fputc('\n', text);
-        fa_summary_print(&ctx.summary, fa_flow_table_stats(ctx.flows), live.valid ? &live : NULL, text);
+        fa_summary_print(&ctx.summary, fa_flow_table_stats(ctx.flows), ctx.live.valid ? &ctx.live : NULL,
+                         text);
     }
     fa_flow_table_free(ctx.flows);
     free_config(&ctx);

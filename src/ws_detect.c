@@ -296,11 +296,13 @@ static void note_payload(fa_ws *w, app_state *st, int d, const fa_packet *p)
     }
     int32_t off = seq_diff(p->seq, ad->next_seq);
     if (off < 0) {
-        if ((uint32_t)-off >= len) {
+        /* Negated in unsigned arithmetic: -INT32_MIN does not fit. */
+        uint32_t back = ad->next_seq - p->seq;
+        if (back >= len) {
             ad->unacked_rxmt++;
             return;
         }
-        skip = (uint32_t)-off;
+        skip = back;
     } else if (off > 0) {
         stream_gap(w, ad);
     }
@@ -348,8 +350,9 @@ void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
     if (!st)
         return;
     app_dir *ad = &st->dir[d];
-    /* A long-lived row's first client bytes may still reveal a handshake. */
-    if (st->kind == APP_LONGLIVED && d == 0 && p->payload_caplen && !ad->seq_known) {
+    /* A long-lived row's first client bytes may still reveal a handshake;
+     * its state began at the SYN, so "first" means no payload yet. */
+    if (st->kind == APP_LONGLIVED && d == 0 && p->payload_caplen && !ad->last_data_us) {
         app_kind k = first_bytes_kind(p);
         if (k != APP_UNKNOWN)
             st->kind = (uint8_t)k;
@@ -471,8 +474,18 @@ static void judge_fin(const fa_ws *w, const app_state *st, int fd, verdict *v)
     }
 }
 
+/* "1000", "0" for a close frame without a code, "-" for no close frame. */
+static const char *close_code_text(const fa_ws_dir_stats *ds, char *buf, size_t len)
+{
+    if (!ds->close_seen)
+        return "-";
+    snprintf(buf, len, "%u", ds->close_code);
+    return buf;
+}
+
 static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, verdict *v)
 {
+    char codes[2][8];
     memset(v, 0, sizeof *v);
     v->side = -1;
     bool closed = st->dir[0].rd.st.close_seen || st->dir[1].rd.st.close_seen;
@@ -490,7 +503,8 @@ static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, verd
     if (closed || (st->kind == APP_TLS && st->dir[0].fin_us && st->dir[1].fin_us && r < 0)) {
         v->ending = FA_WS_CLEAN;
         if (closed)
-            add_evidence(v, "close codes %u/%u", st->dir[0].rd.st.close_code, st->dir[1].rd.st.close_code);
+            add_evidence(v, "close codes %s/%s", close_code_text(&st->dir[0].rd.st, codes[0], sizeof codes[0]),
+                         close_code_text(&st->dir[1].rd.st, codes[1], sizeof codes[1]));
         return;
     }
     if (r >= 0 && (fd < 0 || st->dir[r].rst_us <= st->dir[fd].fin_us)) {

@@ -114,6 +114,12 @@ int fa_ws_print_text(const fa_ws *w, FILE *out, bool color)
 
 int fa_ws_write_json(const fa_ws *w, FILE *out)
 {
+    fa_json_sink sink = {fa_json_sink_file, out};
+    return fa_ws_json_records(w, &sink);
+}
+
+int fa_ws_json_records(const fa_ws *w, const fa_json_sink *sink)
+{
     json_t *o = json_object(), *endings = json_object(), *hints = json_array();
     estimate e = estimate_timeout(w);
     for (int i = 0; i < FA_WS_ENDING_COUNT; i++)
@@ -132,7 +138,5 @@ int fa_ws_write_json(const fa_ws *w, FILE *out)
     json_object_set_new(o, "timeout_hints", hints);
     json_object_set_new(o, "flows_not_followed", json_integer((json_int_t)w->states_dropped));
     json_object_set_new(o, "handshakes_not_read", json_integer((json_int_t)w->heads_dropped));
-    int rc = fa_json_write_line(out, o);
-    json_decref(o);
-    return rc;
+    return sink->put(sink->ctx, o);
 }

@@ -181,7 +181,7 @@ static void test_timeout_names(void **state)
     fa_flow_config_default(&cfg);
     assert_int_equal(cfg.max_flows, 262144);
     assert_int_equal(cfg.timeout_s[FA_TMO_TCP_ATTEMPT], 30);
-    assert_int_equal(cfg.timeout_s[FA_TMO_TCP_ESTABLISHED], 3600);
+    assert_int_equal(cfg.timeout_s[FA_TMO_TCP_ESTABLISHED], 7200);
     assert_int_equal(cfg.timeout_s[FA_TMO_TCP_CLOSED], 5);
     assert_int_equal(cfg.timeout_s[FA_TMO_UDP], 60);
 }
@@ -317,7 +317,7 @@ static void test_idle_expiry_by_class(void **state)
 {
     table *tb = table_open(state, 16);
     tcp_at(tb, T0, "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 1, 0, NULL); /* attempt: 30 s */
-    handshake(tb, T0, 40001);                                             /* established: 3600 s */
+    handshake(tb, T0, 40001);                                             /* established: 7200 s */
     udp_at(tb, T0, "10.0.0.1", "10.0.0.2", 40002, 9999, NULL);           /* udp: 60 s */
 
     fa_flow_table_expire(tb->t, T0 + 29 * SEC);
@@ -334,9 +334,9 @@ static void test_idle_expiry_by_class(void **state)
     assert_int_equal(tb->n_ended, 2);
     assert_int_equal(fa_flow_port(&tb->done[1].flow, 0), 40002);
 
-    fa_flow_table_expire(tb->t, T0 + 3599 * SEC);
+    fa_flow_table_expire(tb->t, T0 + 7199 * SEC);
     assert_int_equal(tb->n_ended, 2);
-    fa_flow_table_expire(tb->t, T0 + 3601 * SEC);
+    fa_flow_table_expire(tb->t, T0 + 7201 * SEC);
     assert_int_equal(tb->n_ended, 3);
     assert_int_equal(fa_flow_port(&tb->done[2].flow, 0), 40001);
     assert_int_equal(tb->done[2].flow.end_reason, FA_END_IDLE);

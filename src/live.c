@@ -1,0 +1,202 @@
+/* live.c - flowaudit as a long-running service on span ports and TAPs:
+ * several interfaces read through poll(), root dropped once they are open,
+ * flows expired by the wall clock when traffic stops, interim records,
+ * periodic and on-demand reports, audit windows, and configuration reloads
+ * that keep the old configuration when the new one is bad. */
+#include "pipeline_internal.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "options.h"
+
+#define POLL_MS 200
+#define BATCH 4096        /* packets read from one interface before the next */
+
+static uint64_t wall_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+/* Like tcpdump -Z: the capture handles stay open, everything after runs
+ * as the user. Fails rather than run on as root. */
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        snprintf(err, errlen, "-Z %s: no such user", user);
+        return -1;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        snprintf(err, errlen, "-Z %s: cannot switch user: %s", user, strerror(errno));
+        return -1;
+    }
+    if (pw->pw_uid != 0 && setuid(0) == 0) {
+        snprintf(err, errlen, "-Z %s: root privileges could be regained", user);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct live {
+    fa_capture *caps[FA_MAX_IFACES];
+    struct pollfd fds[FA_MAX_IFACES];
+    int dlt[FA_MAX_IFACES];
+    int n;
+} live;
+
+static void close_all(live *l)
+{
+    for (int i = 0; i < l->n; i++)
+        fa_capture_close(l->caps[i]);
+    l->n = 0;
+}
+
+static int open_all(live *l, const fa_options *o, char *err, size_t errlen)
+{
+    for (int i = 0; i < o->nifaces; i++) {
+        if (fa_capture_open_live(&l->caps[i], o->ifaces[i], &o->capture, err, errlen) != 0)
+            return -1;
+        l->n++;
+        l->dlt[i] = fa_capture_datalink(l->caps[i]);
+        l->fds[i].fd = fa_capture_selectable_fd(l->caps[i]);
+        l->fds[i].events = POLLIN;
+        if (l->fds[i].fd < 0 || fa_capture_set_nonblock(l->caps[i], err, errlen) != 0) {
+            if (l->fds[i].fd < 0)
+                snprintf(err, errlen, "%s: cannot be polled", o->ifaces[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_ready(run_ctx *ctx, live *l, char *err, size_t errlen)
+{
+    const uint8_t *data;
+    uint32_t caplen, len;
+    uint64_t ts;
+    for (int i = 0; i < l->n; i++) {
+        for (int k = 0; k < BATCH; k++) {
+            fa_next r = fa_capture_next(l->caps[i], &data, &caplen, &len, &ts, err, errlen);
+            if (r == FA_NEXT_ERROR)
+                return -1;
+            if (r != FA_NEXT_PACKET)
+                break;
+            fa_run_packet(ctx, l->dlt[i], data, caplen, len, ts);
+        }
+    }
+    return 0;
+}
+
+/* libpcap's counters, summed over the interfaces. */
+static void read_stats(run_ctx *ctx, live *l)
+{
+    fa_capture_stats sum = {.valid = true}, one;
+    for (int i = 0; i < l->n; i++) {
+        fa_capture_stats_get(l->caps[i], &one);
+        sum.received += one.received;
+        sum.dropped += one.dropped;
+        sum.if_dropped += one.if_dropped;
+    }
+    ctx->live = sum;
+}
+
+static void reload(run_ctx *ctx)
+{
+    char why[512];
+    bool ok = fa_run_reload(ctx, why, sizeof why) == 0;
+    if (ok)
+        fprintf(stderr, "flowaudit: configuration reloaded\n");
+    else
+        fprintf(stderr, "flowaudit: reload failed, keeping the previous configuration: %s\n", why);
+    json_t *o = json_pack("{s:s, s:f, s:b}", "type", "config_reload", "ts", (double)ctx->clock_us / 1e6, "ok", ok);
+    if (o && !ok)
+        json_object_set_new(o, "error", json_string(why));
+    fa_run_record(ctx, o);
+}
+
+void fa_live_note(const run_ctx *ctx, FILE *text)
+{
+    uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
+    fprintf(text, "  window: %.0f s of live capture", (double)(end - ctx->window_start_us) / 1e6);
+    if (ctx->live.valid && (ctx->live.dropped || ctx->live.if_dropped))
+        fprintf(text, "; WARNING: %" PRIu64 " packets dropped by the kernel, %" PRIu64
+                      " by the interface: a 'not seen' or 'blocked' verdict may be wrong",
+                ctx->live.dropped, ctx->live.if_dropped);
+    fputc('\n', text);
+}
+
+typedef struct timers {
+    uint64_t expire, report, window, interim;
+} timers;
+
+static uint64_t after(uint64_t now, uint32_t seconds)
+{
+    return seconds ? now + (uint64_t)seconds * 1000000u : UINT64_MAX;
+}
+
+/* Everything that runs on the clock rather than on packets. */
+static void periodic(run_ctx *ctx, live *l, fa_signals *sig, timers *t)
+{
+    const fa_options *o = ctx->opts;
+    uint64_t now = ctx->clock_us = wall_us();
+    if (now >= t->expire) {
+        fa_flow_table_expire(ctx->flows, now);
+        t->expire = now + 1000000u;
+    }
+    read_stats(ctx, l);
+    if (sig->reload) {
+        sig->reload = 0;
+        reload(ctx);
+    }
+    if (sig->report || now >= t->report) {
+        sig->report = 0;
+        fa_run_report(ctx, false, NULL);
+        t->report = after(now, o->report_interval_s);
+    }
+    if (now >= t->window) {
+        fa_run_report(ctx, false, NULL);
+        if (ctx->audit)
+            fa_audit_reset(ctx->audit);
+        ctx->window_start_us = now;
+        t->window = after(now, o->window_s);
+    }
+    if (now >= t->interim) {
+        fa_run_interim(ctx, now, (uint32_t)o->interim_s);
+        t->interim = after(now, (uint32_t)o->interim_s);
+    }
+}
+
+int fa_live_run(run_ctx *ctx, fa_signals *sig, char *err, size_t errlen)
+{
+    const fa_options *o = ctx->opts;
+    live l = {.n = 0};
+    if (open_all(&l, o, err, errlen) != 0 || (o->user && drop_privileges(o->user, err, errlen) != 0)) {
+        close_all(&l);
+        return -1;
+    }
+    uint64_t now = ctx->clock_us = ctx->window_start_us = wall_us();
+    timers t = {now + 1000000u, after(now, o->report_interval_s), after(now, o->window_s),
+                after(now, (uint32_t)o->interim_s)};
+    int rc = 0;
+    while (!sig->stop && rc == 0) {
+        if (poll(l.fds, (nfds_t)l.n, POLL_MS) < 0 && errno != EINTR) {
+            snprintf(err, errlen, "poll: %s", strerror(errno));
+            rc = -1;
+            break;
+        }
+        rc = read_ready(ctx, &l, err, errlen);
+        periodic(ctx, &l, sig, &t);
+    }
+    read_stats(ctx, &l);
+    close_all(&l);
+    return rc;
+}

@@ -1,0 +1,60 @@
+/* pipeline_internal.h - the run's state, shared by pipeline.c (set-up,
+ * per-packet work, reports, files) and live.c (interfaces, signals,
+ * periodic work). Not part of the public API. */
+#ifndef FLOWAUDIT_PIPELINE_INTERNAL_H
+#define FLOWAUDIT_PIPELINE_INTERNAL_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "audit.h"
+#include "capture.h"
+#include "flow_table.h"
+#include "pipeline.h"
+#include "rules.h"
+#include "site.h"
+#include "summary.h"
+#include "ws_detect.h"
+
+typedef struct run_ctx {
+    const fa_options *opts;
+    FILE *json;
+    bool json_failed;
+    bool json_flush;         /* live: every record leaves at once */
+    uint64_t seq;            /* sequence number of the next NDJSON record */
+    fa_json_sink sink;
+    fa_summary summary;
+    fa_flow_table *flows;
+    fa_ruleset *rules;       /* NULL: no audit, flows only */
+    fa_site *site;           /* NULL: port-only audit */
+    fa_audit *audit;
+    fa_ws *ws;
+    uint64_t last_ts;        /* newest packet time */
+    uint64_t clock_us;       /* live: wall clock at the last poll */
+    uint64_t window_start_us;
+    fa_capture_stats live;
+    bool show_progress;
+    struct timespec progress_at;
+    uint64_t progress_pkts;
+} run_ctx;
+
+/* Decodes one frame and gives it to the flow table and the detectors. */
+void fa_run_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
+                   uint64_t ts);
+/* Writes one NDJSON record (taking ownership), numbered. */
+void fa_run_record(run_ctx *ctx, json_t *rec);
+/* Prints the audit and WebSocket report and writes their records; final:
+ * the end of the run (sets the findings for the exit status). */
+int fa_run_report(run_ctx *ctx, bool final, fa_pipeline_result *res);
+/* Replaces rules and site by fresh copies from disk. On error the old ones
+ * stay and err says why. */
+int fa_run_reload(run_ctx *ctx, char *err, size_t errlen);
+/* Records for every flow older than age_s that is still active. */
+void fa_run_interim(run_ctx *ctx, uint64_t now_us, uint32_t age_s);
+
+/* live.c: reads the interfaces until a stop signal. */
+int fa_live_run(run_ctx *ctx, fa_signals *sig, char *err, size_t errlen);
+/* live.c: the report's note on the window and on packets the capture lost. */
+void fa_live_note(const run_ctx *ctx, FILE *text);
+
+#endif
