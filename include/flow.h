@@ -78,6 +78,7 @@ enum fa_flow_bits {
     FA_FLOW_ORIG_IS_LO = 1u << 0,  /* originator is key.lo_addr/lo_port */
     FA_FLOW_HAS_APP = 1u << 1,     /* a detector keeps state for this flow */
     FA_FLOW_ICMP_FROM_RESP = 1u << 2, /* last ICMP error came from the responder side */
+    FA_FLOW_CONTINUED = 1u << 3,   /* resumes a connection whose flow timed out or was evicted */
     FA_FLOW_APP_DONE = 1u << 4,    /* detectors looked and need no state */
 };
 

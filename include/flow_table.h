@@ -48,6 +48,7 @@ typedef struct fa_flow_stats {
     uint64_t flows_active;
     uint64_t flows_peak;
     uint64_t evictions;           /* flows ended early by --max-flows */
+    uint64_t flows_continued;     /* connections picked up again after a timeout or eviction */
     uint64_t duplicates;          /* exact duplicate frames */
     uint64_t fragments_attributed;
     uint64_t fragments_unattributed; /* later fragment with no first fragment seen */

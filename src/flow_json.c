@@ -78,6 +78,8 @@ json_t *fa_flow_to_json(const fa_flow *f)
     add_dir(o, f, 0);
     add_dir(o, f, 1);
     json_object_set_new(o, "end_reason", json_string(fa_end_reason_name(f->end_reason)));
+    if (f->proto == FA_PROTO_TCP)
+        json_object_set_new(o, "continued", json_boolean(f->bits & FA_FLOW_CONTINUED));
     json_object_set_new(o, "end_ts", json_real(seconds(f->last_us)));
     if (f->icmp_errors) {
         json_object_set_new(o, "icmp_errors", json_integer(f->icmp_errors));

@@ -54,6 +54,18 @@ typedef struct frag_slot {
     uint16_t sport, dport;
 } frag_slot;
 
+/* A TCP connection whose flow was ended while still open (idle timeout,
+ * eviction): if it speaks again, its sequence numbers say it is the same
+ * connection, and the new flow is marked as continuing it. */
+#define RECENT_SLOTS 4096
+#define RESUME_WINDOW 1048576  /* bytes a resumed sender may have moved on */
+
+typedef struct recent_slot {
+    fa_flow_key key;
+    uint32_t next_seq[2];        /* by canonical side: lo endpoint, hi endpoint */
+    bool used;
+} recent_slot;
+
 typedef struct lru_list {
     uint32_t head, tail;
 } lru_list;
@@ -71,6 +83,7 @@ struct fa_flow_table {
     bool oom;
     fa_flow_stats stats;
     frag_slot frags[FRAG_SLOTS];
+    recent_slot recent[RECENT_SLOTS];
 };
 
 static const char *const tmo_names[FA_TMO_COUNT] = {
@@ -216,10 +229,40 @@ static fa_end_reason natural_end(const fa_flow *f, fa_end_reason fallback)
     return fallback;
 }
 
+static recent_slot *recent_for(fa_flow_table *t, const fa_flow_key *k)
+{
+    return &t->recent[flow_key_hash(k, sizeof *k) % RECENT_SLOTS];
+}
+
+static void remember_open(fa_flow_table *t, const fa_flow *f)
+{
+    recent_slot *r = recent_for(t, &f->key);
+    bool orig_lo = f->bits & FA_FLOW_ORIG_IS_LO;
+    r->key = f->key;
+    r->next_seq[orig_lo ? 0 : 1] = f->dir[0].last_seq;
+    r->next_seq[orig_lo ? 1 : 0] = f->dir[1].last_seq;
+    r->used = true;
+}
+
+/* A mid-stream segment whose sequence number carries on where a recently
+ * ended open connection stopped. */
+static bool resumes(fa_flow_table *t, const fa_flow_key *k, bool sender_lo, const fa_packet *p)
+{
+    recent_slot *r = recent_for(t, k);
+    if (!r->used || memcmp(&r->key, k, sizeof *k) != 0 || (p->tcp_flags & FA_TH_SYN))
+        return false;
+    uint32_t ahead = p->seq - r->next_seq[sender_lo ? 0 : 1];
+    r->used = false;
+    return ahead < RESUME_WINDOW || (uint32_t)-ahead < RESUME_WINDOW;
+}
+
 static void end_flow(fa_flow_table *t, fa_flow *f, fa_end_reason why)
 {
     uint32_t idx = flow_index(t, f);
     f->end_reason = natural_end(f, why) & 0xf;
+    if (f->proto == FA_PROTO_TCP && (f->end_reason == FA_END_IDLE || f->end_reason == FA_END_EVICTED) &&
+        !fa_tcp_closing(f))
+        remember_open(t, f);
     if (t->on_end)
         t->on_end(f, t->ctx);
     t->stats.flows_ended[f->end_reason]++;
@@ -332,6 +375,10 @@ static fa_flow *new_flow(fa_flow_table *t, const fa_flow_key *k, bool sender_lo,
         f->bits |= FA_FLOW_ORIG_IS_LO;
     if (flip)
         fa_history_add(f, 0, '^');
+    if (k->proto == FA_PROTO_TCP && resumes(t, k, sender_lo, p)) {
+        f->bits |= FA_FLOW_CONTINUED;
+        t->stats.flows_continued++;
+    }
     t->oom = false;
     HASH_ADD(hh, t->hash, key, sizeof f->key, f);
     if (t->oom) {

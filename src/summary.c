@@ -72,6 +72,9 @@ static void print_flows(const fa_summary *s, const fa_flow_stats *fs, FILE *out)
         print_states(out, "tcp", s->tcp_states);
     if (s->flows_by_proto[1])
         print_states(out, "udp", s->udp_states);
+    if (fs->flows_continued)
+        fprintf(out, "  continued %" PRIu64 " (connections resumed after their flow timed out or was evicted)\n",
+                fs->flows_continued);
     fprintf(out, "  ended:");
     for (int r = FA_END_FIN; r <= FA_END_REUSED; r++)
         if (fs->flows_ended[r])

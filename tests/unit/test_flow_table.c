@@ -425,6 +425,27 @@ static void test_duplicate_frame(void **state)
     assert_int_equal(f->dir[0].retrans, 1);
 }
 
+/* An open connection whose flow timed out is recognised when it speaks
+ * again where it left off; a stranger on the same ports is not. */
+static void test_resumed_connection_is_continued(void **state)
+{
+    table *tb = table_open(state, 16);
+    handshake(tb, T0, 40000);
+    fa_flow_table_expire(tb->t, T0 + 8000 * SEC);
+    assert_int_equal(tb->n_ended, 1);
+    assert_int_equal(tb->done[0].flow.end_reason, FA_END_IDLE);
+
+    fa_flow *f = tcp_at(tb, T0 + 9000 * SEC, "10.0.0.1", "10.0.0.2", 40000, 443, ACK, 101, 501, NULL);
+    assert_true(f->bits & FA_FLOW_CONTINUED);
+    assert_int_equal(stats(tb)->flows_continued, 1);
+
+    handshake(tb, T0, 40001);
+    fa_flow_table_expire(tb->t, T0 + 8000 * SEC);
+    f = tcp_at(tb, T0 + 9000 * SEC, "10.0.0.1", "10.0.0.2", 40001, 443, ACK, 3000000000u, 501, NULL);
+    assert_false(f->bits & FA_FLOW_CONTINUED);
+    assert_int_equal(stats(tb)->flows_continued, 1);
+}
+
 /* Identical bytes far apart in time are not a span artefact. */
 static void test_identical_frame_later_is_no_duplicate(void **state)
 {
@@ -625,6 +646,7 @@ int main(void)
         T(test_flush_at_eof),
         T(test_duplicate_frame),
         T(test_identical_frame_later_is_no_duplicate),
+        T(test_resumed_connection_is_continued),
         T(test_icmp_error_attribution),
         T(test_icmp_error_about_ping),
         T(test_fragment_attribution),
