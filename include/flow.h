@@ -49,13 +49,17 @@ typedef enum fa_end_reason {
 
 typedef struct fa_flow_dir {
     uint64_t ip_bytes;     /* IP datagram bytes as claimed by the IP header */
-    uint64_t payload;      /* transport payload bytes (all packets) */
+    union {
+        struct {               /* TCP */
+            uint32_t start_seq;  /* ISN (or first seq - 1 mid-stream) */
+            uint32_t last_seq;   /* one past the highest sequence sent */
+            uint32_t ack_seq;    /* highest sequence the peer acknowledged */
+            uint32_t hist_seq;   /* relative seq of the last FIN (high 16 bits) and
+                                  * RST (low 16 bits), for Zeek's repeat letters */
+        };
+        uint64_t payload;      /* other protocols: transport payload bytes */
+    };
     uint32_t pkts;
-    uint32_t start_seq;    /* TCP: ISN (or first seq - 1 mid-stream) */
-    uint32_t last_seq;     /* TCP: one past the highest sequence sent */
-    uint32_t ack_seq;      /* TCP: highest sequence the peer acknowledged */
-    uint32_t hist_seq;     /* TCP: relative seq of the last FIN (high 16 bits) and
-                            * RST (low 16 bits), for Zeek's repeat letters */
     uint32_t retrans;      /* payload segments sent again (not keep-alives) */
     /* Rare events saturate at 65535 rather than widen every flow. */
     uint16_t keepalives;   /* TCP keep-alive probes */
@@ -71,7 +75,7 @@ typedef struct fa_flow_dir {
 
 /* Zeek's history is unbounded; 12 letters hold every sequence of the
  * once-per-direction letters plus a few scaled repeats, and keep a flow
- * within 256 bytes. Longer histories are cut. */
+ * within 240 bytes. Longer histories are cut. */
 #define FA_HISTORY_MAX 12
 
 enum fa_flow_bits {

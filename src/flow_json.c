@@ -40,7 +40,6 @@ static void add_dir(json_t *o, const fa_flow *f, int d)
     SET("bytes", json_integer((json_int_t)fa_flow_seq_bytes(f, d)));
     SET("pkts", json_integer(dir->pkts));
     SET("ip_bytes", json_integer((json_int_t)dir->ip_bytes));
-    SET("payload_bytes", json_integer((json_int_t)dir->payload));
     SET("ttl_min", dir->ttl_max ? json_integer(dir->ttl_min) : json_null());
     SET("ttl_max", dir->ttl_max ? json_integer(dir->ttl_max) : json_null());
     if (f->proto == FA_PROTO_TCP) {

@@ -14,7 +14,9 @@
 #undef uthash_nonfatal_oom
 #define uthash_nonfatal_oom(obj) (t->oom = true)
 
-_Static_assert(sizeof(fa_flow) <= 256, "a flow record must stay within 256 bytes");
+/* With its share of uthash's bucket array (8 to 16 bytes), a flow must
+ * cost under 256 bytes of memory. */
+_Static_assert(sizeof(fa_flow) <= 240, "a flow record must stay within 240 bytes");
 _Static_assert(sizeof(fa_flow_key) % 8 == 0, "the key hash reads whole 64-bit words");
 
 /* The key is five 64-bit words; mixing them whole (murmur3's finaliser at
@@ -493,7 +495,8 @@ static bool account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
     }
     dir->pkts++;
     dir->ip_bytes += p->ip_len;
-    dir->payload += p->payload_len;
+    if (f->proto != FA_PROTO_TCP)
+        dir->payload += p->payload_len;
     dir->flags |= p->tcp_flags;
     if (p->ts_us > f->last_us && !finished)
         f->last_us = p->ts_us;

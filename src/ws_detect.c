@@ -552,7 +552,7 @@ static bool tls_looks_longlived(const fa_ws *w, const fa_flow *f)
     double dur = (double)(f->last_us - f->first_us) / 1e6;
     const fa_flow_dir *o = &f->dir[0], *r = &f->dir[1];
     return dur >= w->cfg.min_duration_s && o->pkts >= 10 && r->pkts >= 10 &&
-           o->payload / o->pkts < 1024 && r->payload / r->pkts < 1024;
+           fa_flow_seq_bytes(f, 0) / o->pkts < 1024 && fa_flow_seq_bytes(f, 1) / r->pkts < 1024;
 }
 
 /* Cleartext WebSockets are always reported; TLS and long-lived TCP only
