@@ -79,6 +79,9 @@ fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *p, int *dir);
 void fa_flow_table_each_older(fa_flow_table *t, uint64_t now_us, uint64_t age_us,
                               void (*fn)(fa_flow *f, void *ctx), void *ctx);
 
+/* A flow's slot number, stable while it is active (evidence ring key). */
+uint32_t fa_flow_table_index(const fa_flow_table *t, const fa_flow *f);
+
 /* Ends every flow idle for longer than its class allows at time now_us. */
 void fa_flow_table_expire(fa_flow_table *t, uint64_t now_us);
 /* Ends every remaining flow with the given reason (end of input). */

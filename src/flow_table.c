@@ -587,6 +587,11 @@ fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *pkt, int *dir)
     return f;
 }
 
+uint32_t fa_flow_table_index(const fa_flow_table *t, const fa_flow *f)
+{
+    return flow_index(t, f);
+}
+
 void fa_flow_table_each_older(fa_flow_table *t, uint64_t now_us, uint64_t age_us,
                               void (*fn)(fa_flow *f, void *ctx), void *ctx)
 {

@@ -9,7 +9,7 @@
 
 enum {
     OPT_MAX_FLOWS = 256, OPT_TIMEOUT, OPT_RULES, OPT_SITE, OPT_CHECK_RULES, OPT_LIST_RULES,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NO_IMMEDIATE, OPT_FAIL_ON, OPT_WS_MIN_IDLE, OPT_REPORT_INTERVAL, OPT_WINDOW, OPT_INTERIM,
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NO_IMMEDIATE, OPT_FAIL_ON, OPT_WS_MIN_IDLE, OPT_REPORT_INTERVAL, OPT_WINDOW, OPT_INTERIM, OPT_EV_RING, OPT_EV_SIZE, OPT_EV_FILES,
 };
 
 static const struct option long_opts[] = {
@@ -33,6 +33,10 @@ static const struct option long_opts[] = {
     {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
     {"window", required_argument, NULL, OPT_WINDOW},
     {"interim", required_argument, NULL, OPT_INTERIM},
+    {"write", required_argument, NULL, 'w'},
+    {"evidence-buffer", required_argument, NULL, OPT_EV_RING},
+    {"evidence-size", required_argument, NULL, OPT_EV_SIZE},
+    {"evidence-files", required_argument, NULL, OPT_EV_FILES},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
@@ -99,6 +103,13 @@ void fa_options_usage(FILE *out)
         "\n"
         "Output:\n"
         "  -j, --json FILE         write NDJSON records to FILE ('-' for stdout)\n"
+        "  -w, --write FILE        write the packets of flagged flows (undocumented,\n"
+        "                          wrong direction, blocked, rejected, WebSocket kills)\n"
+        "                          to the pcap FILE\n"
+        "      --evidence-buffer MIB  recent packets kept for -w (default 16)\n"
+        "      --evidence-size MIB    rotate the -w file at this size (default 100,\n"
+        "                          0 = never)\n"
+        "      --evidence-files N  rotated -w files kept: FILE.1 .. FILE.N (default 5)\n"
         "  -q, --quiet             no text summary\n"
         "      --progress          show progress on stderr (default: when stderr is a\n"
         "                          terminal and input is a file)\n"
@@ -180,6 +191,21 @@ static int parse_one(fa_options *o, int c, const char *arg, char *err, size_t er
         o->ifaces[o->nifaces++] = arg;
         return 0;
     case 'Z': o->user = arg; return 0;
+    case 'w': o->evidence_path = arg; return 0;
+    case OPT_EV_RING: case OPT_EV_SIZE: case OPT_EV_FILES:
+        if (parse_uint(arg, 65536, &v) != 0 || (c == OPT_EV_RING && v == 0)) {
+            snprintf(err, errlen, "%s: bad number '%s'",
+                     c == OPT_EV_RING ? "--evidence-buffer" : c == OPT_EV_SIZE ? "--evidence-size"
+                                                                               : "--evidence-files", arg);
+            return -1;
+        }
+        if (c == OPT_EV_RING)
+            o->evidence_ring_mib = (uint32_t)v;
+        else if (c == OPT_EV_SIZE)
+            o->evidence_file_mib = (uint32_t)v;
+        else
+            o->evidence_files = (int)v;
+        return 0;
     case OPT_REPORT_INTERVAL: case OPT_WINDOW: case OPT_INTERIM:
         if (parse_uint(arg, 30 * 86400, &v) != 0) {
             snprintf(err, errlen, "%s wants seconds 0..2592000, not '%s'",
@@ -255,6 +281,9 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
     o->capture.snaplen = FA_DEFAULT_SNAPLEN;
     o->ws_min_idle_s = 30;
     o->interim_s = -1;
+    o->evidence_ring_mib = 16;
+    o->evidence_file_mib = 100;
+    o->evidence_files = 5;
     fa_flow_config_default(&o->flow);
 
     /* A bare --json (last, or followed by another option) means "-": it
@@ -280,7 +309,7 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(nargs, argv, "+r:i:f:s:B:pj:qhVZ:", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(nargs, argv, "+r:i:f:s:B:pj:qhVZ:w:", long_opts, NULL)) != -1) {
         if (c == '?' || c == ':') {
             snprintf(err, errlen, "%s: '%s' (see --help)",
                      c == ':' ? "missing argument for" : "unknown option", argv[optind - 1]);

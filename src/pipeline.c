@@ -4,6 +4,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,24 @@ static void rule_flags(const run_ctx *ctx, const fa_flow_verdict *v, bool *ws, b
     }
 }
 
+/* Flows worth keeping as evidence: what the audit flags, and kills. */
+static bool flagged(const run_ctx *ctx, const fa_flow_verdict *v, const json_t *session)
+{
+    if (session && json_is_true(json_object_get(session, "killed")))
+        return true;
+    if (!ctx->audit)
+        return false;
+    return v->verdict == FA_VERDICT_UNDOCUMENTED || v->verdict == FA_VERDICT_WRONG_DIRECTION ||
+           (v->verdict == FA_VERDICT_DOCUMENTED && v->attempt != FA_ATTEMPT_SEEN);
+}
+
+static void save_evidence(run_ctx *ctx, const fa_flow *f)
+{
+    if (fa_evidence_flow(ctx->evidence, fa_flow_table_index(ctx->flows, f), f->first_us,
+                         f->dir[0].pkts + f->dir[1].pkts) != 0)
+        ctx->evidence_failed = true;
+}
+
 static void on_flow_end(fa_flow *f, void *arg)
 {
     run_ctx *ctx = arg;
@@ -62,6 +81,8 @@ static void on_flow_end(fa_flow *f, void *arg)
         fa_audit_flow(ctx->audit, f, &v);
     rule_flags(ctx, &v, &ws, &ll);
     json_t *session = fa_ws_flow_end(ctx->ws, f, ws, ll);
+    if (ctx->evidence && flagged(ctx, &v, session))
+        save_evidence(ctx, f);
     if (!ctx->json || ctx->json_failed) {
         json_decref(session);
         return;
@@ -101,10 +122,25 @@ static void show_progress(run_ctx *ctx, fa_capture *cap, bool final)
     ctx->progress_pkts = ctx->summary.packets;
 }
 
+/* -w opens its file with the link type of the first packet read. */
+static void open_evidence(run_ctx *ctx, int dlt)
+{
+    char err[512];
+    const fa_options *o = ctx->opts;
+    ctx->evidence = fa_evidence_open(o->evidence_path, dlt, o->evidence_ring_mib, o->evidence_file_mib,
+                                     o->evidence_files, err, sizeof err);
+    if (!ctx->evidence) {
+        fprintf(stderr, "flowaudit: %s\n", err);
+        ctx->evidence_failed = true;
+    }
+}
+
 void fa_run_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
                    uint64_t ts)
 {
     fa_packet pkt;
+    if (ctx->opts->evidence_path && !ctx->evidence && !ctx->evidence_failed)
+        open_evidence(ctx, dlt);
     ctx->summary.packets++;
     ctx->summary.bytes += len;
     if (ts < ctx->last_ts)
@@ -120,6 +156,8 @@ void fa_run_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, 
         ctx->summary.payload_cut++;
     int dir;
     fa_flow *f = fa_flow_table_packet(ctx->flows, &pkt, &dir);
+    if (f && ctx->evidence)
+        fa_evidence_packet(ctx->evidence, dlt, fa_flow_table_index(ctx->flows, f), ts, data, caplen, len);
     if (f && (!pkt.fragment || pkt.first_fragment))
         fa_ws_packet(ctx->ws, f, dir, &pkt);
 }
@@ -281,6 +319,14 @@ void fa_run_interim(run_ctx *ctx, uint64_t now_us, uint32_t age_s)
         fa_flow_table_each_older(ctx->flows, now_us, (uint64_t)age_s * 1000000u, interim_record, ctx);
 }
 
+static void print_evidence(const fa_evidence *e, FILE *text)
+{
+    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    fprintf(text, "  evidence  %" PRIu64 " flagged flows, %" PRIu64 " packets written (%" PRIu64
+                  " already gone from the buffer); %u file rotations\n",
+            st->flows_written, st->packets_written, st->packets_gone, st->files_rotated);
+}
+
 static FILE *text_out(const run_ctx *ctx)
 {
     /* With NDJSON on stdout the text goes to stderr, keeping stdout
@@ -371,8 +417,15 @@ int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *re
         fa_summary_print(&ctx.summary, fa_flow_table_stats(ctx.flows), ctx.live.valid ? &ctx.live : NULL,
                          text);
     }
+    if (!o->quiet && ctx.evidence)
+        print_evidence(ctx.evidence, text);
     fa_flow_table_free(ctx.flows);
+    fa_evidence_close(ctx.evidence);
     free_config(&ctx);
+    if (rc == 0 && ctx.evidence_failed) {
+        snprintf(err, errlen, "%s: cannot write the evidence file", o->evidence_path);
+        rc = -1;
+    }
     if (ctx.json && fflush(ctx.json) != 0)
         ctx.json_failed = true;
     if (ctx.json && ctx.json != stdout && fclose(ctx.json) != 0)

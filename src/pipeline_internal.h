@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "capture.h"
+#include "evidence.h"
 #include "flow_table.h"
 #include "pipeline.h"
 #include "rules.h"
@@ -29,6 +30,8 @@ typedef struct run_ctx {
     fa_site *site;           /* NULL: port-only audit */
     fa_audit *audit;
     fa_ws *ws;
+    fa_evidence *evidence;   /* -w; opened with the first packet's link type */
+    bool evidence_failed;
     uint64_t last_ts;        /* newest packet time */
     uint64_t clock_us;       /* live: wall clock at the last poll */
     uint64_t window_start_us;
