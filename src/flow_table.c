@@ -14,8 +14,8 @@
 #undef uthash_nonfatal_oom
 #define uthash_nonfatal_oom(obj) (t->oom = true)
 
-/* With its share of uthash's bucket array (8 to 16 bytes), a flow must
- * cost under 256 bytes of memory. */
+/* With its share of uthash's bucket array (typically 13 bytes), a flow
+ * should cost under 256 bytes of memory. */
 _Static_assert(sizeof(fa_flow) <= 240, "a flow record must stay within 240 bytes");
 _Static_assert(sizeof(fa_flow_key) % 8 == 0, "the key hash reads whole 64-bit words");
 
