@@ -80,6 +80,7 @@ typedef struct fa_rule {
     bool websocket;
     bool longlived;       /* true when websocket is */
     bool observable;
+    bool oneway;          /* udp/proto:N traffic that is never answered (syslog, traps) */
     const char *file;     /* points at products[product].file */
     int line;
 } fa_rule;

@@ -228,11 +228,22 @@ static void note_pair(fa_rule_state *st, const fa_flow *f, fa_attempt att)
     for (uint32_t i = 0; i < st->npairs && !p; i++)
         if (fa_addr_cmp(&st->pairs[i].src, src) == 0 && fa_addr_cmp(&st->pairs[i].dst, dst) == 0)
             p = &st->pairs[i];
-    if (!p) {
-        if (st->npairs == FA_PAIRS_PER_RULE) {
-            st->pairs_dropped++;
+    if (!p && st->npairs == FA_PAIRS_PER_RULE) {
+        /* A pair that was answered can no longer fail the rule: its place
+         * goes to the newcomer. Failures that find no place still count. */
+        for (uint32_t i = 0; i < st->npairs && !p; i++)
+            if (st->pairs[i].seen)
+                p = &st->pairs[i];
+        st->pairs_dropped++;
+        if (!p) {
+            st->dropped_unanswered += att == FA_ATTEMPT_BLOCKED;
+            st->dropped_refused += att == FA_ATTEMPT_REJECTED;
             return;
         }
+        memset(p, 0, sizeof *p);
+        p->src = *src;
+        p->dst = *dst;
+    } else if (!p) {
         p = &st->pairs[st->npairs++];
         memset(p, 0, sizeof *p);
         p->src = *src;
@@ -337,6 +348,9 @@ void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v)
         v->verdict = FA_VERDICT_OUT_OF_SCOPE;
     } else if (v->nrules > 0) {
         v->verdict = FA_VERDICT_DOCUMENTED;
+        /* Syslog or SNMP traps are never answered: sending is all there is. */
+        if (v->attempt == FA_ATTEMPT_BLOCKED && a->rs->rules[v->rules[0]].oneway)
+            v->attempt = FA_ATTEMPT_SEEN;
         for (int i = 0; i < v->nrules; i++)
             note_rule_hit(a, v->rules[i], f, v->attempt);
     } else if (!in_scope(a, f)) {
@@ -372,7 +386,9 @@ static fa_rule_status settle(const fa_rule *r, const fa_rule_state *st)
         return FA_RULE_NOT_OBSERVABLE;
     if (st->flows == 0)
         return FA_RULE_NOT_SEEN;
-    bool any_rejected = false, any_blocked = false;
+    /* Attempts that found no place among the kept pairs are taken as
+     * failures: better a finding to check than a missed one. */
+    bool any_rejected = st->dropped_refused > 0, any_blocked = st->dropped_unanswered > 0;
     for (uint32_t i = 0; i < st->npairs; i++) {
         const fa_pair *p = &st->pairs[i];
         if (p->seen)

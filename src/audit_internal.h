@@ -24,6 +24,7 @@ typedef struct fa_rule_state {
     uint64_t wrong_direction;
     fa_pair pairs[FA_PAIRS_PER_RULE];
     uint32_t npairs, pairs_dropped;
+    uint32_t dropped_unanswered, dropped_refused; /* attempts of pairs that found no place */
     bool audited;           /* required in the audited phase */
     fa_rule_status status;
 } fa_rule_state;

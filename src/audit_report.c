@@ -135,7 +135,8 @@ static void print_pairs(const fa_rule_state *st, FILE *out)
         fputc('\n', out);
     }
     if (st->pairs_dropped)
-        fprintf(out, "      (+%u more host pairs)\n", st->pairs_dropped);
+        fprintf(out, "      (+%u more host pairs; %u unanswered and %u refused attempts among them)\n",
+                st->pairs_dropped, st->dropped_unanswered, st->dropped_refused);
 }
 
 static void print_rule_finding(const fa_audit *a, int i, FILE *out, const palette *c)

@@ -118,8 +118,15 @@ int fa_evidence_flow(fa_evidence *e, uint32_t flow, uint64_t first_us, uint32_t 
 {
     uint32_t filled = e->stored < e->nslots ? (uint32_t)e->stored : e->nslots;
     uint32_t start = e->stored < e->nslots ? 0 : e->next;
-    uint32_t found = 0;
-    for (uint32_t k = 0; k < filled; k++) {
+    uint32_t found = 0, k = filled;
+    /* A failed rotation left no file open; the caller was told then. */
+    if (!e->out)
+        return -1;
+    /* The ring is in arrival order: walk back to the flow's start only, so
+     * a short flow costs its own lifetime, not the whole ring. */
+    while (k > 0 && e->ring[(start + k - 1) % e->nslots].ts_us >= first_us)
+        k--;
+    for (; k < filled; k++) {
         const slot *s = &e->ring[(start + k) % e->nslots];
         if (s->flow != flow || s->ts_us < first_us)
             continue;

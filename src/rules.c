@@ -21,6 +21,7 @@ enum attr_bits {
     A_LONGLIVED = 1u << 7,
     A_OBSERVABLE = 1u << 8,
     A_NOTE = 1u << 9,
+    A_ONEWAY = 1u << 10,
 };
 
 typedef struct rparse {
@@ -396,6 +397,16 @@ static int at_longlived(rparse *p)
     return 0;
 }
 
+static int at_oneway(rparse *p)
+{
+    fa_rule *r = cur_rule(p);
+    if (yes_no(p, &r->oneway) < 0)
+        return -1;
+    if (r->oneway && (r->transports & ~(uint32_t)(FA_TR_UDP | FA_TR_PROTO)))
+        return fa_lex_error(p->lx, "oneway needs udp or proto:N only");
+    return 0;
+}
+
 static int at_sport(rparse *p)
 {
     fa_rule *r = cur_rule(p);
@@ -441,6 +452,7 @@ static const keyword attributes[] = {
     {"websocket", 1, 1, "websocket yes|no", A_WEBSOCKET, at_websocket},
     {"longlived", 1, 1, "longlived yes|no", A_LONGLIVED, at_longlived},
     {"observable", 1, 2, "observable yes|no \"reason\"", A_OBSERVABLE, at_observable},
+    {"oneway", 1, 1, "oneway yes|no", A_ONEWAY, at_oneway},
     {"note", 1, 1, "note \"text\"", A_NOTE, at_note},
     {NULL, 0, 0, NULL, 0, NULL},
 };

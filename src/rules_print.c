@@ -180,6 +180,7 @@ static json_t *rule_json(const fa_ruleset *rs, const fa_rule *r)
     bad |= json_object_set_new(o, "websocket", json_boolean(r->websocket));
     bad |= json_object_set_new(o, "longlived", json_boolean(r->longlived));
     bad |= json_object_set_new(o, "observable", json_boolean(r->observable));
+    bad |= json_object_set_new(o, "oneway", json_boolean(r->oneway));
     bad |= json_object_set_new(o, "unobservable_reason", opt_string(r->unobservable_reason));
     bad |= json_object_set_new(o, "file", opt_string(r->file));
     bad |= json_object_set_new(o, "line", json_integer(r->line));

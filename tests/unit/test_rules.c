@@ -529,6 +529,8 @@ static const err_case err_cases[] = {
      "t.rules:8: longlived no contradicts websocket yes"},
     {HDR "rule R-1 a -> b icmp -\n" PURPOSE "    sport 1000\n",
      "t.rules:7: sport needs tcp or udp"},
+    {HDR RULE PURPOSE "    oneway yes\n", "t.rules:7: oneway needs udp or proto:N only"},
+    {HDR RULE PURPOSE "    oneway maybe\n", "t.rules:7: usage: oneway yes|no"},
     {HDR RULE PURPOSE "    sport -\n", "t.rules:7: sport '-' is not valid with tcp or udp"},
     {HDR RULE PURPOSE "    sport 0\n", "t.rules:7: bad port set '0': port 0 is not allowed"},
     {HDR RULE PURPOSE "    sport 1 2\n", "t.rules:7: usage: sport PORTS"},

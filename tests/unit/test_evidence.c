@@ -1,0 +1,367 @@
+/* test_evidence.c - the -w evidence ring and its rotating pcap writer: only
+ * flagged flows are written, in order, cut to FA_EVIDENCE_SNAP; recycled
+ * flow numbers, packets pushed out of a small ring and other link types
+ * are handled and counted; files rotate at the size cap. Every test works
+ * in its own temporary directory. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "evidence.h"
+
+#define T0 1700000000000000ull
+#define MAX_READ 8192
+
+/* Every packet carries its flow number and index in its first bytes. */
+typedef struct pkt_read {
+    uint64_t ts_us;
+    uint32_t caplen, len;
+    uint32_t flow, index;
+    bool body_ok;
+} pkt_read;
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    fa_evidence *e;
+    pkt_read *pkts;
+    int npkts;
+} fixture;
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *de; (de = readdir(d));) {
+        char p[512];
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        if (unlink(p) != 0)
+            remove_tree(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/fa-evidence-XXXXXX");
+    fx->pkts = calloc(MAX_READ, sizeof *fx->pkts);
+    if (!fx->pkts || !mkdtemp(fx->dir)) {
+        free(fx->pkts);
+        free(fx);
+        return -1;
+    }
+    snprintf(fx->path, sizeof fx->path, "%s/ev.pcap", fx->dir);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    fa_evidence_close(fx->e);
+    remove_tree(fx->dir);
+    free(fx->pkts);
+    free(fx);
+    return 0;
+}
+
+static fa_evidence *open_ev(fixture *fx, const char *path, uint32_t ring_mib, uint32_t file_mib, int keep)
+{
+    char err[256];
+    fx->e = fa_evidence_open(path, DLT_EN10MB, ring_mib, file_mib, keep, err, sizeof err);
+    if (!fx->e)
+        fail_msg("fa_evidence_open: %s", err);
+    return fx->e;
+}
+
+/* A frame of caplen bytes (wire length len): flow number, index, then a
+ * pattern that depends on both. */
+static void put(fa_evidence *e, int dlt, uint32_t flow, uint32_t index, uint64_t ts, uint32_t caplen,
+                uint32_t len)
+{
+    uint8_t buf[2048];
+    assert_true(caplen <= sizeof buf && caplen >= 8);
+    memcpy(buf, &flow, 4);
+    memcpy(buf + 4, &index, 4);
+    for (uint32_t i = 8; i < caplen; i++)
+        buf[i] = (uint8_t)(flow * 31 + index + i);
+    fa_evidence_packet(e, dlt, flow, ts, buf, caplen, len);
+}
+
+/* Reads a pcap file into fx->pkts; returns the packet count. */
+static int read_back(fixture *fx, const char *path)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, errbuf);
+    if (!p)
+        fail_msg("%s", errbuf);
+    assert_int_equal(pcap_datalink(p), DLT_EN10MB);
+    assert_int_equal(pcap_snapshot(p), FA_EVIDENCE_SNAP);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int n = 0;
+    while (pcap_next_ex(p, &h, &data) == 1) {
+        if (n == MAX_READ) {
+            pcap_close(p);
+            fail_msg("more than %d packets in %s", MAX_READ, path);
+        }
+        pkt_read *r = &fx->pkts[n++];
+        r->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+        r->caplen = h->caplen;
+        r->len = h->len;
+        memcpy(&r->flow, data, 4);
+        memcpy(&r->index, data + 4, 4);
+        r->body_ok = true;
+        for (uint32_t i = 8; i < h->caplen; i++)
+            r->body_ok &= data[i] == (uint8_t)(r->flow * 31 + r->index + i);
+    }
+    pcap_close(p);
+    fx->npkts = n;
+    return n;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void close_ev(fixture *fx)
+{
+    fa_evidence_close(fx->e);
+    fx->e = NULL;
+}
+
+static void expect_pkt(const fixture *fx, int i, uint32_t flow, uint32_t index, uint64_t ts)
+{
+    const pkt_read *r = &fx->pkts[i];
+    if (r->flow != flow || r->index != index || r->ts_us != ts)
+        fail_msg("packet %d is flow %u #%u at %llu, expected flow %u #%u at %llu", i, r->flow, r->index,
+                 (unsigned long long)r->ts_us, flow, index, (unsigned long long)ts);
+    assert_true(r->body_ok);
+}
+
+static void test_only_flagged_flows(void **state)
+{
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 0, 0);
+    /* three flows, interleaved */
+    for (uint32_t i = 0; i < 5; i++)
+        for (uint32_t f = 1; f <= 3; f++)
+            put(e, DLT_EN10MB, f, i, T0 + i * 1000 + f, 60 + 10 * i, 60 + 10 * i);
+    assert_int_equal(fa_evidence_flow(e, 3, T0 + 3, 5), 0);
+    assert_int_equal(fa_evidence_flow(e, 1, T0 + 1, 5), 0);
+    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    assert_int_equal(st->flows_written, 2);
+    assert_int_equal(st->packets_written, 10);
+    assert_int_equal(st->packets_gone, 0);
+    assert_int_equal(st->other_linktype, 0);
+    assert_int_equal(st->files_rotated, 0);
+    close_ev(fx);
+
+    assert_int_equal(read_back(fx, fx->path), 10);
+    for (uint32_t i = 0; i < 5; i++) {
+        expect_pkt(fx, (int)i, 3, i, T0 + i * 1000 + 3);
+        expect_pkt(fx, 5 + (int)i, 1, i, T0 + i * 1000 + 1);
+        assert_int_equal(fx->pkts[i].caplen, 60 + 10 * i);
+        assert_int_equal(fx->pkts[i].len, 60 + 10 * i);
+    }
+}
+
+/* Frames longer than the snap are cut; the wire length stays. */
+static void test_snap(void **state)
+{
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 0, 0);
+    put(e, DLT_EN10MB, 9, 0, T0, 1500, 1500);
+    put(e, DLT_EN10MB, 9, 1, T0 + 1, FA_EVIDENCE_SNAP, 9000);
+    put(e, DLT_EN10MB, 9, 2, T0 + 2, FA_EVIDENCE_SNAP + 1, FA_EVIDENCE_SNAP + 1);
+    put(e, DLT_EN10MB, 9, 3, T0 + 3, 100, 1514); /* cut by the capture's own snaplen */
+    assert_int_equal(fa_evidence_flow(e, 9, T0, 4), 0);
+    close_ev(fx);
+    assert_int_equal(read_back(fx, fx->path), 4);
+    static const uint32_t caplen[] = {FA_EVIDENCE_SNAP, FA_EVIDENCE_SNAP, FA_EVIDENCE_SNAP, 100};
+    static const uint32_t len[] = {1500, 9000, FA_EVIDENCE_SNAP + 1, 1514};
+    for (int i = 0; i < 4; i++) {
+        expect_pkt(fx, i, 9, (uint32_t)i, T0 + (uint64_t)i);
+        assert_int_equal(fx->pkts[i].caplen, caplen[i]);
+        assert_int_equal(fx->pkts[i].len, len[i]);
+    }
+}
+
+/* A flow number is a flow-table slot: once its flow ends it is given to
+ * the next one, whose packets start at its own first_us. */
+static void test_recycled_flow_number(void **state)
+{
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 0, 0);
+    for (uint32_t i = 0; i < 4; i++)
+        put(e, DLT_EN10MB, 7, i, T0 + i, 80, 80);      /* the old flow, not flagged */
+    for (uint32_t i = 10; i < 13; i++)
+        put(e, DLT_EN10MB, 7, i, T0 + 100 + i, 80, 80); /* the new one */
+    assert_int_equal(fa_evidence_flow(e, 7, T0 + 110, 3), 0);
+    assert_int_equal(fa_evidence_get_stats(e)->packets_written, 3);
+    close_ev(fx);
+    assert_int_equal(read_back(fx, fx->path), 3);
+    for (int i = 0; i < 3; i++)
+        expect_pkt(fx, i, 7, 10 + (uint32_t)i, T0 + 110 + (uint64_t)i);
+}
+
+/* A 1 MiB ring holds at most 1 MiB / FA_EVIDENCE_SNAP packets: the oldest
+ * go, and are counted as gone when their flow is written. */
+static void test_small_ring(void **state)
+{
+    enum { N = 5000, MAX_SLOTS = (1 << 20) / FA_EVIDENCE_SNAP };
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 0, 0);
+    for (uint32_t i = 0; i < 10; i++)
+        put(e, DLT_EN10MB, 1, i, T0 + i, 200, 200);
+    for (uint32_t i = 0; i < N; i++)
+        put(e, DLT_EN10MB, 2, i, T0 + 100 + i, 200, 200);
+    assert_int_equal(fa_evidence_flow(e, 1, T0, 10), 0);
+    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    assert_int_equal(st->packets_written, 0);
+    assert_int_equal(st->packets_gone, 10);
+    assert_int_equal(fa_evidence_flow(e, 2, T0 + 100, N), 0);
+    uint64_t kept = st->packets_written;
+    assert_true(kept > 1000 && kept <= MAX_SLOTS);
+    assert_int_equal(st->packets_gone, 10 + N - kept);
+    assert_int_equal(st->flows_written, 2);
+    close_ev(fx);
+    /* the newest packets, in order */
+    assert_int_equal(read_back(fx, fx->path), (int)kept);
+    for (int i = 0; i < (int)kept; i++) {
+        uint32_t index = N - (uint32_t)kept + (uint32_t)i;
+        expect_pkt(fx, i, 2, index, T0 + 100 + index);
+    }
+}
+
+static void test_other_link_type(void **state)
+{
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 0, 0);
+    put(e, DLT_EN10MB, 4, 0, T0, 100, 100);
+    put(e, DLT_RAW, 4, 1, T0 + 1, 100, 100);
+    put(e, DLT_LINUX_SLL, 4, 2, T0 + 2, 100, 100);
+    put(e, DLT_EN10MB, 4, 3, T0 + 3, 100, 100);
+    assert_int_equal(fa_evidence_flow(e, 4, T0, 4), 0);
+    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    assert_int_equal(st->other_linktype, 2);
+    assert_int_equal(st->packets_written, 2);
+    assert_int_equal(st->packets_gone, 2);
+    close_ev(fx);
+    assert_int_equal(read_back(fx, fx->path), 2);
+    expect_pkt(fx, 0, 4, 0, T0);
+    expect_pkt(fx, 1, 4, 3, T0 + 3);
+}
+
+/* 45 flows of 200 cut packets (16 + 384 bytes each on file, 80000 bytes a
+ * flow): a file passes 1 MiB with its 14th flow, so the writer rotates
+ * three times and keeps two old files. */
+static void test_rotation(void **state)
+{
+    enum { FLOWS = 45, PKTS = 200, PER_FILE = 14 };
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 1, 2);
+    uint64_t ts = T0;
+    for (uint32_t f = 0; f < FLOWS; f++) {
+        uint64_t first = ts;
+        for (uint32_t i = 0; i < PKTS; i++)
+            put(e, DLT_EN10MB, f % 8, i, ts++, 1000, 1000);
+        assert_int_equal(fa_evidence_flow(e, f % 8, first, PKTS), 0);
+    }
+    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    assert_int_equal(st->files_rotated, 3);
+    assert_int_equal(st->packets_written, FLOWS * PKTS);
+    assert_int_equal(st->packets_gone, 0);
+    close_ev(fx);
+
+    char p1[160], p2[160], p3[160];
+    snprintf(p1, sizeof p1, "%s.1", fx->path);
+    snprintf(p2, sizeof p2, "%s.2", fx->path);
+    snprintf(p3, sizeof p3, "%s.3", fx->path);
+    assert_true(exists(fx->path));
+    assert_true(exists(p1));
+    assert_true(exists(p2));
+    assert_false(exists(p3));
+    /* .2 is the second file written, .1 the third, FILE the last */
+    assert_int_equal(read_back(fx, p2), PER_FILE * PKTS);
+    expect_pkt(fx, 0, PER_FILE % 8, 0, T0 + PER_FILE * PKTS);
+    assert_int_equal(read_back(fx, p1), PER_FILE * PKTS);
+    expect_pkt(fx, 0, (2 * PER_FILE) % 8, 0, T0 + 2 * PER_FILE * PKTS);
+    assert_int_equal(read_back(fx, fx->path), (FLOWS - 3 * PER_FILE) * PKTS);
+    expect_pkt(fx, fx->npkts - 1, (FLOWS - 1) % 8, PKTS - 1, T0 + FLOWS * PKTS - 1);
+    assert_int_equal(fx->pkts[0].caplen, FA_EVIDENCE_SNAP);
+    assert_int_equal(fx->pkts[0].len, 1000);
+}
+
+/* When the next file cannot be opened the writer reports it, then and for
+ * every later flow, without touching the closed file. */
+static void test_rotation_failure(void **state)
+{
+    fixture *fx = *state;
+    char sub[96], path[160];
+    snprintf(sub, sizeof sub, "%s/sub", fx->dir);
+    snprintf(path, sizeof path, "%s/ev.pcap", sub);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    fa_evidence *e = open_ev(fx, path, 1, 1, 2);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(sub), 0);
+    int rc = 0;
+    uint64_t ts = T0;
+    for (uint32_t f = 0; f < 14 && rc == 0; f++) {
+        uint64_t first = ts;
+        for (uint32_t i = 0; i < 200; i++)
+            put(e, DLT_EN10MB, f, i, ts++, 1000, 1000);
+        rc = fa_evidence_flow(e, f, first, 200);
+    }
+    assert_int_equal(rc, -1);
+    put(e, DLT_EN10MB, 99, 0, ts, 100, 100);
+    assert_int_equal(fa_evidence_flow(e, 99, ts, 1), -1);
+    close_ev(fx);
+}
+
+static void test_open_error(void **state)
+{
+    fixture *fx = *state;
+    char err[256], path[160];
+    snprintf(path, sizeof path, "%s/missing/ev.pcap", fx->dir);
+    assert_null(fa_evidence_open(path, DLT_EN10MB, 1, 0, 0, err, sizeof err));
+    assert_non_null(strstr(err, path));
+    fa_evidence_close(NULL);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_only_flagged_flows),
+        T(test_snap),
+        T(test_recycled_flow_number),
+        T(test_small_ring),
+        T(test_other_link_type),
+        T(test_rotation),
+        T(test_rotation_failure),
+        T(test_open_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
