@@ -639,6 +639,7 @@ static json_t *session_json(const ws_session *s, const app_state *st)
         SET("pongs", json_integer(ds->pongs));
         SET("close_code", ds->close_seen ? json_integer(ds->close_code) : json_null());
         SET("frames_unparsed", json_boolean(st->dir[d].rd.lost));
+        SET("bad_frames", json_integer(ds->bad_frames));
 #undef SET
     }
     json_object_set_new(o, "ending", json_string(fa_ws_ending_name(s->ending)));
