@@ -330,6 +330,10 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
         snprintf(err, errlen, "-r and -i cannot be combined");
         return -1;
     }
+    if (o->user && o->nifaces == 0) {
+        snprintf(err, errlen, "-Z drops privileges after opening interfaces: it needs -i");
+        return -1;
+    }
     if (o->interim_s < 0)
         o->interim_s = o->nifaces ? 300 : 0;
     o->capture.filter = o->filter;
