@@ -173,6 +173,10 @@ static void periodic(run_ctx *ctx, live *l, fa_signals *sig, timers *t)
         fa_run_interim(ctx, now, (uint32_t)o->interim_s);
         t->interim = after(now, (uint32_t)o->interim_s);
     }
+    /* Records leave every poll interval, in batches: a flush per record
+     * would cost a write per flow under heavy eviction. */
+    if (ctx->json && fflush(ctx->json) != 0)
+        ctx->json_failed = true;
 }
 
 int fa_live_run(run_ctx *ctx, fa_signals *sig, char *err, size_t errlen)

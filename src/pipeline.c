@@ -28,7 +28,7 @@ void fa_run_record(run_ctx *ctx, json_t *o)
 {
     if (ctx->json && !ctx->json_failed) {
         if (!o || json_object_set_new(o, "seq", json_integer((json_int_t)ctx->seq++)) != 0 ||
-            fa_json_write_line(ctx->json, o) != 0 || (ctx->json_flush && fflush(ctx->json) != 0))
+            fa_json_write_line(ctx->json, o) != 0)
             ctx->json_failed = true;
     }
     json_decref(o);
@@ -282,8 +282,10 @@ static void free_config(run_ctx *ctx)
     fa_rules_free(ctx->rules);
 }
 
-/* Flows still open are judged at their end by the new matrices; the
- * WebSocket detector keeps following the ports it had. */
+/* The window so far is reported under the configuration it was judged
+ * by, and a new window starts with the new one. Flows still open are
+ * judged at their end by the new matrices; the WebSocket detector keeps
+ * following the ports it had. */
 int fa_run_reload(run_ctx *ctx, char *err, size_t errlen)
 {
     fa_ruleset *rules;
@@ -295,6 +297,8 @@ int fa_run_reload(run_ctx *ctx, char *err, size_t errlen)
     }
     if (load_rules_site(ctx->opts, &rules, &site, &audit, err, errlen) != 0)
         return -1;
+    fa_run_report(ctx, false, NULL);
+    ctx->window_start_us = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
     fa_audit_free(ctx->audit);
     fa_site_free(ctx->site);
     fa_rules_free(ctx->rules);
@@ -396,7 +400,6 @@ int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *re
         free_config(&ctx);
         return -1;
     }
-    ctx.json_flush = o->nifaces > 0;
     ctx.flows = fa_flow_table_new(&o->flow, on_flow_end, &ctx);
     if (!ctx.flows) {
         snprintf(err, errlen, "out of memory for %u flows", o->flow.max_flows);

@@ -21,7 +21,6 @@ typedef struct run_ctx {
     const fa_options *opts;
     FILE *json;
     bool json_failed;
-    bool json_flush;         /* live: every record leaves at once */
     uint64_t seq;            /* sequence number of the next NDJSON record */
     fa_json_sink sink;
     fa_summary summary;
