@@ -187,6 +187,11 @@ int fa_live_run(run_ctx *ctx, fa_signals *sig, char *err, size_t errlen)
         close_all(&l);
         return -1;
     }
+    /* Like tcpdump's "listening on": the moment capture really started. */
+    if (!o->quiet)
+        for (int i = 0; i < l.n; i++)
+            fprintf(stderr, "flowaudit: capturing on %s, link type %s\n", o->ifaces[i],
+                    fa_capture_datalink_name(l.caps[i]));
     uint64_t now = ctx->clock_us = ctx->window_start_us = wall_us();
     timers t = {now + 1000000u, after(now, o->report_interval_s), after(now, o->window_s),
                 after(now, (uint32_t)o->interim_s)};

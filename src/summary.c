@@ -91,8 +91,11 @@ static void print_flows(const fa_summary *s, const fa_flow_stats *fs, FILE *out)
 void fa_summary_print(const fa_summary *s, const fa_flow_stats *fs, const fa_capture_stats *cap,
                       FILE *out)
 {
-    fprintf(out, "input     %" PRIu64 " file%s, %" PRIu64 " packets, %" PRIu64 " bytes\n", s->files,
-            s->files == 1 ? "" : "s", s->packets, s->bytes);
+    if (cap && cap->valid)
+        fprintf(out, "input     live capture, %" PRIu64 " packets, %" PRIu64 " bytes\n", s->packets, s->bytes);
+    else
+        fprintf(out, "input     %" PRIu64 " file%s, %" PRIu64 " packets, %" PRIu64 " bytes\n", s->files,
+                s->files == 1 ? "" : "s", s->packets, s->bytes);
     if (cap && cap->valid)
         fprintf(out, "capture   received %" PRIu64 ", dropped %" PRIu64 ", if_dropped %" PRIu64 "\n",
                 cap->received, cap->dropped, cap->if_dropped);
