@@ -349,8 +349,9 @@ void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v)
     } else if (v->nrules > 0) {
         v->verdict = FA_VERDICT_DOCUMENTED;
         /* Syslog or SNMP traps are never answered: sending is all there is. */
-        if (v->attempt == FA_ATTEMPT_BLOCKED && a->rs->rules[v->rules[0]].oneway)
-            v->attempt = FA_ATTEMPT_SEEN;
+        for (int i = 0; i < v->nrules && v->attempt == FA_ATTEMPT_BLOCKED; i++)
+            if (a->rs->rules[v->rules[i]].oneway)
+                v->attempt = FA_ATTEMPT_SEEN;
         for (int i = 0; i < v->nrules; i++)
             note_rule_hit(a, v->rules[i], f, v->attempt);
     } else if (!in_scope(a, f)) {

@@ -356,6 +356,9 @@ static json_t *rule_json(const fa_audit *a, int i)
     json_object_set_new(o, "refused", json_integer((json_int_t)st->rejected));
     json_object_set_new(o, "wrong_direction", json_integer((json_int_t)st->wrong_direction));
     json_object_set_new(o, "pairs", pairs_json(st));
+    json_object_set_new(o, "pairs_not_kept", json_integer(st->pairs_dropped));
+    json_object_set_new(o, "unanswered_not_kept", json_integer(st->dropped_unanswered));
+    json_object_set_new(o, "refused_not_kept", json_integer(st->dropped_refused));
     return o;
 }
 

@@ -109,10 +109,14 @@ static void read_stats(run_ctx *ctx, live *l)
     ctx->live = sum;
 }
 
-static void reload(run_ctx *ctx)
+static void reload(run_ctx *ctx, uint64_t *next_window)
 {
     char why[512];
     bool ok = fa_run_reload(ctx, why, sizeof why) == 0;
+    /* A good reload closed the window (fa_run_reload): the next one gets
+     * its full length. */
+    if (ok && ctx->opts->window_s)
+        *next_window = ctx->clock_us + (uint64_t)ctx->opts->window_s * 1000000u;
     if (ok)
         fprintf(stderr, "flowaudit: configuration reloaded\n");
     else
@@ -155,7 +159,7 @@ static void periodic(run_ctx *ctx, live *l, fa_signals *sig, timers *t)
     read_stats(ctx, l);
     if (sig->reload) {
         sig->reload = 0;
-        reload(ctx);
+        reload(ctx, &t->window);
     }
     if (sig->report || now >= t->report) {
         sig->report = 0;

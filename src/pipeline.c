@@ -4,6 +4,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -162,6 +163,20 @@ void fa_run_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, 
         fa_ws_packet(ctx->ws, f, dir, &pkt);
 }
 
+/* --interim for files: by capture time, as the packets go by. */
+static void interim_by_packet_time(run_ctx *ctx, uint64_t ts)
+{
+    uint64_t every = (uint64_t)ctx->opts->interim_s * 1000000u;
+    if (!every)
+        return;
+    if (!ctx->next_interim_us)
+        ctx->next_interim_us = ts + every;
+    if (ts >= ctx->next_interim_us) {
+        fa_run_interim(ctx, ts, (uint32_t)ctx->opts->interim_s);
+        ctx->next_interim_us = ts + every;
+    }
+}
+
 static int read_capture(run_ctx *ctx, fa_capture *cap, fa_signals *sig, char *err, size_t errlen)
 {
     int dlt = fa_capture_datalink(cap);
@@ -176,8 +191,10 @@ static int read_capture(run_ctx *ctx, fa_capture *cap, fa_signals *sig, char *er
             break;
         if (n == FA_NEXT_ERROR)
             return -1;
-        if (n == FA_NEXT_PACKET)
+        if (n == FA_NEXT_PACKET) {
             fa_run_packet(ctx, dlt, data, caplen, len, ts);
+            interim_by_packet_time(ctx, ts);
+        }
         if (ctx->show_progress && (ctx->summary.packets & 4095) == 0)
             show_progress(ctx, cap, false);
     }
@@ -217,8 +234,15 @@ static FILE *open_json(const char *path, char *err, size_t errlen)
     if (strcmp(path, "-") == 0)
         return stdout;
     FILE *f = fopen(path, "w");
-    if (!f)
+    if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* Appending after the truncation keeps writes at the end of the file
+     * if logrotate's copytruncate empties it under a running service. */
+    int fd = fileno(f), fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl | O_APPEND);
     return f;
 }
 
@@ -327,8 +351,8 @@ static void print_evidence(const fa_evidence *e, FILE *text)
 {
     const fa_evidence_stats *st = fa_evidence_get_stats(e);
     fprintf(text, "  evidence  %" PRIu64 " flagged flows, %" PRIu64 " packets written (%" PRIu64
-                  " already gone from the buffer); %u file rotations\n",
-            st->flows_written, st->packets_written, st->packets_gone, st->files_rotated);
+                  " already gone from the buffer, %" PRIu64 " of another link type); %u file rotations\n",
+            st->flows_written, st->packets_written, st->packets_gone, st->other_linktype, st->files_rotated);
 }
 
 static FILE *text_out(const run_ctx *ctx)

@@ -34,6 +34,7 @@ typedef struct run_ctx {
     uint64_t last_ts;        /* newest packet time */
     uint64_t clock_us;       /* live: wall clock at the last poll */
     uint64_t window_start_us;
+    uint64_t next_interim_us; /* files: capture time of the next interim records */
     fa_capture_stats live;
     bool show_progress;
     struct timespec progress_at;
