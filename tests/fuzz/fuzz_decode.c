@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     uint32_t caplen = (uint32_t)(size - 1);
     uint32_t wirelen = caplen + (uint32_t)(data[0] / ntypes) * FUZZ_CUT_UNIT;
-    /* A private copy, so the decoder cannot lean on bytes past the frame. */
+    /* A private copy, so a read before or past the frame is caught. */
     uint8_t *frame = malloc(caplen ? caplen : 1);
     if (!frame)
         return 0;

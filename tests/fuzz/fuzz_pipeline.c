@@ -1,11 +1,12 @@
 /* fuzz_pipeline.c - fuzz target: the input is a whole pcap or pcapng file,
  * read by libpcap from memory and run through what src/pipeline.c does per
- * packet and at the end: decode, flow table, summary, NDJSON records, and a
- * port audit against the shipped rules (with one of the shipped sites or
- * none, picked by the input size). */
+ * packet and at the end: decode, flow table, WebSocket/TLS detector,
+ * summary, NDJSON records, and a port audit against the shipped rules (with
+ * one of the shipped sites or none, picked by the input size). */
 #include "fuzz_target.h"
 
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,6 +17,7 @@
 #include "fuzz_util.h"
 #include "site.h"
 #include "summary.h"
+#include "ws_detect.h"
 
 /* Few slots, so long inputs reach the eviction path. */
 enum { FUZZ_FLOWS = 16 };
@@ -24,8 +26,10 @@ static const char *const site_files[] = {"app-layering", "hyworks", "pcoip", "ps
 #define NSITES (sizeof site_files / sizeof site_files[0])
 
 typedef struct run {
+    const fa_ruleset *rs;
     fa_summary summary;
     fa_audit *audit;
+    fa_ws *ws;
     uint64_t last_ts;
 } run;
 
@@ -46,18 +50,49 @@ static const fa_site *shipped_site(const fa_ruleset *rs, size_t pick)
     return sites[pick];
 }
 
+/* As the pipeline configures it: the ports of websocket and long-lived
+ * TCP rows, as the site may have moved them; few states, so long inputs
+ * run out of them. Built once per site choice: marking the ports walks
+ * every port of every such rule, far slower than one input. */
+static fa_ws *new_detector(const fa_ruleset *rs, const fa_site *site, size_t pick)
+{
+    static fa_ws_config cfgs[NSITES + 1];
+    static bool ready[NSITES + 1];
+    fa_ws_config *cfg = &cfgs[pick];
+    if (!ready[pick]) {
+        fa_ws_config_default(cfg);
+        cfg->max_flows = FUZZ_FLOWS;
+        for (int i = 0; i < rs->nrules; i++) {
+            const fa_rule *r = &rs->rules[i];
+            if ((r->websocket || r->longlived) && (r->transports & FA_TR_TCP))
+                fa_ws_config_add_ports(cfg, site ? fa_site_rule_dports(site, rs, i) : &r->dports);
+        }
+        ready[pick] = true;
+    }
+    return fa_ws_new(cfg);
+}
+
 static void on_flow_end(fa_flow *f, void *arg)
 {
     run *r = arg;
     fa_flow_verdict v;
+    bool ws = false, ll = false;
     fa_summary_add_flow(&r->summary, f);
     fa_audit_flow(r->audit, f, &v);
+    for (int i = 0; v.verdict == FA_VERDICT_DOCUMENTED && i < v.nrules; i++) {
+        ws |= r->rs->rules[v.rules[i]].websocket;
+        ll |= r->rs->rules[v.rules[i]].longlived;
+    }
+    json_t *session = fa_ws_flow_end(r->ws, f, ws, ll);
     json_t *o = fa_flow_to_json(f);
     if (o) {
         fa_audit_verdict_json(r->audit, &v, o);
         fa_json_write_line(fuzz_sink(), o);
     }
+    if (session)
+        fa_json_write_line(fuzz_sink(), session);
     json_decref(o);
+    json_decref(session);
 }
 
 static void handle_packet(run *r, fa_flow_table *t, int dlt, const struct pcap_pkthdr *h,
@@ -79,7 +114,9 @@ static void handle_packet(run *r, fa_flow_table *t, int dlt, const struct pcap_p
     if (pkt.payload_caplen < pkt.payload_len)
         r->summary.payload_cut++;
     int dir;
-    fa_flow_table_packet(t, &pkt, &dir);
+    fa_flow *f = fa_flow_table_packet(t, &pkt, &dir);
+    if (f && (!pkt.fragment || pkt.first_fragment))
+        fa_ws_packet(r->ws, f, dir, &pkt);
 }
 
 static void read_all(run *r, pcap_t *p)
@@ -99,6 +136,8 @@ static void read_all(run *r, pcap_t *p)
     fa_audit_finish(r->audit);
     fa_audit_print_text(r->audit, fuzz_sink(), false);
     fa_audit_write_json(r->audit, fuzz_sink());
+    fa_ws_print_text(r->ws, fuzz_sink(), false);
+    fa_ws_write_json(r->ws, fuzz_sink());
     fa_summary_print(&r->summary, fa_flow_table_stats(t), NULL, fuzz_sink());
     fa_flow_table_free(t);
 }
@@ -118,10 +157,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fclose(f);
         return 0;
     }
-    run r = {.audit = NULL};
-    if (fa_decode_linktype_supported(pcap_datalink(p)) &&
-        (r.audit = fa_audit_new(rs, shipped_site(rs, size % (NSITES + 1)))) != NULL)
+    run r = {.rs = rs};
+    size_t pick = size % (NSITES + 1);
+    const fa_site *site = shipped_site(rs, pick);
+    if (fa_decode_linktype_supported(pcap_datalink(p)) && (r.audit = fa_audit_new(rs, site)) &&
+        (r.ws = new_detector(rs, site, pick)))
         read_all(&r, p);
+    fa_ws_free(r.ws);
     fa_audit_free(r.audit);
     pcap_close(p);
     return 0;

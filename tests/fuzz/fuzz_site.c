@@ -12,10 +12,11 @@
 static void use_site(const fa_ruleset *rs, const fa_site *site)
 {
     for (int i = 0; i < site->nroles; i++) {
+        /* The network address lies in its own CIDR, so it is in the
+         * inventory and plays the role it was given. */
         const fa_addr *a = &site->roles[i].cidr.net;
-        if (!fa_site_in_inventory(site, a))
+        if (!fa_site_in_inventory(site, a) || !fa_site_addr_has_role(site, site->roles[i].role, a))
             abort();
-        fa_site_addr_has_role(site, site->roles[i].role, a);
     }
     for (int i = 0; i < rs->nrules; i++)
         fa_site_rule_dports(site, rs, i);

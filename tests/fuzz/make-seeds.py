@@ -4,12 +4,18 @@
 Usage: make-seeds.py SOURCE_DIR OUT_DIR
 
 Writes OUT_DIR/<target>/<sha1> files (libFuzzer's naming), deterministically:
-  decode    every distinct frame of pcaps/synthetic/*.pcap, prefixed with the
-            index of its link type in tests/fuzz/fuzz_linktypes.h
-  pipeline  whole captures of at most 64 KiB from pcaps/synthetic and
-            tests/malformed/corpus
+  decode    every distinct frame of pcaps/{synthetic,real,products}/*.pcap,
+            prefixed with the index of its link type in
+            tests/fuzz/fuzz_linktypes.h
+  pipeline  whole captures of at most 64 KiB from the same directories and
+            tests/malformed/corpus, and two TLS connections built here (one
+            ClientHello whole, one split across segments): no committed
+            capture carries TLS, and the detector parses its handshake
   rules     rules/*.rules and tests/data/rules/**/*.rules
-  site      sites/*.site and tests/data/rules/*.site
+  site      sites/*.site and tests/data/rules/*.site, and each shipped site
+            again with a port override of every customizable rule of its
+            products (the shipped sites have none, and a fuzzer rarely
+            guesses a valid rule id)
 Standard library only.
 """
 import hashlib
@@ -46,6 +52,50 @@ def pcap_frames(blob):
         off += caplen
 
 
+def tcp_frame(client_sends, flags, seq, ack, payload=b""):
+    """An Ethernet/IPv4/TCP frame between 192.0.2.10:50000 and
+    198.51.100.20:443 (checksums left zero: flowaudit does not check them)."""
+    hosts = (bytes([192, 0, 2, 10]), bytes([198, 51, 100, 20]))
+    src, dst = hosts if client_sends else hosts[::-1]
+    sport, dport = (50000, 443) if client_sends else (443, 50000)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
+    return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + tcp
+
+
+def client_hello():
+    """A TLS 1.2 record holding a ClientHello with SNI and ALPN."""
+    sni = b"broker.example.com"
+    alpn = b"\x02h2\x08http/1.1"
+    exts = (struct.pack("!HHHBH", 0, len(sni) + 5, len(sni) + 3, 0, len(sni)) + sni
+            + struct.pack("!HHH", 16, len(alpn) + 2, len(alpn)) + alpn)
+    body = (b"\x03\x03" + bytes(range(32)) + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
+            + struct.pack("!H", len(exts)) + exts)
+    handshake = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(handshake)) + handshake
+
+
+def tls_capture(split):
+    """A pcap of one TLS connection: handshake, ClientHello (in two segments
+    when split), a server reply, FIN both ways."""
+    hello = client_hello()
+    parts = [hello[:split], hello[split:]] if split else [hello]
+    c, s = 1000, 5000
+    frames = [tcp_frame(True, 0x02, c, 0), tcp_frame(False, 0x12, s, c + 1),
+              tcp_frame(True, 0x10, c + 1, s + 1)]
+    seq = c + 1
+    for part in parts:
+        frames.append(tcp_frame(True, 0x18, seq, s + 1, part))
+        seq += len(part)
+    frames += [tcp_frame(False, 0x18, s + 1, seq, b"\x16\x03\x03\x00\x04\x02\x00\x00\x00"),
+               tcp_frame(True, 0x11, seq, s + 10), tcp_frame(False, 0x11, s + 10, seq + 1),
+               tcp_frame(True, 0x10, seq + 1, s + 11)]
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, f in enumerate(frames):
+        out += struct.pack("<IIII", 1700000000, i * 1000, len(f), len(f)) + f
+    return out
+
+
 def files_in(src, rel, suffixes, recursive=False):
     top = os.path.join(src, rel)
     if not os.path.isdir(top):
@@ -57,6 +107,39 @@ def files_in(src, rel, suffixes, recursive=False):
         if not recursive:
             break
     return found
+
+
+def customizable_rules(src):
+    """Maps product id to the ids of its rules marked customizable yes."""
+    found = {}
+    for path in files_in(src, "rules", (".rules",)):
+        product = rule = None
+        with open(path) as f:
+            for line in f:
+                words = line.split()
+                if not words:
+                    continue
+                if words[0] == "product" and len(words) > 1 and not line[0].isspace():
+                    product = words[1]
+                elif words[0] == "rule" and len(words) > 1 and not line[0].isspace():
+                    rule = words[1]
+                elif words[:2] == ["customizable", "yes"] and product and rule:
+                    found.setdefault(product, []).append(rule)
+    return found
+
+
+def with_port_overrides(text, customizable):
+    """The site text plus "port RULE 10000+n" for each customizable rule of
+    the products it deploys; None when it deploys none with such rules."""
+    lines = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) > 1 and words[0] == "product":
+            for product in words[1:]:
+                lines += customizable.get(product, [])
+    if not lines:
+        return None
+    return text + "".join("port %s %d\n" % (r, 10000 + n) for n, r in enumerate(lines))
 
 
 def write(out, target, blob):
@@ -74,7 +157,8 @@ def main():
     for t in targets:
         shutil.rmtree(os.path.join(out, t), ignore_errors=True)
         os.makedirs(os.path.join(out, t))
-    captures = files_in(src, "pcaps/synthetic", (".pcap",))
+    captures = [path for d in ("pcaps/synthetic", "pcaps/real", "pcaps/products")
+                for path in files_in(src, d, (".pcap",))]
     for path in captures:
         with open(path, "rb") as f:
             blob = f.read()
@@ -85,6 +169,8 @@ def main():
         if os.path.getsize(path) <= PIPELINE_MAX:
             with open(path, "rb") as f:
                 write(out, "pipeline", f.read())
+    for split in (0, 20):
+        write(out, "pipeline", tls_capture(split))
     inputs = {
         "rules": files_in(src, "rules", (".rules",))
         + files_in(src, "tests/data/rules", (".rules",), recursive=True),
@@ -94,6 +180,12 @@ def main():
         for path in paths:
             with open(path, "rb") as f:
                 write(out, target, f.read())
+    customizable = customizable_rules(src)
+    for path in files_in(src, "sites", (".site",)):
+        with open(path) as f:
+            text = with_port_overrides(f.read(), customizable)
+        if text:
+            write(out, "site", text.encode())
     for t in targets:
         print("%-8s %d seeds" % (t, len(os.listdir(os.path.join(out, t)))))
     return 0
