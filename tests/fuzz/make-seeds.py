@@ -12,6 +12,9 @@ Writes OUT_DIR/<target>/<sha1> files (libFuzzer's naming), deterministically:
             ClientHello whole, one split across segments): no committed
             capture carries TLS, and the detector parses its handshake
   rules     rules/*.rules and tests/data/rules/**/*.rules
+  http_upgrade, ws_frame, tls_hello
+            an upgrade request and its answer, frames of every length form,
+            a ClientHello, built here (detector_seeds)
   site      sites/*.site and tests/data/rules/*.site, and each shipped site
             again with a port override of every customizable rule of its
             products (the shipped sites have none, and a fuzzer rarely
@@ -73,6 +76,23 @@ def client_hello():
             + struct.pack("!H", len(exts)) + exts)
     handshake = b"\x01" + struct.pack("!I", len(body))[1:] + body
     return b"\x16\x03\x01" + struct.pack("!H", len(handshake)) + handshake
+
+
+def detector_seeds():
+    """(target, bytes) seeds for the detector's parsers: an upgrade request
+    and its answer, frames of every length form, masked and not, and a
+    ClientHello."""
+    yield ("http_upgrade", b"GET /ws HTTP/1.1\r\nHost: gw.example.com\r\nUpgrade: websocket\r\n"
+           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+    yield ("http_upgrade", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+           b"Connection: Upgrade\r\n\r\n\x89\x00")
+    mask = b"\x01\x02\x03\x04"
+    frames = (b"\x81\x05hello" + b"\x82\x7e\x00\x80" + bytes(128)
+              + b"\x82\xff" + struct.pack("!Q", 3) + mask + b"abc"
+              + b"\x01\x02hi\x80\x01!" + b"\x89\x00\x8a\x00" + b"\x88\x82" + mask + b"\x03\xea")
+    for lead in (0x00, 0x07, 0x41):
+        yield ("ws_frame", bytes([lead]) + frames)
+    yield ("tls_hello", client_hello())
 
 
 def tls_capture(split):
@@ -153,7 +173,7 @@ def main():
         sys.stderr.write("usage: make-seeds.py SOURCE_DIR OUT_DIR\n")
         return 2
     src, out = sys.argv[1], sys.argv[2]
-    targets = ("decode", "pipeline", "rules", "site")
+    targets = ("decode", "pipeline", "rules", "site", "http_upgrade", "ws_frame", "tls_hello")
     for t in targets:
         shutil.rmtree(os.path.join(out, t), ignore_errors=True)
         os.makedirs(os.path.join(out, t))
@@ -180,6 +200,8 @@ def main():
         for path in paths:
             with open(path, "rb") as f:
                 write(out, target, f.read())
+    for blob in detector_seeds():
+        write(out, *blob)
     customizable = customizable_rules(src)
     for path in files_in(src, "sites", (".site",)):
         with open(path) as f:
