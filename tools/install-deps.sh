@@ -10,5 +10,5 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config clang libclang-rt-14-dev valgrind groff-base \
     libpcap-dev uthash-dev libcmocka-dev libjansson-dev \
-    python3 python3-websockets jq tcpdump iproute2 nftables nginx-light \
+    python3 python3-websockets jq tcpdump iproute2 nftables nginx \
     procps psmisc ca-certificates >/dev/null
