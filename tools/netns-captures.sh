@@ -81,27 +81,8 @@ CAP_NAME=
 
 # ---- process bookkeeping -------------------------------------------------
 
-forget_pid() {
-    local keep=() p
-    for p in "${PIDS[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    PIDS=("${keep[@]}")
-}
-
-# stop_pid PID [SIGNAL]: signal one of our children, escalate to KILL after
-# five seconds, and reap it.
-stop_pid() {
-    local pid=$1 sig=${2:-TERM} i
-    kill -"$sig" "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-}
+# shellcheck source=netns/procs.sh
+source "$HELPERS/procs.sh"
 
 # start_bg NAME NS CMD...: run CMD inside NS in the background, output to
 # $WORK/NAME.log; its pid is left in LAST_PID.

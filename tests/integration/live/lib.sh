@@ -54,27 +54,8 @@ require_python_module() {
 
 # ---- processes -------------------------------------------------------------
 
-forget_pid() {
-    local keep=() p
-    for p in "${PIDS[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    PIDS=("${keep[@]}")
-}
-
-# stop_pid PID [SIGNAL]: signal one of our children, KILL it after five
-# seconds, reap it.
-stop_pid() {
-    local pid=$1 sig=${2:-TERM} i
-    kill -"$sig" "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-}
+# shellcheck source=../../../tools/netns/procs.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../tools/netns" && pwd)/procs.sh"
 
 # start_bg NAME NS CMD...: run CMD in namespace NS in the background with
 # stdout in $WORK/NAME.out and stderr in $WORK/NAME.err; pid in LAST_PID.
