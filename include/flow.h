@@ -75,7 +75,7 @@ typedef struct fa_flow_dir {
 
 /* Zeek's history is unbounded; 12 letters hold every sequence of the
  * once-per-direction letters plus a few scaled repeats, and keep a flow
- * within 240 bytes. Longer histories are cut. */
+ * within 232 bytes. Longer histories are cut. */
 #define FA_HISTORY_MAX 12
 
 enum fa_flow_bits {
@@ -90,7 +90,6 @@ typedef struct fa_flow {
     fa_flow_key key;
     UT_hash_handle hh;
     uint64_t first_us, last_us;
-    uint32_t lru_prev, lru_next;   /* indices in the flow pool */
     fa_flow_dir dir[2];
     uint16_t hist_seen;            /* Zeek's once-per-direction history bits */
     char history[FA_HISTORY_MAX + 1];

@@ -54,8 +54,12 @@ typedef struct fa_flow_stats {
     uint64_t fragments_unattributed; /* later fragment with no first fragment seen */
     uint64_t icmp_errors_attributed;
     uint64_t icmp_errors_unmatched;
-    uint64_t pool_bytes;          /* flow records touched (high-water mark) */
+    uint64_t pool_bytes;          /* flow records and their list links touched (high-water mark) */
+    uint64_t bucket_bytes;        /* uthash's bucket array */
 } fa_flow_stats;
+
+/* Memory of one flow slot: the record and its list links. */
+#define FA_FLOW_SLOT_BYTES (sizeof(fa_flow) + 8)
 
 typedef struct fa_flow_table fa_flow_table;
 
@@ -73,6 +77,28 @@ void fa_flow_table_free(fa_flow_table *t);
  * fragment, or no memory for a new flow). Expires idle flows as packet time
  * advances. */
 fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *p, int *dir);
+
+/* A packet's canonical key and its hash, worked out ahead of its turn so
+ * that the memory it will touch can be fetched while earlier packets are
+ * processed. Not valid for later fragments, whose ports depend on the
+ * packets before them. */
+typedef struct fa_flow_hint {
+    fa_flow_key key;
+    uint32_t hashv;
+    bool sender_lo;
+    bool valid;
+} fa_flow_hint;
+
+/* Fills the hint and starts fetching the packet's hash bucket. */
+void fa_flow_table_hint(const fa_flow_table *t, const fa_packet *p, fa_flow_hint *h);
+/* Called a few packets later, when the bucket has arrived: starts
+ * fetching the flow record at the head of its chain. Only a hint to the
+ * CPU; the table may change before the packet's turn. */
+void fa_flow_table_prefetch(const fa_flow_table *t, const fa_flow_hint *h);
+/* fa_flow_table_packet with the key and hash from a hint made for p
+ * (NULL: none). */
+fa_flow *fa_flow_table_packet_hinted(fa_flow_table *t, const fa_packet *p, const fa_flow_hint *hint,
+                                     int *dir);
 
 /* Calls fn for every active flow that started at least age_us before
  * now_us (interim records of long-lived flows). fn must not end flows. */

@@ -23,18 +23,22 @@ enum { EXT_HOPOPTS = 0, EXT_ROUTING = 43, EXT_FRAGMENT = 44, EXT_AH = 51,
  * duplicate (identical bytes) from a retransmission (new IP id, timestamps). */
 static uint32_t datagram_hash(const fa_cursor *ip)
 {
-    size_t n = ip->left < 64 ? ip->left : 64;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, ip->p + i, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 29;
-    }
-    for (; i < n; i++)
-        h = (h ^ ip->p[i]) * 0x100000001b3ull;
-    return (uint32_t)(h ^ (h >> 32));
+    uint64_t w[8] = {0};
+    size_t n = ip->left < sizeof w ? ip->left : sizeof w;
+    if (n == sizeof w)
+        memcpy(w, ip->p, sizeof w);  /* the usual case, a fixed-size copy */
+    else
+        memcpy(w, ip->p, n);
+    /* Four independent products rather than one chain of eight steps; a
+     * final mix spreads every byte over the bits that are compared. */
+    uint64_t h = n + (w[0] ^ 0x9e3779b97f4a7c15ull) * (w[1] ^ 0xbf58476d1ce4e5b9ull) +
+                 (w[2] ^ 0x94d049bb133111ebull) * (w[3] ^ 0xff51afd7ed558ccdull) +
+                 (w[4] ^ 0xc4ceb9fe1a85ec53ull) * (w[5] ^ 0x2545f4914f6cdd1dull) +
+                 (w[6] ^ 0x9fb21c651e98df25ull) * (w[7] ^ 0xd6e8feb86659fd93ull);
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 
 fa_decode_result fa_decode_ip(fa_cursor ip, uint32_t wire_left, fa_packet *pkt)

@@ -3,9 +3,12 @@
  * ICMP-error attribution. */
 #include "flow_table.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "tcp_state.h"
 
@@ -14,32 +17,49 @@
 #undef uthash_nonfatal_oom
 #define uthash_nonfatal_oom(obj) (t->oom = true)
 
-/* With its share of uthash's bucket array (typically 13 bytes), a flow
- * should cost under 256 bytes of memory. */
-_Static_assert(sizeof(fa_flow) <= 240, "a flow record must stay within 240 bytes");
-_Static_assert(sizeof(fa_flow_key) % 8 == 0, "the key hash reads whole 64-bit words");
+/* With its list links (8 bytes) and its share of uthash's bucket array
+ * (4 to 16 bytes), a flow should cost under 256 bytes of memory. */
+_Static_assert(sizeof(fa_flow) <= 232, "a flow record must stay within 232 bytes");
+
+static uint64_t mix_word(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 31);
+}
 
 /* The key is five 64-bit words; mixing them whole (murmur3's finaliser at
  * the end, so the low bits that pick a bucket depend on every input bit)
- * is several times cheaper than uthash's byte-wise default. */
-static uint32_t flow_key_hash(const void *key, size_t len)
+ * is several times cheaper than uthash's byte-wise default. The seed is
+ * random per run, so that no one can send traffic that piles every flow
+ * into one chain. */
+static uint32_t key_hash(const fa_flow_key *k, uint64_t seed)
 {
-    const unsigned char *p = key;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
-    for (size_t i = 0; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-    }
+    uint64_t w[5];
+    _Static_assert(sizeof w == sizeof *k, "the key is five words");
+    memcpy(w, k, sizeof w);
+    uint64_t h = mix_word(mix_word(mix_word(mix_word(mix_word(seed, w[0]), w[1]), w[2]), w[3]), w[4]);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
     return (uint32_t)h;
 }
 
+/* Every hash uthash computes is this one: the table's stored hashes come
+ * from fa_flow_table_hint(). */
 #undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = flow_key_hash((keyptr), (keylen)))
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = key_hash((keyptr), t->seed))
+
+/* uthash starts with 32 buckets and doubles them as chains grow; each
+ * doubling rehashes every flow, a cache miss or three per flow on a big
+ * table. Starting at the size the cap needs (a quarter bucket per flow)
+ * spares that. These macros are read where HASH_ADD creates the table,
+ * in new_flow(), where t is the table. */
+#undef HASH_INITIAL_NUM_BUCKETS
+#undef HASH_INITIAL_NUM_BUCKETS_LOG2
+#define HASH_INITIAL_NUM_BUCKETS (1u << t->bucket_log2)
+#define HASH_INITIAL_NUM_BUCKETS_LOG2 (t->bucket_log2)
+#define FLOWS_PER_BUCKET_LOG2 2
+#define MIN_BUCKETS_LOG2 5
 
 #define NIL UINT32_MAX
 #define FRAG_SLOTS 1024
@@ -72,16 +92,29 @@ typedef struct lru_list {
     uint32_t head, tail;
 } lru_list;
 
+/* A flow's neighbours in its expiry list, or the next free slot. Kept out
+ * of the flow records so that moving a flow in its list touches two of
+ * these small entries, which mostly stay in the cache, instead of the
+ * records of two unrelated flows, which mostly do not. */
+typedef struct lru_link {
+    uint32_t prev, next;
+} lru_link;
+_Static_assert(sizeof(fa_flow) + sizeof(lru_link) == FA_FLOW_SLOT_BYTES, "slot size");
+
 struct fa_flow_table {
     fa_flow_config cfg;
     fa_flow_end_fn on_end;
     void *ctx;
     fa_flow *hash;
     fa_flow *pool;       /* max_flows slots, reserved at once, touched lazily */
-    size_t pool_size;
+    lru_link *links;     /* one per pool slot, likewise */
+    size_t pool_size, links_size;
+    unsigned bucket_log2;
     uint32_t used, free_head;
     lru_list lru[FA_TMO_COUNT];
     uint64_t now_us, next_expire_us;
+    uint16_t now_s;      /* now_us in seconds, mod 2^16 (lru_stamp) */
+    uint64_t seed;       /* of the key hash */
     bool oom;
     fa_flow_stats stats;
     frag_slot frags[FRAG_SLOTS];
@@ -122,6 +155,19 @@ static uint32_t flow_index(const fa_flow_table *t, const fa_flow *f)
     return (uint32_t)(f - t->pool);
 }
 
+/* Address space for n bytes; the kernel backs pages only as they are first
+ * used, so memory follows the number of flows ever active at once. */
+static void *reserve(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    /* Flows are touched at random: huge pages spare a TLB miss per packet.
+     * Only a hint; without transparent huge pages nothing changes. */
+    madvise(p, n, MADV_HUGEPAGE);
+    return p;
+}
+
 fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_end, void *ctx)
 {
     fa_flow_table *t = calloc(1, sizeof *t);
@@ -130,19 +176,21 @@ fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_en
     t->cfg = *cfg;
     if (t->cfg.max_flows == 0)
         t->cfg.max_flows = 1;
-    /* Address space for the whole cap is reserved up front; the kernel
-     * backs pages only as flows first use them, so memory follows the
-     * number of flows ever active at once, up to the cap. */
     t->pool_size = (size_t)t->cfg.max_flows * sizeof(fa_flow);
-    t->pool = mmap(NULL, t->pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    if (t->pool == MAP_FAILED) {
+    t->links_size = (size_t)t->cfg.max_flows * sizeof(lru_link);
+    t->pool = reserve(t->pool_size);
+    t->links = reserve(t->links_size);
+    if (!t->pool || !t->links) {
+        if (t->pool)
+            munmap(t->pool, t->pool_size);
         free(t);
         return NULL;
     }
-    /* Flows are touched at random: huge pages spare a TLB miss per packet.
-     * Only a hint; without transparent huge pages nothing changes. */
-    madvise(t->pool, t->pool_size, MADV_HUGEPAGE);
+    t->bucket_log2 = MIN_BUCKETS_LOG2;
+    while (((uint64_t)1 << (t->bucket_log2 + FLOWS_PER_BUCKET_LOG2)) < t->cfg.max_flows)
+        t->bucket_log2++;
+    if (getrandom(&t->seed, sizeof t->seed, 0) != sizeof t->seed)
+        t->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t;
     t->on_end = on_end;
     t->ctx = ctx;
     t->free_head = NIL;
@@ -157,6 +205,7 @@ void fa_flow_table_free(fa_flow_table *t)
         return;
     HASH_CLEAR(hh, t->hash);
     munmap(t->pool, t->pool_size);
+    munmap(t->links, t->links_size);
     free(t);
 }
 
@@ -165,28 +214,28 @@ const fa_flow_stats *fa_flow_table_stats(const fa_flow_table *t)
     return &t->stats;
 }
 
-static void lru_unlink(fa_flow_table *t, fa_flow *f)
+static void lru_unlink(fa_flow_table *t, const fa_flow *f, uint32_t idx)
 {
     lru_list *l = &t->lru[f->lru_class];
-    if (f->lru_prev != NIL)
-        flow_at(t, f->lru_prev)->lru_next = f->lru_next;
+    lru_link *k = &t->links[idx];
+    if (k->prev != NIL)
+        t->links[k->prev].next = k->next;
     else
-        l->head = f->lru_next;
-    if (f->lru_next != NIL)
-        flow_at(t, f->lru_next)->lru_prev = f->lru_prev;
+        l->head = k->next;
+    if (k->next != NIL)
+        t->links[k->next].prev = k->prev;
     else
-        l->tail = f->lru_prev;
+        l->tail = k->prev;
 }
 
 static void lru_append(fa_flow_table *t, fa_flow *f, uint32_t idx, fa_timeout_class c)
 {
     lru_list *l = &t->lru[c];
     f->lru_class = c & 0xf;
-    f->lru_stamp = (uint16_t)(t->now_us / 1000000u);
-    f->lru_next = NIL;
-    f->lru_prev = l->tail;
+    f->lru_stamp = t->now_s;
+    t->links[idx] = (lru_link){.prev = l->tail, .next = NIL};
     if (l->tail != NIL)
-        flow_at(t, l->tail)->lru_next = idx;
+        t->links[l->tail].next = idx;
     else
         l->head = idx;
     l->tail = idx;
@@ -233,7 +282,9 @@ static fa_end_reason natural_end(const fa_flow *f, fa_end_reason fallback)
 
 static recent_slot *recent_for(fa_flow_table *t, const fa_flow_key *k)
 {
-    return &t->recent[flow_key_hash(k, sizeof *k) % RECENT_SLOTS];
+    /* A fixed seed: which connections share a slot must not change from
+     * run to run, or neither would the records. */
+    return &t->recent[key_hash(k, 0) % RECENT_SLOTS];
 }
 
 static void remember_open(fa_flow_table *t, const fa_flow *f)
@@ -271,8 +322,8 @@ static void end_flow(fa_flow_table *t, fa_flow *f, fa_end_reason why)
     if (why == FA_END_EVICTED)
         t->stats.evictions++;
     HASH_DEL(t->hash, f);
-    lru_unlink(t, f);
-    f->lru_next = t->free_head;
+    lru_unlink(t, f, idx);
+    t->links[idx].next = t->free_head;
     t->free_head = idx;
     t->stats.flows_active--;
 }
@@ -292,32 +343,39 @@ static fa_flow *take_slot(fa_flow_table *t, uint32_t *idx)
     }
     if (t->free_head != NIL) {
         *idx = t->free_head;
-        t->free_head = flow_at(t, *idx)->lru_next;
+        t->free_head = t->links[*idx].next;
         return flow_at(t, *idx);
     }
     *idx = t->used++;
-    t->stats.pool_bytes = (uint64_t)t->used * sizeof(fa_flow);
+    t->stats.pool_bytes = (uint64_t)t->used * FA_FLOW_SLOT_BYTES;
     return flow_at(t, *idx);
 }
 
-static bool endpoint_lt(const fa_addr *a, uint16_t pa, const fa_addr *b, uint16_t pb)
+/* An address as two numbers that order as its bytes do. */
+static void addr_words(const fa_addr *a, uint64_t *hi, uint64_t *lo)
 {
-    int c = fa_addr_cmp(a, b);
-    return c < 0 || (c == 0 && pa < pb);
+    memcpy(hi, a->b, 8);
+    memcpy(lo, a->b + 8, 8);
+    *hi = be64toh(*hi);
+    *lo = be64toh(*lo);
 }
 
-/* Builds the canonical key; returns true when (src, sport) is the low end. */
+/* Builds the canonical key, the lower (address, port) endpoint first;
+ * returns true when (src, sport) is that end. Called for every packet:
+ * whole-word compares rather than memcmp. */
 static bool make_key(fa_flow_key *k, uint8_t proto, const fa_addr *src, uint16_t sport,
                      const fa_addr *dst, uint16_t dport)
 {
-    memset(k, 0, sizeof *k);
-    k->proto = proto;
-    bool src_lo = endpoint_lt(src, sport, dst, dport) ||
-                  (fa_addr_cmp(src, dst) == 0 && sport == dport);
+    uint64_t sh, sl, dh, dl;
+    addr_words(src, &sh, &sl);
+    addr_words(dst, &dh, &dl);
+    bool src_lo = sh != dh ? sh < dh : sl != dl ? sl < dl : sport <= dport;
     k->lo_addr = src_lo ? *src : *dst;
     k->hi_addr = src_lo ? *dst : *src;
     k->lo_port = src_lo ? sport : dport;
     k->hi_port = src_lo ? dport : sport;
+    k->proto = proto;
+    memset(k->pad, 0, sizeof k->pad);
     return src_lo;
 }
 
@@ -362,7 +420,8 @@ static bool first_packet_flips(const fa_packet *p)
     return src_srv && !dst_srv;
 }
 
-static fa_flow *new_flow(fa_flow_table *t, const fa_flow_key *k, bool sender_lo, const fa_packet *p)
+static fa_flow *new_flow(fa_flow_table *t, const fa_flow_key *k, uint32_t hashv, bool sender_lo,
+                         const fa_packet *p)
 {
     uint32_t idx;
     fa_flow *f = take_slot(t, &idx);
@@ -382,26 +441,76 @@ static fa_flow *new_flow(fa_flow_table *t, const fa_flow_key *k, bool sender_lo,
         t->stats.flows_continued++;
     }
     t->oom = false;
-    HASH_ADD(hh, t->hash, key, sizeof f->key, f);
+    HASH_ADD_BYHASHVALUE(hh, t->hash, key, sizeof f->key, hashv, f);
     if (t->oom) {
-        f->lru_next = t->free_head;
+        t->links[idx].next = t->free_head;
         t->free_head = idx;
         return NULL;
     }
     lru_append(t, f, idx, class_of(f));
+    t->stats.bucket_bytes = (uint64_t)t->hash->hh.tbl->num_buckets * sizeof(UT_hash_bucket);
     t->stats.flows_created++;
     if (++t->stats.flows_active > t->stats.flows_peak)
         t->stats.flows_peak = t->stats.flows_active;
     return f;
 }
 
-static fa_flow *lookup(fa_flow_table *t, uint8_t proto, const fa_addr *src, uint16_t sport,
-                       const fa_addr *dst, uint16_t dport, bool *sender_lo, fa_flow_key *k)
+static void make_hint(const fa_flow_table *t, fa_flow_hint *h, uint8_t proto, const fa_addr *src,
+                      uint16_t sport, const fa_addr *dst, uint16_t dport)
+{
+    h->sender_lo = make_key(&h->key, proto, src, sport, dst, dport);
+    h->hashv = key_hash(&h->key, t->seed);
+}
+
+static void packet_hint(const fa_flow_table *t, const fa_packet *p, fa_flow_hint *h)
+{
+    make_hint(t, h, p->proto, &p->src, p->has_ports ? p->sport : 0, &p->dst, p->has_ports ? p->dport : 0);
+}
+
+static fa_flow *lookup(fa_flow_table *t, const fa_flow_hint *h)
 {
     fa_flow *f;
-    *sender_lo = make_key(k, proto, src, sport, dst, dport);
-    HASH_FIND(hh, t->hash, k, sizeof *k, f);
+    HASH_FIND_BYHASHVALUE(hh, t->hash, &h->key, sizeof h->key, h->hashv, f);
     return f;
+}
+
+/* The bucket a key hashes to, or NULL while the table is empty. */
+static const UT_hash_bucket *bucket_of(const fa_flow_table *t, uint32_t hashv)
+{
+    if (!t->hash)
+        return NULL;
+    const UT_hash_table *tbl = t->hash->hh.tbl;
+    unsigned b;
+    HASH_TO_BKT(hashv, tbl->num_buckets, b);
+    return &tbl->buckets[b];
+}
+
+void fa_flow_table_hint(const fa_flow_table *t, const fa_packet *p, fa_flow_hint *h)
+{
+    /* A later fragment's ports come from its first fragment, which may
+     * still be waiting in the queue ahead of it. */
+    h->valid = !p->fragment || p->first_fragment;
+    if (!h->valid)
+        return;
+    packet_hint(t, p, h);
+    const UT_hash_bucket *b = bucket_of(t, h->hashv);
+    if (b)
+        __builtin_prefetch(b);
+}
+
+void fa_flow_table_prefetch(const fa_flow_table *t, const fa_flow_hint *h)
+{
+    const UT_hash_bucket *b = h->valid ? bucket_of(t, h->hashv) : NULL;
+    if (!b || !b->hh_head)
+        return;
+    /* The head of the chain is the flow itself more often than not
+     * (chains average one or two flows); its record is read and written
+     * throughout, so every line of it is fetched. */
+    const char *rec = ELMT_FROM_HH(t->hash->hh.tbl, b->hh_head);
+    for (size_t off = 0; off < sizeof(fa_flow); off += 64)
+        __builtin_prefetch(rec + off, 1);
+    __builtin_prefetch(rec + sizeof(fa_flow) - 1, 1);
+    __builtin_prefetch(&t->links[flow_index(t, (const fa_flow *)(const void *)rec)], 1);
 }
 
 static frag_slot *frag_slot_for(fa_flow_table *t, const fa_packet *p)
@@ -446,10 +555,9 @@ static bool resolve_fragment(fa_flow_table *t, fa_packet *p)
 static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
 {
     const fa_icmp_quote *q = &p->quote;
-    bool lo;
-    fa_flow_key k;
-    fa_flow *f = lookup(t, q->proto, &q->src, q->has_ports ? q->sport : 0, &q->dst,
-                        q->has_ports ? q->dport : 0, &lo, &k);
+    fa_flow_hint h;
+    make_hint(t, &h, q->proto, &q->src, q->has_ports ? q->sport : 0, &q->dst, q->has_ports ? q->dport : 0);
+    fa_flow *f = lookup(t, &h);
     if (!f) {
         t->stats.icmp_errors_unmatched++;
         return;
@@ -526,8 +634,10 @@ static bool timed_out(const fa_flow_table *t, const fa_flow *f, uint64_t now_us)
 
 static void maybe_expire(fa_flow_table *t, uint64_t ts)
 {
-    if (ts > t->now_us)
+    if (ts > t->now_us) {
         t->now_us = ts;
+        t->now_s = (uint16_t)(ts / 1000000u);
+    }
     if (t->now_us >= t->next_expire_us) {
         fa_flow_table_expire(t, t->now_us);
         t->next_expire_us = t->now_us + EXPIRE_EVERY_US;
@@ -536,52 +646,73 @@ static void maybe_expire(fa_flow_table *t, uint64_t ts)
 
 fa_flow *fa_flow_table_packet(fa_flow_table *t, const fa_packet *pkt, int *dir)
 {
-    fa_packet p = *pkt;
-    t->stats.packets++;
-    maybe_expire(t, p.ts_us);
-    if (p.fragment && !resolve_fragment(t, &p))
-        return NULL;
-    if (p.icmp_error)
-        attribute_icmp_error(t, &p);
+    return fa_flow_table_packet_hinted(t, pkt, NULL, dir);
+}
 
-    bool sender_lo;
-    fa_flow_key k;
-    uint16_t sp = p.has_ports ? p.sport : 0, dp = p.has_ports ? p.dport : 0;
-    fa_flow *f = lookup(t, p.proto, &p.src, sp, &p.dst, dp, &sender_lo, &k);
+fa_flow *fa_flow_table_packet_hinted(fa_flow_table *t, const fa_packet *pkt, const fa_flow_hint *hint,
+                                     int *dir)
+{
+    t->stats.packets++;
+    maybe_expire(t, pkt->ts_us);
+    /* Only a later fragment is changed (given its first fragment's ports):
+     * the copy is made for fragments alone. */
+    fa_packet frag;
+    const fa_packet *p = pkt;
+    if (pkt->fragment) {
+        frag = *pkt;
+        if (!resolve_fragment(t, &frag))
+            return NULL;
+        p = &frag;
+    }
+    if (p->icmp_error)
+        attribute_icmp_error(t, p);
+
+    fa_flow_hint own;
+    if (!hint || !hint->valid) {
+        packet_hint(t, p, &own);
+        hint = &own;
+    }
+    bool sender_lo = hint->sender_lo;
+    fa_flow *f = lookup(t, hint);
     /* Zeek runs due timers before it looks at a packet, so a connection
      * whose time ran out between two expiry sweeps ends before this packet
      * rather than absorbing it. */
-    if (f && timed_out(t, f, p.ts_us)) {
+    if (f && timed_out(t, f, p->ts_us)) {
         end_flow(t, f, FA_END_IDLE);
         f = NULL;
     }
-    if (f && f->proto == FA_PROTO_TCP && fa_tcp_is_reuse(f, &p)) {
+    if (f && f->proto == FA_PROTO_TCP && fa_tcp_is_reuse(f, p)) {
         end_flow(t, f, FA_END_REUSED);
         f = NULL;
     }
     if (!f) {
-        f = new_flow(t, &k, sender_lo, &p);
+        f = new_flow(t, &hint->key, hint->hashv, sender_lo, p);
         if (!f)
             return NULL;
     }
     int d = (sender_lo == ((f->bits & FA_FLOW_ORIG_IS_LO) != 0)) ? 0 : 1;
-    bool dup = account(f, d, &p, &t->stats);
+    bool dup = account(f, d, p, &t->stats);
     uint32_t retrans = f->dir[d].retrans;
+    uint8_t state0 = f->dir[0].state, state1 = f->dir[1].state;
     /* A later fragment has no transport header to drive the state machine. */
-    if (!p.fragment || p.first_fragment)
-        update_protocol(f, &d, &p);
+    if (!p->fragment || p->first_fragment)
+        update_protocol(f, &d, p);
     /* Zeek's fields count a span copy as a retransmission ('T'), and so do
      * ours; the host did not send it again, so its own counter does not. */
     if (dup)
         f->dir[d].retrans = retrans;
 
-    /* Moving a flow to the tail touches two other flows' records, cache
-     * misses on a busy table; once a second is enough, since expiry runs
-     * once a second and so is no more than a second late. */
-    fa_timeout_class c = class_of(f);
-    if (c != f->lru_class || f->lru_stamp != (uint16_t)(t->now_us / 1000000u)) {
-        lru_unlink(t, f);
-        lru_append(t, f, flow_index(t, f), c);
+    /* The class follows from the endpoint states alone. Moving a flow to
+     * its list's tail costs two list entries; once a second is enough,
+     * since expiry runs once a second and so is no more than a second
+     * late. */
+    fa_timeout_class c = f->lru_class;
+    if (f->dir[0].state != state0 || f->dir[1].state != state1)
+        c = class_of(f);
+    if (c != f->lru_class || f->lru_stamp != t->now_s) {
+        uint32_t idx = flow_index(t, f);
+        lru_unlink(t, f, idx);
+        lru_append(t, f, idx, c);
     }
     *dir = d;
     return f;

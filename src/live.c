@@ -86,13 +86,17 @@ static int read_ready(run_ctx *ctx, live *l, char *err, size_t errlen)
     for (int i = 0; i < l->n; i++) {
         for (int k = 0; k < BATCH; k++) {
             fa_next r = fa_capture_next(l->caps[i], &data, &caplen, &len, &ts, err, errlen);
-            if (r == FA_NEXT_ERROR)
+            if (r == FA_NEXT_ERROR) {
+                fa_run_drain(ctx);
                 return -1;
+            }
             if (r != FA_NEXT_PACKET)
                 break;
             fa_run_packet(ctx, l->dlt[i], data, caplen, len, ts);
         }
     }
+    /* The clock's work that follows reads the flow table. */
+    fa_run_drain(ctx);
     return 0;
 }
 

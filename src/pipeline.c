@@ -136,10 +136,47 @@ static void open_evidence(run_ctx *ctx, int dlt)
     }
 }
 
+/* Flow table, evidence and detectors, for a packet whose turn has come. */
+static void process(run_ctx *ctx, int dlt, const uint8_t *frame, const fa_packet *pkt,
+                    const fa_flow_hint *hint)
+{
+    int dir;
+    fa_flow *f = fa_flow_table_packet_hinted(ctx->flows, pkt, hint, &dir);
+    if (f && ctx->evidence)
+        fa_evidence_packet(ctx->evidence, dlt, fa_flow_table_index(ctx->flows, f), pkt->ts_us, frame,
+                           pkt->caplen, pkt->wirelen);
+    if (f && (!pkt->fragment || pkt->first_fragment))
+        fa_ws_packet(ctx->ws, f, dir, pkt);
+}
+
+static void process_next(run_ctx *ctx)
+{
+    fa_queued *q = fa_pq_pop(ctx->queue);
+    process(ctx, q->dlt, q->frame, &q->pkt, &q->hint);
+}
+
+void fa_run_drain(run_ctx *ctx)
+{
+    while (!fa_pq_empty(ctx->queue))
+        process_next(ctx);
+}
+
+static bool decoded(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
+                    uint64_t ts, fa_packet *pkt)
+{
+    fa_decode_result r = fa_decode(dlt, data, caplen, len, pkt);
+    ctx->summary.decode[r]++;
+    if (r != FA_DEC_OK)
+        return false;
+    pkt->ts_us = ts;
+    if (pkt->payload_caplen < pkt->payload_len)
+        ctx->summary.payload_cut++;
+    return true;
+}
+
 void fa_run_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
                    uint64_t ts)
 {
-    fa_packet pkt;
     if (ctx->opts->evidence_path && !ctx->evidence && !ctx->evidence_failed)
         open_evidence(ctx, dlt);
     ctx->summary.packets++;
@@ -148,19 +185,27 @@ void fa_run_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, 
         ctx->summary.ts_backwards++;
     else
         ctx->last_ts = ts;
-    fa_decode_result r = fa_decode(dlt, data, caplen, len, &pkt);
-    ctx->summary.decode[r]++;
-    if (r != FA_DEC_OK)
+    fa_packet_queue *q = ctx->queue;
+    fa_queued *s;
+    while (!(s = fa_pq_reserve(q, caplen)) && !fa_pq_empty(q))
+        process_next(ctx);
+    if (!s) {
+        /* Too long for the arena: its turn is now, the queue being empty. */
+        fa_packet pkt;
+        if (decoded(ctx, dlt, data, caplen, len, ts, &pkt))
+            process(ctx, dlt, data, &pkt, NULL);
         return;
-    pkt.ts_us = ts;
-    if (pkt.payload_caplen < pkt.payload_len)
-        ctx->summary.payload_cut++;
-    int dir;
-    fa_flow *f = fa_flow_table_packet(ctx->flows, &pkt, &dir);
-    if (f && ctx->evidence)
-        fa_evidence_packet(ctx->evidence, dlt, fa_flow_table_index(ctx->flows, f), ts, data, caplen, len);
-    if (f && (!pkt.fragment || pkt.first_fragment))
-        fa_ws_packet(ctx->ws, f, dir, &pkt);
+    }
+    memcpy(s->frame, data, caplen);
+    if (!decoded(ctx, dlt, s->frame, caplen, len, ts, &s->pkt))
+        return;
+    s->dlt = dlt;
+    fa_flow_table_hint(ctx->flows, &s->pkt, &s->hint);
+    fa_pq_commit(q);
+    if (q->count > FA_PQ_DEPTH / 2)
+        fa_flow_table_prefetch(ctx->flows, &fa_pq_at(q, q->count - 1 - FA_PQ_DEPTH / 2)->hint);
+    if (fa_pq_full(q))
+        process_next(ctx);
 }
 
 /* --interim for files: by capture time, as the packets go by. */
@@ -172,6 +217,7 @@ static void interim_by_packet_time(run_ctx *ctx, uint64_t ts)
     if (!ctx->next_interim_us)
         ctx->next_interim_us = ts + every;
     if (ts >= ctx->next_interim_us) {
+        fa_run_drain(ctx);
         fa_run_interim(ctx, ts, (uint32_t)ctx->opts->interim_s);
         ctx->next_interim_us = ts + every;
     }
@@ -425,7 +471,12 @@ int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *re
         return -1;
     }
     ctx.flows = fa_flow_table_new(&o->flow, on_flow_end, &ctx);
-    if (!ctx.flows) {
+    ctx.queue = malloc(sizeof *ctx.queue);
+    if (ctx.queue)
+        fa_pq_init(ctx.queue);
+    if (!ctx.flows || !ctx.queue) {
+        fa_flow_table_free(ctx.flows);
+        free(ctx.queue);
         snprintf(err, errlen, "out of memory for %u flows", o->flow.max_flows);
         if (ctx.json && ctx.json != stdout)
             fclose(ctx.json);
@@ -433,6 +484,7 @@ int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *re
         return -1;
     }
     int rc = o->nifaces ? fa_live_run(&ctx, sig, err, errlen) : read_files(&ctx, sig, err, errlen);
+    fa_run_drain(&ctx);
     fa_flow_table_flush(ctx.flows, FA_END_EOF);
     FILE *text = text_out(&ctx);
     if (fa_run_report(&ctx, true, res) != 0)
@@ -447,6 +499,7 @@ int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *re
     if (!o->quiet && ctx.evidence)
         print_evidence(ctx.evidence, text);
     fa_flow_table_free(ctx.flows);
+    free(ctx.queue);
     fa_evidence_close(ctx.evidence);
     free_config(&ctx);
     if (rc == 0 && ctx.evidence_failed) {

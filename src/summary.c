@@ -84,8 +84,8 @@ static void print_flows(const fa_summary *s, const fa_flow_stats *fs, FILE *out)
                  "; icmp errors attributed %" PRIu64 ", unmatched %" PRIu64 "\n",
             fs->duplicates, fs->fragments_attributed, fs->fragments_unattributed,
             fs->icmp_errors_attributed, fs->icmp_errors_unmatched);
-    fprintf(out, "  memory    %" PRIu64 " bytes of flow records (%zu bytes per flow)\n", fs->pool_bytes,
-            sizeof(fa_flow));
+    fprintf(out, "  memory    %" PRIu64 " bytes of flow records and list links (%zu bytes per flow), %" PRIu64
+                 " bytes of hash buckets\n", fs->pool_bytes, FA_FLOW_SLOT_BYTES, fs->bucket_bytes);
 }
 
 void fa_summary_print(const fa_summary *s, const fa_flow_stats *fs, const fa_capture_stats *cap,

@@ -165,7 +165,7 @@ static fa_addr addr(const char *text)
 static void test_flow_record_size(void **state)
 {
     (void)state;
-    assert_true(sizeof(fa_flow) <= 256);
+    assert_true(FA_FLOW_SLOT_BYTES <= 240);
 }
 
 static void test_timeout_names(void **state)
@@ -282,7 +282,7 @@ static void test_max_flows_eviction(void **state)
     assert_int_equal(st->flows_ended[FA_END_EVICTED], 6);
     assert_int_equal(st->flows_active, 4);
     assert_int_equal(st->flows_peak, 4);
-    assert_true(st->pool_bytes <= 4 * sizeof(fa_flow));
+    assert_true(st->pool_bytes <= 4 * FA_FLOW_SLOT_BYTES);
     assert_int_equal(tb->n_ended, 6);
     for (int i = 0; i < 6; i++) {
         assert_int_equal(tb->done[i].flow.end_reason, FA_END_EVICTED);
@@ -629,6 +629,84 @@ static void test_ttl_and_bytes(void **state)
     assert_string_equal(fa_flow_conn_state(f), "RSTR");
 }
 
+/* ---- hints made ahead (the packet queue) ------------------------------- */
+
+#define AHEAD_PACKETS 9
+
+/* Two TCP connections on one 5-tuple (the second reuses it), a
+ * fragmented UDP datagram and a ping, decoded in capture order. */
+static void ahead_packets(fa_packet pkts[AHEAD_PACKETS], pb bufs[AHEAD_PACKETS])
+{
+    int n = 0;
+    tcp4(&bufs[n++], "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 100, 0, 0, 64, 1);
+    udp_fragments(&bufs[n], &bufs[n + 1], "10.0.0.5", 0x4242);
+    n += 2;
+    tcp4(&bufs[n++], "10.0.0.2", "10.0.0.1", 443, 40000, SYN | ACK, 500, 101, 0, 64, 2);
+    tcp4(&bufs[n++], "10.0.0.1", "10.0.0.2", 40000, 443, PSH | ACK, 101, 501, 30, 64, 3);
+    tcp4(&bufs[n++], "10.0.0.1", "10.0.0.2", 40000, 443, FIN | ACK, 131, 501, 0, 64, 4);
+    tcp4(&bufs[n++], "10.0.0.2", "10.0.0.1", 443, 40000, FIN | ACK, 501, 132, 0, 64, 5);
+    tcp4(&bufs[n++], "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 9000, 0, 0, 64, 6);
+    pb_init(&bufs[n]);
+    size_t ip = pb_ipv4(&bufs[n], "10.0.0.1", "10.0.0.9", FA_PROTO_ICMP, 64, 7, 0, 0);
+    pb_icmp(&bufs[n], 8, 0, 0x12340001);
+    pb_fill(&bufs[n], 'p', 56);
+    pb_ipv4_done(&bufs[n++], ip);
+    assert_int_equal(n, AHEAD_PACKETS);
+    for (int i = 0; i < n; i++) {
+        fa_decode_result r = fa_decode(DLT_RAW, bufs[i].d, (uint32_t)bufs[i].len, (uint32_t)bufs[i].len, &pkts[i]);
+        assert_int_equal(r, FA_DEC_OK);
+        pkts[i].ts_us = T0 + (uint64_t)i * 1000;
+    }
+}
+
+/* Hints made for every packet before the first is processed, and the
+ * records fetched at random moments, give the records a table without
+ * hints gives: a hint stays right while earlier packets create, end and
+ * replace flows. */
+static void test_hints_made_ahead(void **state)
+{
+    table *plain = table_open(state, 16);
+    table ahead = {0};
+    fa_flow_config cfg;
+    fa_flow_config_default(&cfg);
+    ahead.t = fa_flow_table_new(&cfg, on_end, &ahead);
+    assert_non_null(ahead.t);
+
+    fa_packet pkts[AHEAD_PACKETS];
+    pb bufs[AHEAD_PACKETS];
+    fa_flow_hint hints[AHEAD_PACKETS];
+    ahead_packets(pkts, bufs);
+    for (int i = 0; i < AHEAD_PACKETS; i++)
+        fa_flow_table_hint(ahead.t, &pkts[i], &hints[i]);
+    assert_false(hints[2].valid); /* the later fragment */
+    for (int i = 0; i < AHEAD_PACKETS; i++) {
+        int d1, d2;
+        fa_flow_table_prefetch(ahead.t, &hints[(i + 3) % AHEAD_PACKETS]);
+        fa_flow *f1 = fa_flow_table_packet(plain->t, &pkts[i], &d1);
+        fa_flow *f2 = fa_flow_table_packet_hinted(ahead.t, &pkts[i], &hints[i], &d2);
+        assert_non_null(f1);
+        assert_non_null(f2);
+        assert_int_equal(d1, d2);
+        assert_memory_equal(&f1->key, &f2->key, sizeof f1->key);
+    }
+    fa_flow_table_flush(plain->t, FA_END_EOF);
+    fa_flow_table_flush(ahead.t, FA_END_EOF);
+    assert_int_equal(plain->n_ended, 4);
+    assert_int_equal(ahead.n_ended, plain->n_ended);
+    for (int i = 0; i < plain->n_ended; i++) {
+        const fa_flow *a = &plain->done[i].flow, *b = &ahead.done[i].flow;
+        assert_memory_equal(&a->key, &b->key, sizeof a->key);
+        assert_string_equal(plain->done[i].state, ahead.done[i].state);
+        assert_string_equal(a->history, b->history);
+        assert_int_equal(a->dir[0].pkts, b->dir[0].pkts);
+        assert_int_equal(a->dir[1].pkts, b->dir[1].pkts);
+        assert_int_equal(a->dir[0].ip_bytes, b->dir[0].ip_bytes);
+        assert_int_equal(a->end_reason, b->end_reason);
+    }
+    assert_int_equal(ahead.done[0].flow.end_reason, FA_END_FIN); /* ended by the reuse */
+    fa_flow_table_free(ahead.t);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -650,6 +728,7 @@ int main(void)
         T(test_icmp_error_attribution),
         T(test_icmp_error_about_ping),
         T(test_fragment_attribution),
+        T(test_hints_made_ahead),
         T(test_icmp_fragment_attribution),
         T(test_ttl_and_bytes),
     };
