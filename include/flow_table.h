@@ -89,11 +89,14 @@ typedef struct fa_flow_hint {
     bool valid;
 } fa_flow_hint;
 
-/* Fills the hint and starts fetching the packet's hash bucket. */
-void fa_flow_table_hint(const fa_flow_table *t, const fa_packet *p, fa_flow_hint *h);
-/* Called a few packets later, when the bucket has arrived: starts
- * fetching the flow record at the head of its chain. Only a hint to the
- * CPU; the table may change before the packet's turn. */
+/* Fills the hint. Reads only what is fixed when the table is made (the
+ * hash seed), so another thread may call it while the table is in use. */
+void fa_flow_table_key(const fa_flow_table *t, const fa_packet *p, fa_flow_hint *h);
+/* Starts fetching the hint's hash bucket; a few packets later, when it
+ * has arrived, fa_flow_table_prefetch starts fetching the flow record at
+ * the head of its chain. Only hints to the CPU: the table may change
+ * before the packet's turn. */
+void fa_flow_table_prefetch_bucket(const fa_flow_table *t, const fa_flow_hint *h);
 void fa_flow_table_prefetch(const fa_flow_table *t, const fa_flow_hint *h);
 /* fa_flow_table_packet with the key and hash from a hint made for p
  * (NULL: none). */

@@ -4,6 +4,7 @@
 #define FLOWAUDIT_PIPELINE_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "options.h"
@@ -12,11 +13,12 @@ typedef struct fa_pipeline_result {
     int findings;        /* findings selected by --fail-on */
 } fa_pipeline_result;
 
-/* Requests from signal handlers, polled between packets. */
+/* Requests from signal handlers, polled between packets; lock-free
+ * atomics, so that the capture thread for files may poll them too. */
 typedef struct fa_signals {
-    volatile sig_atomic_t stop;    /* SIGINT, SIGTERM: finish and report */
-    volatile sig_atomic_t reload;  /* SIGHUP: reload rules and site */
-    volatile sig_atomic_t report;  /* SIGUSR1: report now */
+    atomic_int stop;    /* SIGINT, SIGTERM: finish and report */
+    atomic_int reload;  /* SIGHUP: reload rules and site */
+    atomic_int report;  /* SIGUSR1: report now */
 } fa_signals;
 
 /* Runs the audit. Returns 0, or -1 with err set for input and output

@@ -45,7 +45,7 @@ static uint32_t key_hash(const fa_flow_key *k, uint64_t seed)
 }
 
 /* Every hash uthash computes is this one: the table's stored hashes come
- * from fa_flow_table_hint(). */
+ * from fa_flow_table_key(). */
 #undef HASH_FUNCTION
 #define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = key_hash((keyptr), t->seed))
 
@@ -485,15 +485,18 @@ static const UT_hash_bucket *bucket_of(const fa_flow_table *t, uint32_t hashv)
     return &tbl->buckets[b];
 }
 
-void fa_flow_table_hint(const fa_flow_table *t, const fa_packet *p, fa_flow_hint *h)
+void fa_flow_table_key(const fa_flow_table *t, const fa_packet *p, fa_flow_hint *h)
 {
     /* A later fragment's ports come from its first fragment, which may
-     * still be waiting in the queue ahead of it. */
+     * not have been processed yet. */
     h->valid = !p->fragment || p->first_fragment;
-    if (!h->valid)
-        return;
-    packet_hint(t, p, h);
-    const UT_hash_bucket *b = bucket_of(t, h->hashv);
+    if (h->valid)
+        packet_hint(t, p, h);
+}
+
+void fa_flow_table_prefetch_bucket(const fa_flow_table *t, const fa_flow_hint *h)
+{
+    const UT_hash_bucket *b = h->valid ? bucket_of(t, h->hashv) : NULL;
     if (b)
         __builtin_prefetch(b);
 }

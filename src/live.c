@@ -83,21 +83,26 @@ static int read_ready(run_ctx *ctx, live *l, char *err, size_t errlen)
     const uint8_t *data;
     uint32_t caplen, len;
     uint64_t ts;
-    for (int i = 0; i < l->n; i++) {
+    fa_batch *b = ctx->batch;
+    int rc = 0;
+    for (int i = 0; i < l->n && rc == 0; i++) {
         for (int k = 0; k < BATCH; k++) {
             fa_next r = fa_capture_next(l->caps[i], &data, &caplen, &len, &ts, err, errlen);
-            if (r == FA_NEXT_ERROR) {
-                fa_run_drain(ctx);
-                return -1;
-            }
+            if (r == FA_NEXT_ERROR)
+                rc = -1;
             if (r != FA_NEXT_PACKET)
                 break;
-            fa_run_packet(ctx, l->dlt[i], data, caplen, len, ts);
+            if (!fa_batch_add(b, l->dlt[i], data, caplen, len, ts)) {
+                fa_run_batch(ctx, b, false);
+                fa_batch_reset(b);
+                fa_batch_add(b, l->dlt[i], data, caplen, len, ts);
+            }
         }
     }
     /* The clock's work that follows reads the flow table. */
-    fa_run_drain(ctx);
-    return 0;
+    fa_run_batch(ctx, b, false);
+    fa_batch_reset(b);
+    return rc;
 }
 
 /* libpcap's counters, summed over the interfaces. */

@@ -21,6 +21,7 @@
 #include "site.h"
 #include "summary.h"
 #include "pipeline_internal.h"
+#include "reader.h"
 #include "ws_detect.h"
 
 /* Every record carries a sequence number, so a log shipper following the
@@ -96,33 +97,6 @@ static void on_flow_end(fa_flow *f, void *arg)
         fa_run_record(ctx, session);
 }
 
-static double elapsed(const struct timespec *a, const struct timespec *b)
-{
-    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
-/* At most twice a second: "12.3/100.0 MB (12%), 345678 pkt/s". */
-static void show_progress(run_ctx *ctx, fa_capture *cap, bool final)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double dt = elapsed(&ctx->progress_at, &now);
-    if (!final && dt < 0.5)
-        return;
-    uint64_t done, total;
-    fa_capture_progress(cap, &done, &total);
-    double rate = dt > 0 ? (double)(ctx->summary.packets - ctx->progress_pkts) / dt : 0;
-    if (total)
-        fprintf(stderr, "\r%.1f/%.1f MB (%.0f%%), %.0f pkt/s   ", done / 1e6, total / 1e6,
-                100.0 * (double)done / (double)total, rate);
-    else
-        fprintf(stderr, "\r%.1f MB, %.0f pkt/s   ", done / 1e6, rate);
-    if (final)
-        fputc('\n', stderr);
-    ctx->progress_at = now;
-    ctx->progress_pkts = ctx->summary.packets;
-}
-
 /* -w opens its file with the link type of the first packet read. */
 static void open_evidence(run_ctx *ctx, int dlt)
 {
@@ -136,78 +110,6 @@ static void open_evidence(run_ctx *ctx, int dlt)
     }
 }
 
-/* Flow table, evidence and detectors, for a packet whose turn has come. */
-static void process(run_ctx *ctx, int dlt, const uint8_t *frame, const fa_packet *pkt,
-                    const fa_flow_hint *hint)
-{
-    int dir;
-    fa_flow *f = fa_flow_table_packet_hinted(ctx->flows, pkt, hint, &dir);
-    if (f && ctx->evidence)
-        fa_evidence_packet(ctx->evidence, dlt, fa_flow_table_index(ctx->flows, f), pkt->ts_us, frame,
-                           pkt->caplen, pkt->wirelen);
-    if (f && (!pkt->fragment || pkt->first_fragment))
-        fa_ws_packet(ctx->ws, f, dir, pkt);
-}
-
-static void process_next(run_ctx *ctx)
-{
-    fa_queued *q = fa_pq_pop(ctx->queue);
-    process(ctx, q->dlt, q->frame, &q->pkt, &q->hint);
-}
-
-void fa_run_drain(run_ctx *ctx)
-{
-    while (!fa_pq_empty(ctx->queue))
-        process_next(ctx);
-}
-
-static bool decoded(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
-                    uint64_t ts, fa_packet *pkt)
-{
-    fa_decode_result r = fa_decode(dlt, data, caplen, len, pkt);
-    ctx->summary.decode[r]++;
-    if (r != FA_DEC_OK)
-        return false;
-    pkt->ts_us = ts;
-    if (pkt->payload_caplen < pkt->payload_len)
-        ctx->summary.payload_cut++;
-    return true;
-}
-
-void fa_run_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
-                   uint64_t ts)
-{
-    if (ctx->opts->evidence_path && !ctx->evidence && !ctx->evidence_failed)
-        open_evidence(ctx, dlt);
-    ctx->summary.packets++;
-    ctx->summary.bytes += len;
-    if (ts < ctx->last_ts)
-        ctx->summary.ts_backwards++;
-    else
-        ctx->last_ts = ts;
-    fa_packet_queue *q = ctx->queue;
-    fa_queued *s;
-    while (!(s = fa_pq_reserve(q, caplen)) && !fa_pq_empty(q))
-        process_next(ctx);
-    if (!s) {
-        /* Too long for the arena: its turn is now, the queue being empty. */
-        fa_packet pkt;
-        if (decoded(ctx, dlt, data, caplen, len, ts, &pkt))
-            process(ctx, dlt, data, &pkt, NULL);
-        return;
-    }
-    memcpy(s->frame, data, caplen);
-    if (!decoded(ctx, dlt, s->frame, caplen, len, ts, &s->pkt))
-        return;
-    s->dlt = dlt;
-    fa_flow_table_hint(ctx->flows, &s->pkt, &s->hint);
-    fa_pq_commit(q);
-    if (q->count > FA_PQ_DEPTH / 2)
-        fa_flow_table_prefetch(ctx->flows, &fa_pq_at(q, q->count - 1 - FA_PQ_DEPTH / 2)->hint);
-    if (fa_pq_full(q))
-        process_next(ctx);
-}
-
 /* --interim for files: by capture time, as the packets go by. */
 static void interim_by_packet_time(run_ctx *ctx, uint64_t ts)
 {
@@ -217,60 +119,85 @@ static void interim_by_packet_time(run_ctx *ctx, uint64_t ts)
     if (!ctx->next_interim_us)
         ctx->next_interim_us = ts + every;
     if (ts >= ctx->next_interim_us) {
-        fa_run_drain(ctx);
         fa_run_interim(ctx, ts, (uint32_t)ctx->opts->interim_s);
         ctx->next_interim_us = ts + every;
     }
 }
 
-static int read_capture(run_ctx *ctx, fa_capture *cap, fa_signals *sig, char *err, size_t errlen)
+/* Flow table, evidence and detectors, for one decoded packet. */
+static void process(run_ctx *ctx, const fa_batched *e)
 {
-    int dlt = fa_capture_datalink(cap);
-    const uint8_t *data;
-    uint32_t caplen, len;
-    uint64_t ts;
-    for (;;) {
-        if (sig->stop)
-            return 0;
-        fa_next n = fa_capture_next(cap, &data, &caplen, &len, &ts, err, errlen);
-        if (n == FA_NEXT_EOF)
-            break;
-        if (n == FA_NEXT_ERROR)
-            return -1;
-        if (n == FA_NEXT_PACKET) {
-            fa_run_packet(ctx, dlt, data, caplen, len, ts);
-            interim_by_packet_time(ctx, ts);
+    int dir;
+    const fa_packet *pkt = &e->pkt;
+    fa_flow *f = fa_flow_table_packet_hinted(ctx->flows, pkt, &e->hint, &dir);
+    if (f && ctx->evidence)
+        fa_evidence_packet(ctx->evidence, e->dlt, fa_flow_table_index(ctx->flows, f), e->ts_us, e->frame,
+                           pkt->caplen, pkt->wirelen);
+    if (f && (!pkt->fragment || pkt->first_fragment))
+        fa_ws_packet(ctx->ws, f, dir, pkt);
+}
+
+/* How far ahead the flow table's memory is fetched: a packet is decoded,
+ * its key worked out and its hash bucket fetched BUCKET_AHEAD packets
+ * before its turn, the flow record at the head of the bucket's chain
+ * RECORD_AHEAD packets before it, each fetch having a few packets' work to
+ * arrive in. */
+#define BUCKET_AHEAD 8
+#define RECORD_AHEAD 4
+
+static void look_ahead(const run_ctx *ctx, fa_batch *b, unsigned i)
+{
+    fa_batched *e = &b->pkts[i];
+    e->result = (uint8_t)fa_decode(e->dlt, e->frame, e->caplen, e->wirelen, &e->pkt);
+    if (e->result != FA_DEC_OK)
+        return;
+    e->pkt.ts_us = e->ts_us;
+    fa_flow_table_key(ctx->flows, &e->pkt, &e->hint);
+    fa_flow_table_prefetch_bucket(ctx->flows, &e->hint);
+}
+
+void fa_run_batch(run_ctx *ctx, fa_batch *b, bool by_packet_time)
+{
+    for (unsigned i = 0; i < b->n && i < BUCKET_AHEAD; i++)
+        look_ahead(ctx, b, i);
+    for (unsigned i = 0; i < b->n; i++) {
+        const fa_batched *e = &b->pkts[i];
+        if (i + BUCKET_AHEAD < b->n)
+            look_ahead(ctx, b, i + BUCKET_AHEAD);
+        if (i + RECORD_AHEAD < b->n && b->pkts[i + RECORD_AHEAD].result == FA_DEC_OK)
+            fa_flow_table_prefetch(ctx->flows, &b->pkts[i + RECORD_AHEAD].hint);
+        if (ctx->opts->evidence_path && !ctx->evidence && !ctx->evidence_failed)
+            open_evidence(ctx, e->dlt);
+        ctx->summary.packets++;
+        ctx->summary.bytes += e->wirelen;
+        if (e->ts_us < ctx->last_ts)
+            ctx->summary.ts_backwards++;
+        else
+            ctx->last_ts = e->ts_us;
+        ctx->summary.decode[e->result]++;
+        if (e->result == FA_DEC_OK) {
+            if (e->pkt.payload_caplen < e->pkt.payload_len)
+                ctx->summary.payload_cut++;
+            process(ctx, e);
         }
-        if (ctx->show_progress && (ctx->summary.packets & 4095) == 0)
-            show_progress(ctx, cap, false);
+        if (by_packet_time)
+            interim_by_packet_time(ctx, e->ts_us);
     }
-    if (ctx->show_progress)
-        show_progress(ctx, cap, true);
-    return 0;
 }
 
 static int read_files(run_ctx *ctx, fa_signals *sig, char *err, size_t errlen)
 {
-    const fa_options *o = ctx->opts;
-    for (int i = 0; i < o->nfiles && !sig->stop; i++) {
-        fa_capture *cap;
-        if (fa_capture_open_file(&cap, o->files[i], &o->capture, err, errlen) != 0)
-            return -1;
-        ctx->summary.files++;
-        ctx->show_progress = o->progress == 1 || (o->progress == -1 && isatty(STDERR_FILENO) &&
-                                                   strcmp(o->files[i], "-") != 0);
-        clock_gettime(CLOCK_MONOTONIC, &ctx->progress_at);
-        int rc = read_capture(ctx, cap, sig, err, errlen);
-        fa_capture_close(cap);
-        if (rc != 0) {
-            /* Keep libpcap's message, name the file. */
-            char msg[512];
-            snprintf(msg, sizeof msg, "%s: %s", o->files[i], err);
-            snprintf(err, errlen, "%s", msg);
-            return -1;
-        }
+    fa_reader *r = fa_reader_start(ctx->opts, sig);
+    if (!r) {
+        snprintf(err, errlen, "cannot start the capture thread");
+        return -1;
     }
-    return 0;
+    fa_batch *b;
+    while ((b = fa_reader_next(r))) {
+        fa_run_batch(ctx, b, true);
+        fa_reader_release(r, b);
+    }
+    return fa_reader_finish(r, &ctx->summary.files, err, errlen);
 }
 
 static FILE *open_json(const char *path, char *err, size_t errlen)
@@ -471,12 +398,11 @@ int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *re
         return -1;
     }
     ctx.flows = fa_flow_table_new(&o->flow, on_flow_end, &ctx);
-    ctx.queue = malloc(sizeof *ctx.queue);
-    if (ctx.queue)
-        fa_pq_init(ctx.queue);
-    if (!ctx.flows || !ctx.queue) {
+    if (o->nifaces && (ctx.batch = malloc(sizeof *ctx.batch)))
+        fa_batch_reset(ctx.batch);
+    if (!ctx.flows || (o->nifaces && !ctx.batch)) {
         fa_flow_table_free(ctx.flows);
-        free(ctx.queue);
+        free(ctx.batch);
         snprintf(err, errlen, "out of memory for %u flows", o->flow.max_flows);
         if (ctx.json && ctx.json != stdout)
             fclose(ctx.json);
@@ -484,7 +410,6 @@ int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *re
         return -1;
     }
     int rc = o->nifaces ? fa_live_run(&ctx, sig, err, errlen) : read_files(&ctx, sig, err, errlen);
-    fa_run_drain(&ctx);
     fa_flow_table_flush(ctx.flows, FA_END_EOF);
     FILE *text = text_out(&ctx);
     if (fa_run_report(&ctx, true, res) != 0)
@@ -499,7 +424,7 @@ int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *re
     if (!o->quiet && ctx.evidence)
         print_evidence(ctx.evidence, text);
     fa_flow_table_free(ctx.flows);
-    free(ctx.queue);
+    free(ctx.batch);
     fa_evidence_close(ctx.evidence);
     free_config(&ctx);
     if (rc == 0 && ctx.evidence_failed) {

@@ -11,7 +11,7 @@
 #include "capture.h"
 #include "evidence.h"
 #include "flow_table.h"
-#include "packet_queue.h"
+#include "packet_batch.h"
 #include "pipeline.h"
 #include "rules.h"
 #include "site.h"
@@ -26,7 +26,7 @@ typedef struct run_ctx {
     fa_json_sink sink;
     fa_summary summary;
     fa_flow_table *flows;
-    fa_packet_queue *queue;  /* decoded packets not yet given to the flow table */
+    fa_batch *batch;         /* live: packets read in this poll round */
     fa_ruleset *rules;       /* NULL: no audit, flows only */
     fa_site *site;           /* NULL: port-only audit */
     fa_audit *audit;
@@ -38,18 +38,11 @@ typedef struct run_ctx {
     uint64_t window_start_us;
     uint64_t next_interim_us; /* files: capture time of the next interim records */
     fa_capture_stats live;
-    bool show_progress;
-    struct timespec progress_at;
-    uint64_t progress_pkts;
 } run_ctx;
 
-/* Decodes one frame and queues it for the flow table and the detectors
- * (packet_queue.h); data may be reused as soon as this returns. */
-void fa_run_packet(run_ctx *ctx, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
-                   uint64_t ts);
-/* Processes every queued packet: before anything that reads the flow
- * table or the detectors other than the next packet. */
-void fa_run_drain(run_ctx *ctx);
+/* Gives a batch's packets, in order, to the flow table and the detectors.
+ * by_packet_time: files, whose --interim records follow capture time. */
+void fa_run_batch(run_ctx *ctx, fa_batch *b, bool by_packet_time);
 /* Writes one NDJSON record (taking ownership), numbered. */
 void fa_run_record(run_ctx *ctx, json_t *rec);
 /* Prints the audit and WebSocket report and writes their records; final:

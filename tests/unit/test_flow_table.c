@@ -677,10 +677,11 @@ static void test_hints_made_ahead(void **state)
     fa_flow_hint hints[AHEAD_PACKETS];
     ahead_packets(pkts, bufs);
     for (int i = 0; i < AHEAD_PACKETS; i++)
-        fa_flow_table_hint(ahead.t, &pkts[i], &hints[i]);
+        fa_flow_table_key(ahead.t, &pkts[i], &hints[i]);
     assert_false(hints[2].valid); /* the later fragment */
     for (int i = 0; i < AHEAD_PACKETS; i++) {
         int d1, d2;
+        fa_flow_table_prefetch_bucket(ahead.t, &hints[(i + 5) % AHEAD_PACKETS]);
         fa_flow_table_prefetch(ahead.t, &hints[(i + 3) % AHEAD_PACKETS]);
         fa_flow *f1 = fa_flow_table_packet(plain->t, &pkts[i], &d1);
         fa_flow *f2 = fa_flow_table_packet_hinted(ahead.t, &pkts[i], &hints[i], &d2);

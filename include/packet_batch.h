@@ -1,0 +1,54 @@
+/* packet_batch.h - captured frames waiting for decode and the flow table.
+ *
+ * The hand-over between capture and decode (capture -> batch -> decode ->
+ * flow table -> detect -> report). The capture side copies each frame out
+ * of libpcap's buffer, which libpcap reuses for the next packet; for files
+ * that is all a second thread does (reader.h), while the first decodes and
+ * processes the previous batch. Processing a batch looks ahead: a few
+ * packets before a packet's turn it is decoded, its flow key worked out
+ * and its hash bucket and flow record fetched, so the cache misses of a
+ * busy flow table overlap instead of adding up (fa_run_batch). */
+#ifndef FLOWAUDIT_PACKET_BATCH_H
+#define FLOWAUDIT_PACKET_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "flow_table.h"
+
+/* Handing a batch from one thread to the other costs a lock and often a
+ * wake-up: a thousand packets make that a small share. */
+#define FA_BATCH_PACKETS 1024
+/* Four times libpcap's largest snapshot length: any frame fits an empty
+ * batch, and a thousand of the usual sizes fit one. */
+#define FA_BATCH_ARENA (4u * 262144u)
+
+typedef struct fa_batched {
+    /* filled by the capture side */
+    const uint8_t *frame;    /* the copy in the batch's arena */
+    uint32_t caplen, wirelen;
+    uint64_t ts_us;
+    int dlt;
+    /* filled by the processing side, ahead of the packet's turn */
+    uint8_t result;          /* fa_decode_result */
+    fa_packet pkt;           /* valid when result is FA_DEC_OK */
+    fa_flow_hint hint;       /* likewise */
+} fa_batched;
+
+typedef struct fa_batch {
+    unsigned n;
+    size_t arena_used;
+    fa_batched pkts[FA_BATCH_PACKETS];
+    uint8_t arena[FA_BATCH_ARENA];
+} fa_batch;
+
+void fa_batch_reset(fa_batch *b);
+/* Copies one frame in. Returns false, adding nothing, when the batch has
+ * no room: hand it on and add the frame to a fresh one, where it always
+ * fits. */
+bool fa_batch_add(fa_batch *b, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
+                  uint64_t ts_us);
+
+#endif

@@ -1,0 +1,32 @@
+/* packet_batch.c - filling a batch: frames copied end to end. */
+#include "packet_batch.h"
+
+#include <string.h>
+
+_Static_assert(FA_BATCH_ARENA >= 262144u, "a frame of libpcap's largest snapshot length must fit");
+
+void fa_batch_reset(fa_batch *b)
+{
+    b->n = 0;
+    b->arena_used = 0;
+}
+
+bool fa_batch_add(fa_batch *b, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
+                  uint64_t ts_us)
+{
+    if (b->n == FA_BATCH_PACKETS || caplen > FA_BATCH_ARENA - b->arena_used)
+        return false;
+    fa_batched *e = &b->pkts[b->n++];
+    uint8_t *copy = b->arena + b->arena_used;
+    memcpy(copy, data, caplen);
+    /* Frames start on cache lines: a frame's headers are one miss. */
+    b->arena_used += ((size_t)caplen + 63) & ~(size_t)63;
+    if (b->arena_used > FA_BATCH_ARENA)
+        b->arena_used = FA_BATCH_ARENA;
+    e->frame = copy;
+    e->caplen = caplen;
+    e->wirelen = len;
+    e->ts_us = ts_us;
+    e->dlt = dlt;
+    return true;
+}
