@@ -41,9 +41,12 @@ typedef struct fa_batch {
     unsigned n;
     size_t arena_used;
     fa_batched pkts[FA_BATCH_PACKETS];
-    uint8_t arena[FA_BATCH_ARENA];
+    _Alignas(64) uint8_t arena[FA_BATCH_ARENA];
 } fa_batch;
 
+/* A batch made ready for filling, aligned as the arena needs (free() it),
+ * or NULL when out of memory. */
+fa_batch *fa_batch_new(void);
 void fa_batch_reset(fa_batch *b);
 /* Copies one frame in. Returns false, adding nothing, when the batch has
  * no room: hand it on and add the frame to a fresh one, where it always

@@ -1,9 +1,18 @@
 /* packet_batch.c - filling a batch: frames copied end to end. */
 #include "packet_batch.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 _Static_assert(FA_BATCH_ARENA >= 262144u, "a frame of libpcap's largest snapshot length must fit");
+
+fa_batch *fa_batch_new(void)
+{
+    fa_batch *b = aligned_alloc(_Alignof(fa_batch), sizeof *b);
+    if (b)
+        fa_batch_reset(b);
+    return b;
+}
 
 void fa_batch_reset(fa_batch *b)
 {

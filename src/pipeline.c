@@ -142,6 +142,7 @@ static void process(run_ctx *ctx, const fa_batched *e)
  * before its turn, the flow record at the head of the bucket's chain
  * RECORD_AHEAD packets before it, each fetch having a few packets' work to
  * arrive in. */
+#define FRAME_AHEAD 16
 #define BUCKET_AHEAD 8
 #define RECORD_AHEAD 4
 
@@ -162,6 +163,8 @@ void fa_run_batch(run_ctx *ctx, fa_batch *b, bool by_packet_time)
         look_ahead(ctx, b, i);
     for (unsigned i = 0; i < b->n; i++) {
         const fa_batched *e = &b->pkts[i];
+        if (i + FRAME_AHEAD < b->n)
+            __builtin_prefetch(b->pkts[i + FRAME_AHEAD].frame);
         if (i + BUCKET_AHEAD < b->n)
             look_ahead(ctx, b, i + BUCKET_AHEAD);
         if (i + RECORD_AHEAD < b->n && b->pkts[i + RECORD_AHEAD].result == FA_DEC_OK)
@@ -398,8 +401,8 @@ int fa_pipeline_run(const fa_options *o, fa_signals *sig, fa_pipeline_result *re
         return -1;
     }
     ctx.flows = fa_flow_table_new(&o->flow, on_flow_end, &ctx);
-    if (o->nifaces && (ctx.batch = malloc(sizeof *ctx.batch)))
-        fa_batch_reset(ctx.batch);
+    if (o->nifaces)
+        ctx.batch = fa_batch_new();
     if (!ctx.flows || (o->nifaces && !ctx.batch)) {
         fa_flow_table_free(ctx.flows);
         free(ctx.batch);

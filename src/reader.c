@@ -4,7 +4,6 @@
 #include "reader.h"
 
 #include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,8 @@
 
 #include "capture.h"
 
-/* Enough for the reader to fill one batch while the processor works on
- * another and a third waits, full, between them. */
+/* The reader fills one batch while the processor works on another; the
+ * other two absorb the moments when one side runs ahead (4 MiB in all). */
 #define BATCHES 4
 
 struct fa_reader {
@@ -35,7 +34,7 @@ struct fa_reader {
     bool show_progress;
     struct timespec progress_at;
     uint64_t packets, progress_pkts;
-    fa_batch batches[BATCHES];
+    fa_batch *batches[BATCHES];
 };
 
 static double elapsed(const struct timespec *a, const struct timespec *b)
@@ -148,22 +147,34 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
+/* Frees the reader and the batches made so far. */
+static void free_batches(fa_reader *r)
+{
+    for (unsigned i = 0; i < BATCHES; i++)
+        free(r->batches[i]);
+    free(r);
+}
+
 fa_reader *fa_reader_start(const fa_options *o, fa_signals *sig)
 {
-    fa_reader *r = malloc(sizeof *r);
+    fa_reader *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    memset(r, 0, offsetof(fa_reader, batches));
+    for (unsigned i = 0; i < BATCHES; i++)
+        if (!(r->batches[i] = fa_batch_new())) {
+            free_batches(r);
+            return NULL;
+        }
     r->opts = o;
     r->sig = sig;
     for (unsigned i = 0; i < BATCHES; i++)
-        r->free[r->nfree++] = &r->batches[i];
+        r->free[r->nfree++] = r->batches[i];
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->changed, NULL);
     if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
         pthread_cond_destroy(&r->changed);
         pthread_mutex_destroy(&r->lock);
-        free(r);
+        free_batches(r);
         return NULL;
     }
     return r;
@@ -201,6 +212,6 @@ int fa_reader_finish(fa_reader *r, uint64_t *files, char *err, size_t errlen)
         snprintf(err, errlen, "%s", r->err);
     pthread_cond_destroy(&r->changed);
     pthread_mutex_destroy(&r->lock);
-    free(r);
+    free_batches(r);
     return rc;
 }

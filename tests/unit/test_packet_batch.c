@@ -19,10 +19,9 @@ static uint8_t frame[MAX_SNAPLEN];
 
 static int setup(void **state)
 {
-    fa_batch *b = malloc(sizeof *b);
+    fa_batch *b = fa_batch_new();
     if (!b)
         return -1;
-    fa_batch_reset(b);
     *state = b;
     return 0;
 }
