@@ -48,6 +48,16 @@ bool fa_site_in_inventory(const fa_site *site, const fa_addr *addr);
  * address outside the inventory;
  * FA_ROLE_ANY matches every address). */
 bool fa_site_addr_has_role(const fa_site *site, int role, const fa_addr *addr);
+
+/* The roles one address plays, worked out once (fa_site_addr_roles) for
+ * the many rules a flow is checked against (fa_site_roles_have, which
+ * answers as fa_site_addr_has_role would). */
+typedef struct fa_addr_roles {
+    bool in_inventory;
+    uint8_t bits[FA_MAX_ROLES / 8];
+} fa_addr_roles;
+void fa_site_addr_roles(const fa_site *site, const fa_addr *addr, fa_addr_roles *out);
+bool fa_site_roles_have(const fa_site *site, int role, const fa_addr_roles *r);
 /* The destination ports in force for rule (site override or the rule's). */
 const fa_portset *fa_site_rule_dports(const fa_site *site, const fa_ruleset *rs, int rule);
 

@@ -2,6 +2,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,9 +89,23 @@ int fa_cidr_parse(const char *text, fa_cidr *out)
     return 0;
 }
 
+/* The mask of the first prefix bits of a 64-bit half, for a prefix that may
+ * end before, inside or after it. */
+static uint64_t half_mask(unsigned prefix)
+{
+    return prefix == 0 ? 0 : prefix >= 64 ? UINT64_MAX : UINT64_MAX << (64 - prefix);
+}
+
+/* Audits test every flow's two hosts against every site address: two
+ * masked 64-bit compares rather than sixteen byte steps. */
 bool fa_cidr_contains(const fa_cidr *c, const fa_addr *a)
 {
-    fa_addr masked = *a;
-    mask_to_prefix(&masked, c->prefix);
-    return fa_addr_cmp(&masked, &c->net) == 0;
+    uint64_t ah, al, nh, nl;
+    memcpy(&ah, a->b, 8);
+    memcpy(&al, a->b + 8, 8);
+    memcpy(&nh, c->net.b, 8);
+    memcpy(&nl, c->net.b + 8, 8);
+    unsigned p = c->prefix;
+    return ((be64toh(ah) ^ be64toh(nh)) & half_mask(p)) == 0 &&
+           ((be64toh(al) ^ be64toh(nl)) & half_mask(p > 64 ? p - 64 : 0)) == 0;
 }

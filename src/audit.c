@@ -100,12 +100,21 @@ fa_audit *fa_audit_new(const fa_ruleset *rs, const fa_site *site)
     a->site = site;
     a->phase = site ? site->phase : FA_PHASE_OPERATION;
     a->rules = calloc(rs->nrules ? (size_t)rs->nrules : 1, sizeof *a->rules);
-    if (!a->rules) {
+    a->dports = calloc(rs->nrules ? (size_t)rs->nrules : 1, sizeof *a->dports);
+    a->deployed = calloc(rs->nrules ? (size_t)rs->nrules : 1, sizeof *a->deployed);
+    if (!a->rules || !a->dports || !a->deployed) {
+        free(a->rules);
+        free(a->dports);
+        free(a->deployed);
         free(a);
         return NULL;
     }
-    for (int i = 0; i < rs->nrules; i++)
+    for (int i = 0; i < rs->nrules; i++) {
         a->rules[i].audited = rule_audited(a, &rs->rules[i]);
+        a->dports[i] = site ? fa_site_rule_dports(site, rs, i) : &rs->rules[i].dports;
+        if (product_deployed(a, rs->rules[i].product))
+            a->deployed[a->ndeployed++] = i;
+    }
     return a;
 }
 
@@ -126,6 +135,8 @@ void fa_audit_free(fa_audit *a)
         return;
     clear_undocumented(a);
     free(a->rules);
+    free(a->dports);
+    free(a->deployed);
     free(a);
 }
 
@@ -162,33 +173,30 @@ static bool has_ports(uint8_t proto)
     return proto == FA_PROTO_TCP || proto == FA_PROTO_UDP;
 }
 
-/* Does a flow from (src, sport) to (dst, dport) fit rule i? */
-static bool rule_matches(const fa_audit *a, int i, uint8_t proto, const fa_addr *src, uint16_t sport,
-                         const fa_addr *dst, uint16_t dport)
+/* Does a flow from (src, sport) to (dst, dport) fit rule i, a rule of a
+ * deployed product? The hosts' roles were looked up once for all rules. */
+static bool rule_matches(const fa_audit *a, int i, uint8_t proto, const fa_addr_roles *src, uint16_t sport,
+                         const fa_addr_roles *dst, uint16_t dport)
 {
     const fa_rule *r = &a->rs->rules[i];
-    if (!product_deployed(a, r->product) || !transport_matches(r, proto))
+    if (!transport_matches(r, proto))
         return false;
-    if (has_ports(proto)) {
-        const fa_portset *dports = a->site ? fa_site_rule_dports(a->site, a->rs, i) : &r->dports;
-        if (!fa_portset_contains(dports, dport) || !fa_portset_contains(&r->sports, sport))
-            return false;
-    }
-    if (!a->site)
-        return true;
-    return fa_site_addr_has_role(a->site, r->from_role, src) &&
-           fa_site_addr_has_role(a->site, r->to_role, dst);
+    if (has_ports(proto) &&
+        (!fa_portset_contains(a->dports[i], dport) || !fa_portset_contains(&r->sports, sport)))
+        return false;
+    return fa_site_roles_have(a->site, r->from_role, src) && fa_site_roles_have(a->site, r->to_role, dst);
 }
 
 /* Rules the flow fits as it went (reversed = false), or, reversed, that it
  * fits only with its hosts swapped: the rule's destination opened the
  * connection, to the rule's port or from it. */
-static int match_rules(const fa_audit *a, const fa_flow *f, bool reversed, int *out)
+static int match_rules(const fa_audit *a, const fa_flow *f, const fa_addr_roles *o, const fa_addr_roles *r,
+                       bool reversed, int *out)
 {
-    const fa_addr *o = fa_flow_addr(f, 0), *r = fa_flow_addr(f, 1);
     uint16_t op = fa_flow_port(f, 0), rp = fa_flow_port(f, 1);
     int n = 0;
-    for (int i = 0; i < a->rs->nrules && n < FA_VERDICT_MAX_RULES; i++) {
+    for (int k = 0; k < a->ndeployed && n < FA_VERDICT_MAX_RULES; k++) {
+        int i = a->deployed[k];
         bool hit = reversed ? rule_matches(a, i, f->proto, r, rp, o, op) ||
                                   rule_matches(a, i, f->proto, r, op, o, rp)
                             : rule_matches(a, i, f->proto, o, op, r, rp);
@@ -324,12 +332,6 @@ static void note_undocumented(fa_audit *a, const fa_flow *f, fa_attempt att, int
     u->rejected += att == FA_ATTEMPT_REJECTED;
 }
 
-static bool in_scope(const fa_audit *a, const fa_flow *f)
-{
-    return !a->site || fa_site_in_inventory(a->site, fa_flow_addr(f, 0)) ||
-           fa_site_in_inventory(a->site, fa_flow_addr(f, 1));
-}
-
 /* ICMP errors are the network's answer about another flow (that flow is
  * judged "rejected" for them), not traffic of their own. */
 static bool is_icmp_error(const fa_flow *f)
@@ -342,8 +344,12 @@ static bool is_icmp_error(const fa_flow *f)
 
 void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v)
 {
+    /* The hosts' roles, looked up once for every rule. */
+    fa_addr_roles o, r;
+    fa_site_addr_roles(a->site, fa_flow_addr(f, 0), &o);
+    fa_site_addr_roles(a->site, fa_flow_addr(f, 1), &r);
     v->attempt = flow_attempt(f);
-    v->nrules = is_icmp_error(f) ? 0 : match_rules(a, f, false, v->rules);
+    v->nrules = is_icmp_error(f) ? 0 : match_rules(a, f, &o, &r, false, v->rules);
     if (is_icmp_error(f)) {
         v->verdict = FA_VERDICT_OUT_OF_SCOPE;
     } else if (v->nrules > 0) {
@@ -354,10 +360,10 @@ void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v)
                 v->attempt = FA_ATTEMPT_SEEN;
         for (int i = 0; i < v->nrules; i++)
             note_rule_hit(a, v->rules[i], f, v->attempt);
-    } else if (!in_scope(a, f)) {
+    } else if (a->site && !o.in_inventory && !r.in_inventory) {
         v->verdict = FA_VERDICT_OUT_OF_SCOPE;
     } else {
-        v->nrules = match_rules(a, f, true, v->rules);
+        v->nrules = match_rules(a, f, &o, &r, true, v->rules);
         v->verdict = v->nrules ? FA_VERDICT_WRONG_DIRECTION : FA_VERDICT_UNDOCUMENTED;
         for (int i = 0; i < v->nrules; i++)
             a->rules[v->rules[i]].wrong_direction++;

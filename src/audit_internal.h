@@ -50,6 +50,9 @@ struct fa_audit {
     const fa_site *site;
     uint32_t phase;
     fa_rule_state *rules;
+    const fa_portset **dports;  /* per rule: the site's ports, else the rule's */
+    int *deployed;              /* rules of deployed products, in file order */
+    int ndeployed;
     fa_undoc *undoc;
     uint32_t nundoc;
     uint64_t undoc_dropped;

@@ -376,17 +376,32 @@ bool fa_site_in_inventory(const fa_site *site, const fa_addr *addr)
 /* True when addr plays role; unmapped roles, "any" and no site match all. */
 bool fa_site_addr_has_role(const fa_site *site, int role, const fa_addr *addr)
 {
+    fa_addr_roles r;
+    fa_site_addr_roles(site, addr, &r);
+    return fa_site_roles_have(site, role, &r);
+}
+
+void fa_site_addr_roles(const fa_site *site, const fa_addr *addr, fa_addr_roles *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; site && i < site->nroles; i++) {
+        if (fa_cidr_contains(&site->roles[i].cidr, addr)) {
+            int role = site->roles[i].role;
+            out->in_inventory = true;
+            out->bits[role / 8] |= (uint8_t)(1u << (role % 8));
+        }
+    }
+}
+
+bool fa_site_roles_have(const fa_site *site, int role, const fa_addr_roles *r)
+{
     if (role < 0 || !site)
         return true;
     /* An inventory host plays the roles the site gives it and no others;
      * a role the site leaves unmapped stands for hosts outside it. */
     if (!site->role_mapped[role])
-        return !fa_site_in_inventory(site, addr);
-    for (int i = 0; i < site->nroles; i++) {
-        if (site->roles[i].role == role && fa_cidr_contains(&site->roles[i].cidr, addr))
-            return true;
-    }
-    return false;
+        return !r->in_inventory;
+    return (r->bits[role / 8] >> (role % 8)) & 1u;
 }
 
 /* Returns the site's override of a rule's ports, else the rule's own. */

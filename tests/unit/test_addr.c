@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -135,12 +137,48 @@ static void test_bad_input(void **state)
     }
 }
 
+/* Every prefix length, against a bit-by-bit reference: the word-wise test
+ * must agree at both ends of each 64-bit half. */
+static bool reference_contains(const fa_cidr *c, const fa_addr *a)
+{
+    for (unsigned bit = 0; bit < c->prefix; bit++) {
+        unsigned byte = bit / 8, shift = 7 - bit % 8;
+        if (((a->b[byte] >> shift) & 1) != ((c->net.b[byte] >> shift) & 1))
+            return false;
+    }
+    return true;
+}
+
+static void test_cidr_every_prefix(void **state)
+{
+    (void)state;
+    srand(11);
+    for (unsigned prefix = 0; prefix <= 128; prefix++) {
+        for (int round = 0; round < 200; round++) {
+            fa_cidr c = {.prefix = (uint8_t)prefix};
+            fa_addr a;
+            for (int i = 0; i < 16; i++)
+                c.net.b[i] = (uint8_t)rand();
+            /* the network address keeps only its prefix bits, as parsed */
+            for (unsigned bit = prefix; bit < 128; bit++)
+                c.net.b[bit / 8] &= (uint8_t)~(1u << (7 - bit % 8));
+            memcpy(&a, &c.net, sizeof a);
+            /* flip one bit, inside or outside the prefix, or none */
+            int flip = rand() % 130 - 1;
+            if (flip >= 0 && flip < 128)
+                a.b[flip / 8] ^= (uint8_t)(1u << (7 - flip % 8));
+            assert_int_equal(fa_cidr_contains(&c, &a), reference_contains(&c, &a));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v4_form),
         cmocka_unit_test(test_v6_form),
         cmocka_unit_test(test_v4_cidr),
+        cmocka_unit_test(test_cidr_every_prefix),
         cmocka_unit_test(test_v6_cidr),
         cmocka_unit_test(test_bad_input),
     };
