@@ -19,6 +19,18 @@
 #undef uthash_nonfatal_oom
 #define uthash_nonfatal_oom(obj) (oom = true)
 
+/* States are found by their flow's address, looked up for every packet of
+ * a followed flow: one multiply spreads a pointer's varying bits, where
+ * uthash's default hashes its eight bytes one by one. */
+static uint32_t flow_ptr_hash(const void *key)
+{
+    uintptr_t v;
+    memcpy(&v, key, sizeof v);
+    return (uint32_t)(((uint64_t)v * 0x9e3779b97f4a7c15ull) >> 32);
+}
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = flow_ptr_hash(keyptr))
+
 #define NIL UINT32_MAX
 #define BOTH_RST_WINDOW_US 1000  /* RSTs to both ends this close: one injector */
 
