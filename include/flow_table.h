@@ -3,8 +3,9 @@
  * Pipeline stage 3 (capture -> decode -> flow table -> detect -> report).
  * Flows live in a pool reserved for --max-flows records and recycled
  * through a free list, so the per-packet path allocates nothing (uthash's
- * bucket array doubles a handful of times while the table first fills). Each flow sits on
- * one least-recently-active list per timeout class; expiry walks the list
+ * bucket array is made with the first flow, sized for the cap, and
+ * doubled only if a chain passes ten flows). Each flow sits on one
+ * least-recently-active list per timeout class; expiry walks the list
  * heads, eviction takes the oldest head. A finished flow is handed to the
  * caller's callback and then recycled: copy what you keep. */
 #ifndef FLOWAUDIT_FLOW_TABLE_H
