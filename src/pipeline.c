@@ -137,10 +137,11 @@ static void process(run_ctx *ctx, const fa_batched *e)
         fa_ws_packet(ctx->ws, f, dir, pkt);
 }
 
-/* How far ahead the flow table's memory is fetched: a packet is decoded,
- * its key worked out and its hash bucket fetched BUCKET_AHEAD packets
- * before its turn, the flow record at the head of the bucket's chain
- * RECORD_AHEAD packets before it, each fetch having a few packets' work to
+/* How far ahead memory is fetched: a frame's first line FRAME_AHEAD
+ * packets before its turn (for files another core wrote it); the packet is
+ * decoded, its key worked out and its hash bucket fetched BUCKET_AHEAD
+ * packets before; the flow record at the head of the bucket's chain
+ * RECORD_AHEAD packets before. Each fetch has a few packets' work to
  * arrive in. */
 #define FRAME_AHEAD 16
 #define BUCKET_AHEAD 8
