@@ -1,8 +1,9 @@
 /* fuzz_pipeline.c - fuzz target: the input is a whole pcap or pcapng file,
  * read by libpcap from memory and run through what src/pipeline.c does per
- * packet and at the end: decode, flow table, WebSocket/TLS detector,
- * summary, NDJSON records, and a port audit against the shipped rules (with
- * one of the shipped sites or none, picked by the input size). */
+ * packet and at the end: batches with look-ahead, decode, flow table,
+ * WebSocket/TLS detector, summary, NDJSON records, and a port audit against
+ * the shipped rules (with one of the shipped sites or none, picked by the
+ * input size). */
 #include "fuzz_target.h"
 
 #include <pcap/pcap.h>
@@ -15,6 +16,7 @@
 #include "flow_json.h"
 #include "flow_table.h"
 #include "fuzz_util.h"
+#include "packet_batch.h"
 #include "site.h"
 #include "summary.h"
 #include "ws_detect.h"
@@ -95,28 +97,48 @@ static void on_flow_end(fa_flow *f, void *arg)
     json_decref(session);
 }
 
-static void handle_packet(run *r, fa_flow_table *t, int dlt, const struct pcap_pkthdr *h,
-                          const uint8_t *data)
+/* As fa_run_batch in src/pipeline.c: each packet decoded and keyed a few
+ * places ahead of its turn, its bucket and record fetched, then processed
+ * with the hint. */
+enum { BUCKET_AHEAD = 8, RECORD_AHEAD = 4 };
+
+static void look_ahead(fa_flow_table *t, fa_batched *e)
 {
-    fa_packet pkt;
-    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
-    r->summary.packets++;
-    r->summary.bytes += h->len;
-    if (ts < r->last_ts)
-        r->summary.ts_backwards++;
-    else
-        r->last_ts = ts;
-    fa_decode_result res = fa_decode(dlt, data, h->caplen, h->len, &pkt);
-    r->summary.decode[res]++;
-    if (res != FA_DEC_OK)
+    e->result = (uint8_t)fa_decode(e->dlt, e->frame, e->caplen, e->wirelen, &e->pkt);
+    if (e->result != FA_DEC_OK)
         return;
-    pkt.ts_us = ts;
-    if (pkt.payload_caplen < pkt.payload_len)
-        r->summary.payload_cut++;
-    int dir;
-    fa_flow *f = fa_flow_table_packet(t, &pkt, &dir);
-    if (f && (!pkt.fragment || pkt.first_fragment))
-        fa_ws_packet(r->ws, f, dir, &pkt);
+    e->pkt.ts_us = e->ts_us;
+    fa_flow_table_key(t, &e->pkt, &e->hint);
+    fa_flow_table_prefetch_bucket(t, &e->hint);
+}
+
+static void handle_batch(run *r, fa_flow_table *t, fa_batch *b)
+{
+    for (unsigned i = 0; i < b->n && i < BUCKET_AHEAD; i++)
+        look_ahead(t, &b->pkts[i]);
+    for (unsigned i = 0; i < b->n; i++) {
+        const fa_batched *e = &b->pkts[i];
+        if (i + BUCKET_AHEAD < b->n)
+            look_ahead(t, &b->pkts[i + BUCKET_AHEAD]);
+        if (i + RECORD_AHEAD < b->n && b->pkts[i + RECORD_AHEAD].result == FA_DEC_OK)
+            fa_flow_table_prefetch(t, &b->pkts[i + RECORD_AHEAD].hint);
+        r->summary.packets++;
+        r->summary.bytes += e->wirelen;
+        if (e->ts_us < r->last_ts)
+            r->summary.ts_backwards++;
+        else
+            r->last_ts = e->ts_us;
+        r->summary.decode[e->result]++;
+        if (e->result != FA_DEC_OK)
+            continue;
+        if (e->pkt.payload_caplen < e->pkt.payload_len)
+            r->summary.payload_cut++;
+        int dir;
+        fa_flow *f = fa_flow_table_packet_hinted(t, &e->pkt, &e->hint, &dir);
+        if (f && (!e->pkt.fragment || e->pkt.first_fragment))
+            fa_ws_packet(r->ws, f, dir, &e->pkt);
+    }
+    fa_batch_reset(b);
 }
 
 static void read_all(run *r, pcap_t *p)
@@ -124,14 +146,23 @@ static void read_all(run *r, pcap_t *p)
     fa_flow_config cfg;
     fa_flow_config_default(&cfg);
     cfg.max_flows = FUZZ_FLOWS;
+    static fa_batch *b;
+    if (!b && !(b = fa_batch_new()))
+        return;
     fa_flow_table *t = fa_flow_table_new(&cfg, on_flow_end, r);
     if (!t)
         return;
     int dlt = pcap_datalink(p);
     struct pcap_pkthdr *h;
     const u_char *data;
-    while (pcap_next_ex(p, &h, &data) == 1)
-        handle_packet(r, t, dlt, h, data);
+    while (pcap_next_ex(p, &h, &data) == 1) {
+        uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+        if (!fa_batch_add(b, dlt, data, h->caplen, h->len, ts)) {
+            handle_batch(r, t, b);
+            fa_batch_add(b, dlt, data, h->caplen, h->len, ts);
+        }
+    }
+    handle_batch(r, t, b);
     fa_flow_table_flush(t, FA_END_EOF);
     fa_audit_finish(r->audit);
     fa_audit_print_text(r->audit, fuzz_sink(), false);
