@@ -16,29 +16,38 @@ for exe in "$gen" "$floor" "$fa"; do
 done
 [ -f "$pcap" ] || "$gen" bench "$pcap" ${BENCH_ARGS:-}
 
-# The run with the median wall-clock time of a command over $runs runs
-# (after one warm-up run that fills the page cache): wall seconds, CPU
-# seconds (user + system, all threads), peak RSS in KiB.
-median() {
-    "$@" >/dev/null 2>&1
-    i=0
-    while [ $i -lt "$runs" ]; do
-        /usr/bin/time -f "%e %U %S %M" -o /tmp/bench.time.$$ "$@" >/dev/null 2>&1
-        awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' /tmp/bench.time.$$
-        i=$((i + 1))
-    done | sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2) { print }'
-    rm -f /tmp/bench.time.$$
+# One timed run: wall seconds, CPU seconds (user + system, all threads),
+# peak RSS in KiB.
+tmp=$(mktemp)
+trap 'rm -f "$tmp" "$tmp.runs"' EXIT
+timed() {
+    /usr/bin/time -f "%e %U %S %M" -o "$tmp" "$@" >/dev/null 2>&1
+    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$tmp"
 }
 
-set -- $(median "$floor" "$pcap"); floor_s=$1 floor_cpu=$2
-set -- $(median "$fa" -q --no-progress ${FLOWAUDIT_ARGS:-} -r "$pcap"); fa_s=$1 fa_cpu=$2 fa_kb=$3
+# The floor and flowaudit take turns, so that both see the same moments of
+# a machine whose speed drifts; each pair gives a ratio, and the medians
+# are reported. The first run of the floor only fills the page cache.
+"$floor" "$pcap" >/dev/null 2>&1
+i=0
+while [ $i -lt "$runs" ]; do
+    set -- $(timed "$floor" "$pcap"); floor_wall=$1 floor_cpu=$2
+    set -- $(timed "$fa" -q --no-progress ${FLOWAUDIT_ARGS:-} -r "$pcap")
+    echo "$floor_wall $floor_cpu $1 $2 $3"
+    i=$((i + 1))
+done >"$tmp.runs"
+median() {
+    awk "{ print $1 }" "$tmp.runs" | sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2) { print }'
+}
+floor_s=$(median '$1') floor_cpu=$(median '$2') fa_s=$(median '$3') fa_cpu=$(median '$4') fa_kb=$(median '$5')
+wall_ratio=$(median '($1 > 0 ? $3 / $1 : 0)') cpu_ratio=$(median '($2 > 0 ? $4 / $2 : 0)')
 summary=$("$fa" --no-progress ${FLOWAUDIT_ARGS:-} -r "$pcap")
 packets=$(echo "$summary" | awk '/^input/ { print $4 }')
 peak=$(echo "$summary" | awk '/peak active/ { for (i = 1; i <= NF; i++) if ($i == "active") { sub(";", "", $(i+1)); print $(i+1) } }')
 echo "capture      $pcap ($packets packets)"
 echo "floor        ${floor_s} s wall, ${floor_cpu} s CPU (fa_readfloor, median of $runs)"
 echo "flowaudit    ${fa_s} s wall, ${fa_cpu} s CPU (median of $runs)"
-awk -v a="$fa_s" -v b="$floor_s" -v c="$fa_cpu" -v d="$floor_cpu" 'BEGIN {
-    printf "ratio        %.2fx the bare read loop (wall clock), %.2fx (CPU time)\n", (b > 0 ? a / b : 0), (d > 0 ? c / d : 0) }'
+awk -v w="$wall_ratio" -v c="$cpu_ratio" -v n="$runs" 'BEGIN {
+    printf "ratio        %.2fx the bare read loop (wall clock), %.2fx (CPU time); medians of %d paired runs\n", w, c, n }'
 awk -v kb="$fa_kb" -v n="$peak" 'BEGIN { printf "memory       %d KiB peak RSS, %d flows active at peak\n", kb, n }'
 echo "$summary" | grep "memory"
