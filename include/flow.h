@@ -93,13 +93,13 @@ typedef struct fa_flow {
     fa_flow_dir dir[2];
     uint16_t hist_seen;            /* Zeek's once-per-direction history bits */
     char history[FA_HISTORY_MAX + 1];
-    uint8_t proto;
     uint8_t end_reason : 4;        /* fa_end_reason */
     uint8_t lru_class : 4;         /* fa_timeout_class: which expiry list */
     uint8_t bits;                  /* fa_flow_bits */
     uint8_t icmp_type, icmp_code;  /* last ICMP error that quoted this flow */
     uint8_t icmp_errors;           /* ICMP errors that quoted this flow (saturates) */
     uint16_t lru_stamp;            /* second (mod 2^16) it was last queued */
+    uint16_t app;                  /* the detector's state for it, when FA_FLOW_HAS_APP */
 } fa_flow;
 
 /* Originator / responder endpoint of a flow. */

@@ -4,7 +4,7 @@
  * Flows live in a pool reserved for --max-flows records and recycled
  * through a free list, so the per-packet path allocates nothing (uthash's
  * bucket array is made with the first flow, sized for the cap, and
- * doubled only if a chain passes ten flows). Each flow sits on one
+ * doubled only if a chain reaches twenty flows). Each flow sits on one
  * least-recently-active list per timeout class; expiry walks the list
  * heads, eviction takes the oldest head. A finished flow is handed to the
  * caller's callback and then recycled: copy what you keep. */

@@ -20,6 +20,8 @@
 #include "portset.h"
 
 #define FA_APP_DEFAULT_MAX 16384
+/* A followed flow keeps its state's index in 16 bits (fa_flow.app). */
+#define FA_APP_MAX 65536
 #define FA_HEAD_BUFFERS 256
 
 typedef enum fa_ws_ending {
@@ -40,7 +42,7 @@ typedef enum fa_ws_confidence {
 } fa_ws_confidence;
 
 typedef struct fa_ws_config {
-    uint32_t max_flows;       /* detector states, at most */
+    uint32_t max_flows;       /* detector states, at most (up to FA_APP_MAX) */
     double min_idle_s;        /* idle before a close that counts as an idle kill */
     double min_duration_s;    /* long-lived: TLS flows shorter than this are not reported */
     uint8_t longlived_ports[65536 / 8]; /* bitmap: responder ports of websocket/long-lived rules */

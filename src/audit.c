@@ -197,9 +197,9 @@ static int match_rules(const fa_audit *a, const fa_flow *f, const fa_addr_roles 
     int n = 0;
     for (int k = 0; k < a->ndeployed && n < FA_VERDICT_MAX_RULES; k++) {
         int i = a->deployed[k];
-        bool hit = reversed ? rule_matches(a, i, f->proto, r, rp, o, op) ||
-                                  rule_matches(a, i, f->proto, r, op, o, rp)
-                            : rule_matches(a, i, f->proto, o, op, r, rp);
+        bool hit = reversed ? rule_matches(a, i, f->key.proto, r, rp, o, op) ||
+                                  rule_matches(a, i, f->key.proto, r, op, o, rp)
+                            : rule_matches(a, i, f->key.proto, o, op, r, rp);
         if (hit)
             out[n++] = i;
     }
@@ -212,7 +212,7 @@ static fa_attempt flow_attempt(const fa_flow *f)
 {
     bool refused_by_icmp = f->icmp_errors && (f->bits & FA_FLOW_ICMP_FROM_RESP);
     bool answered = f->dir[1].pkts > 0;
-    if (f->proto == FA_PROTO_TCP) {
+    if (f->key.proto == FA_PROTO_TCP) {
         const char *st = fa_flow_conn_state(f);
         if (strcmp(st, "REJ") == 0 || (refused_by_icmp && !answered))
             return FA_ATTEMPT_REJECTED;
@@ -222,9 +222,9 @@ static fa_attempt flow_attempt(const fa_flow *f)
     }
     if (refused_by_icmp && !answered)
         return FA_ATTEMPT_REJECTED;
-    if (f->proto == FA_PROTO_UDP ||
-        ((f->proto == FA_PROTO_ICMP && fa_flow_port(f, 0) == 8) ||
-         (f->proto == FA_PROTO_ICMP6 && fa_flow_port(f, 0) == 128)))
+    if (f->key.proto == FA_PROTO_UDP ||
+        ((f->key.proto == FA_PROTO_ICMP && fa_flow_port(f, 0) == 8) ||
+         (f->key.proto == FA_PROTO_ICMP6 && fa_flow_port(f, 0) == 128)))
         return answered ? FA_ATTEMPT_SEEN : FA_ATTEMPT_BLOCKED;
     return FA_ATTEMPT_SEEN;
 }
@@ -302,8 +302,8 @@ static void note_undocumented(fa_audit *a, const fa_flow *f, fa_attempt att, int
     memset(&k, 0, sizeof k);
     k.orig = *fa_flow_addr(f, 0);
     k.resp = *fa_flow_addr(f, 1);
-    k.port = has_ports(f->proto) ? fa_flow_port(f, 1) : 0;
-    k.proto = f->proto;
+    k.port = has_ports(f->key.proto) ? fa_flow_port(f, 1) : 0;
+    k.proto = f->key.proto;
     k.wrong_direction = wrong;
     HASH_FIND(hh, a->undoc, &k, sizeof k, u);
     if (!u) {
@@ -337,9 +337,9 @@ static void note_undocumented(fa_audit *a, const fa_flow *f, fa_attempt att, int
 static bool is_icmp_error(const fa_flow *f)
 {
     uint16_t type = fa_flow_port(f, 0);
-    if (f->proto == FA_PROTO_ICMP)
+    if (f->key.proto == FA_PROTO_ICMP)
         return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-    return f->proto == FA_PROTO_ICMP6 && type >= 1 && type <= 4;
+    return f->key.proto == FA_PROTO_ICMP6 && type >= 1 && type <= 4;
 }
 
 void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v)

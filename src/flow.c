@@ -68,7 +68,7 @@ void fa_flow_uid(const fa_flow *f, char out[20])
         h[i / 8 % 2] = mix64(h[i / 8 % 2], v);
     }
     h[0] = mix64(h[0], f->first_us);
-    h[1] = mix64(h[1], h[0] ^ f->proto);
+    h[1] = mix64(h[1], h[0] ^ f->key.proto);
     out[0] = 'C';
     for (int i = 1; i < 18; i++) {
         uint64_t *w = &h[i % 2];

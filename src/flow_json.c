@@ -42,7 +42,7 @@ static void add_dir(json_t *o, const fa_flow *f, int d)
     SET("ip_bytes", json_integer((json_int_t)dir->ip_bytes));
     SET("ttl_min", dir->ttl_max ? json_integer(dir->ttl_min) : json_null());
     SET("ttl_max", dir->ttl_max ? json_integer(dir->ttl_max) : json_null());
-    if (f->proto == FA_PROTO_TCP) {
+    if (f->key.proto == FA_PROTO_TCP) {
         fa_tcp_flags_str(dir->flags, flags);
         SET("tcp_flags", json_string(flags));
         SET("rst_ttl", (dir->flags & FA_TH_RST) ? json_integer(dir->ttl_rst) : json_null());
@@ -69,15 +69,15 @@ json_t *fa_flow_to_json(const fa_flow *f)
     json_object_set_new(o, "id.orig_p", json_integer(fa_flow_port(f, 0)));
     json_object_set_new(o, "id.resp_h", json_string(fa_addr_str(fa_flow_addr(f, 1), resp, sizeof resp)));
     json_object_set_new(o, "id.resp_p", json_integer(fa_flow_port(f, 1)));
-    json_object_set_new(o, "proto", json_string(fa_proto_name(f->proto)));
-    json_object_set_new(o, "ip_proto", json_integer(f->proto));
+    json_object_set_new(o, "proto", json_string(fa_proto_name(f->key.proto)));
+    json_object_set_new(o, "ip_proto", json_integer(f->key.proto));
     json_object_set_new(o, "duration", json_real(seconds(f->last_us - f->first_us)));
     json_object_set_new(o, "conn_state", json_string(fa_flow_conn_state(f)));
     json_object_set_new(o, "history", json_string(f->history));
     add_dir(o, f, 0);
     add_dir(o, f, 1);
     json_object_set_new(o, "end_reason", json_string(fa_end_reason_name(f->end_reason)));
-    if (f->proto == FA_PROTO_TCP)
+    if (f->key.proto == FA_PROTO_TCP)
         json_object_set_new(o, "continued", json_boolean(f->bits & FA_FLOW_CONTINUED));
     json_object_set_new(o, "end_ts", json_real(seconds(f->last_us)));
     if (f->icmp_errors) {

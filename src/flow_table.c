@@ -60,6 +60,14 @@ static uint32_t key_hash(const fa_flow_key *k, uint64_t seed)
 #define HASH_INITIAL_NUM_BUCKETS_LOG2 (t->bucket_log2)
 #define FLOWS_PER_BUCKET_LOG2 2
 #define MIN_BUCKETS_LOG2 5
+/* uthash doubles the buckets as soon as one chain reaches ten flows. With
+ * flows coming and going all the time that happens by chance in most long
+ * runs even at one flow a bucket (a Poisson tail met over a million
+ * insertions), doubling the bucket memory for nothing. Twenty is beyond
+ * chance at the cap's four flows a bucket, and the random seed keeps anyone
+ * from aiming traffic at one chain. */
+#undef HASH_BKT_CAPACITY_THRESH
+#define HASH_BKT_CAPACITY_THRESH 20U
 
 #define NIL UINT32_MAX
 #define FRAG_SLOTS 1024
@@ -243,7 +251,7 @@ static void lru_append(fa_flow_table *t, fa_flow *f, uint32_t idx, fa_timeout_cl
 
 static fa_timeout_class class_of(const fa_flow *f)
 {
-    switch (f->proto) {
+    switch (f->key.proto) {
     case FA_PROTO_TCP:
         /* Zeek deletes a connection soon after the close also when one
          * side closed and the other never sent anything. */
@@ -269,7 +277,7 @@ static fa_timeout_class class_of(const fa_flow *f)
 /* The reason a TCP connection ended on its own, or fallback otherwise. */
 static fa_end_reason natural_end(const fa_flow *f, fa_end_reason fallback)
 {
-    if (f->proto != FA_PROTO_TCP)
+    if (f->key.proto != FA_PROTO_TCP)
         return fallback;
     if (f->dir[0].state == FA_EP_RESET)
         return FA_END_RST_ORIG;
@@ -313,7 +321,7 @@ static void end_flow(fa_flow_table *t, fa_flow *f, fa_end_reason why)
 {
     uint32_t idx = flow_index(t, f);
     f->end_reason = natural_end(f, why) & 0xf;
-    if (f->proto == FA_PROTO_TCP && (f->end_reason == FA_END_IDLE || f->end_reason == FA_END_EVICTED) &&
+    if (f->key.proto == FA_PROTO_TCP && (f->end_reason == FA_END_IDLE || f->end_reason == FA_END_EVICTED) &&
         !fa_tcp_closing(f))
         remember_open(t, f);
     if (t->on_end)
@@ -429,7 +437,6 @@ static fa_flow *new_flow(fa_flow_table *t, const fa_flow_key *k, uint32_t hashv,
         return NULL;
     memset(f, 0, sizeof *f);
     f->key = *k;
-    f->proto = k->proto;
     f->first_us = f->last_us = p->ts_us;
     bool flip = first_packet_flips(p);
     if (sender_lo != flip)
@@ -584,7 +591,7 @@ static bool account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
     /* As Zeek, a TCP connection's last time stops once both sides have
      * sent their FIN or RST, so stray ACKs after that do not stretch its
      * duration; packets after a one-sided RST still do. */
-    bool finished = f->proto == FA_PROTO_TCP && fa_tcp_both_closed(f);
+    bool finished = f->key.proto == FA_PROTO_TCP && fa_tcp_both_closed(f);
     uint16_t h16 = (uint16_t)(p->frame_hash ^ (p->frame_hash >> 16));
     if (dir->pkts && dir->last_hash == h16 && p->ts_us - f->last_us < DUP_WINDOW_US) {
         if (dir->dups < UINT16_MAX)
@@ -606,7 +613,7 @@ static bool account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
     }
     dir->pkts++;
     dir->ip_bytes += p->ip_len;
-    if (f->proto != FA_PROTO_TCP)
+    if (f->key.proto != FA_PROTO_TCP)
         dir->payload += p->payload_len;
     dir->flags |= p->tcp_flags;
     if (p->ts_us > f->last_us && !finished)
@@ -616,12 +623,12 @@ static bool account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
 
 static void update_protocol(fa_flow *f, int *d, const fa_packet *p)
 {
-    if (f->proto == FA_PROTO_TCP) {
+    if (f->key.proto == FA_PROTO_TCP) {
         *d = fa_tcp_update(f, *d, p);
         return;
     }
     f->dir[*d].state = FA_EP_ACTIVE;
-    if (f->proto == FA_PROTO_UDP)
+    if (f->key.proto == FA_PROTO_UDP)
         fa_history_check(f, *d, 16, 'D');
 }
 
@@ -684,7 +691,7 @@ fa_flow *fa_flow_table_packet_hinted(fa_flow_table *t, const fa_packet *pkt, con
         end_flow(t, f, FA_END_IDLE);
         f = NULL;
     }
-    if (f && f->proto == FA_PROTO_TCP && fa_tcp_is_reuse(f, p)) {
+    if (f && f->key.proto == FA_PROTO_TCP && fa_tcp_is_reuse(f, p)) {
         end_flow(t, f, FA_END_REUSED);
         f = NULL;
     }

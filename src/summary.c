@@ -28,7 +28,7 @@ static int proto_index(uint8_t proto)
 
 void fa_summary_add_flow(fa_summary *s, const fa_flow *f)
 {
-    int p = proto_index(f->proto);
+    int p = proto_index(f->key.proto);
     s->flows_by_proto[p]++;
     if (p == 0)
         s->tcp_states[state_index(fa_flow_conn_state(f))]++;

@@ -418,10 +418,10 @@ static const char *tcp_conn_state(const fa_flow *f)
 
 const char *fa_flow_conn_state(const fa_flow *f)
 {
-    if (f->proto == FA_PROTO_TCP)
+    if (f->key.proto == FA_PROTO_TCP)
         return tcp_conn_state(f);
     bool o = f->dir[0].state == FA_EP_ACTIVE, r = f->dir[1].state == FA_EP_ACTIVE;
-    if (f->proto == FA_PROTO_UDP) {
+    if (f->key.proto == FA_PROTO_UDP) {
         if (o)
             return r ? "SF" : "S0";
         return r ? "SHR" : "OTH";
@@ -433,7 +433,7 @@ const char *fa_flow_conn_state(const fa_flow *f)
 uint64_t fa_flow_seq_bytes(const fa_flow *f, int d)
 {
     const fa_flow_dir *ep = &f->dir[d];
-    if (f->proto != FA_PROTO_TCP)
+    if (f->key.proto != FA_PROTO_TCP)
         return ep->payload;
     /* A half-open connection found and aborted: the peer acknowledged data
      * this side never had the chance to send, so the numbers mislead. */

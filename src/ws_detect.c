@@ -16,21 +16,6 @@
 
 #include "ws_internal.h"
 
-#undef uthash_nonfatal_oom
-#define uthash_nonfatal_oom(obj) (oom = true)
-
-/* States are found by their flow's address, looked up for every packet of
- * a followed flow: one multiply spreads a pointer's varying bits, where
- * uthash's default hashes its eight bytes one by one. */
-static uint32_t flow_ptr_hash(const void *key)
-{
-    uintptr_t v;
-    memcpy(&v, key, sizeof v);
-    return (uint32_t)(((uint64_t)v * 0x9e3779b97f4a7c15ull) >> 32);
-}
-#undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = flow_ptr_hash(keyptr))
-
 #define NIL UINT32_MAX
 #define BOTH_RST_WINDOW_US 1000  /* RSTs to both ends this close: one injector */
 
@@ -64,6 +49,8 @@ fa_ws *fa_ws_new(const fa_ws_config *cfg)
     w->cfg = *cfg;
     if (w->cfg.max_flows == 0)
         w->cfg.max_flows = 1;
+    if (w->cfg.max_flows > FA_APP_MAX)
+        w->cfg.max_flows = FA_APP_MAX;
     w->pool = calloc(w->cfg.max_flows, sizeof *w->pool);
     w->heads = calloc(FA_HEAD_BUFFERS, sizeof *w->heads);
     w->kept = calloc(FA_WS_SESSIONS_KEPT, sizeof *w->kept);
@@ -82,7 +69,6 @@ void fa_ws_free(fa_ws *w)
 {
     if (!w)
         return;
-    HASH_CLEAR(hh, w->by_flow);
     free(w->pool);
     free(w->heads);
     free(w->kept);
@@ -103,7 +89,6 @@ uint64_t fa_ws_killed(const fa_ws *w)
 static app_state *state_new(fa_ws *w, fa_flow *f, app_kind kind)
 {
     app_state *st;
-    bool oom = false;
     if (w->free_head != NIL) {
         st = &w->pool[w->free_head];
         w->free_head = st->next_free;
@@ -115,18 +100,10 @@ static app_state *state_new(fa_ws *w, fa_flow *f, app_kind kind)
         return NULL;
     }
     memset(st, 0, sizeof *st);
-    st->flow = f;
     st->kind = (uint8_t)kind;
     fa_ws_reader_init(&st->dir[0].rd);
     fa_ws_reader_init(&st->dir[1].rd);
-    HASH_ADD(hh, w->by_flow, flow, sizeof st->flow, st);
-    if (oom) {
-        st->next_free = w->free_head;
-        w->free_head = (uint32_t)(st - w->pool);
-        w->states_dropped++;
-        f->bits |= FA_FLOW_APP_DONE;
-        return NULL;
-    }
+    f->app = (uint16_t)(st - w->pool);
     f->bits |= FA_FLOW_HAS_APP;
     return st;
 }
@@ -144,16 +121,15 @@ static void state_free(fa_ws *w, app_state *st)
 {
     head_release(w, &st->dir[0]);
     head_release(w, &st->dir[1]);
-    HASH_DEL(w->by_flow, st);
     st->next_free = w->free_head;
     w->free_head = (uint32_t)(st - w->pool);
 }
 
+/* A flow the detector follows (FA_FLOW_HAS_APP) keeps its state's index:
+ * no lookup for every packet of a followed flow. */
 static app_state *state_find(fa_ws *w, const fa_flow *f)
 {
-    app_state *st;
-    HASH_FIND(hh, w->by_flow, &f, sizeof f, st);
-    return st;
+    return &w->pool[f->app];
 }
 
 /* Starts collecting a handshake (or ClientHello) in a shared buffer. */
@@ -356,7 +332,7 @@ static app_state *candidate(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
 
 void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
 {
-    if (f->proto != FA_PROTO_TCP || (f->bits & FA_FLOW_APP_DONE))
+    if (f->key.proto != FA_PROTO_TCP || (f->bits & FA_FLOW_APP_DONE))
         return;
     app_state *st = (f->bits & FA_FLOW_HAS_APP) ? state_find(w, f) : candidate(w, f, d, p);
     if (!st)

@@ -3,7 +3,6 @@
 #ifndef FLOWAUDIT_WS_INTERNAL_H
 #define FLOWAUDIT_WS_INTERNAL_H
 
-#include <uthash.h>
 
 #include "http_upgrade.h"
 #include "tls_hello.h"
@@ -35,8 +34,6 @@ typedef struct app_dir {
 } app_dir;
 
 typedef struct app_state {
-    const fa_flow *flow;     /* hash key */
-    UT_hash_handle hh;
     uint32_t next_free;
     uint8_t kind;            /* app_kind */
     bool request_seen, response_seen, upgraded;
@@ -66,7 +63,6 @@ struct fa_ws {
     fa_ws_config cfg;
     app_state *pool;
     uint32_t free_head, used;
-    app_state *by_flow;
     uint8_t (*heads)[FA_HTTP_HEAD_MAX];
     uint16_t free_heads[FA_HEAD_BUFFERS];
     uint16_t nfree_heads;

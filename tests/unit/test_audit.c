@@ -295,7 +295,7 @@ static const ended *flow_of(const fixture *fx, uint8_t proto, const char *orig, 
     fa_addr o = addr(orig), r = addr(resp);
     for (int i = 0; i < fx->ndone; i++) {
         const fa_flow *f = &fx->done[i].flow;
-        if (f->proto == proto && fa_addr_cmp(fa_flow_addr(f, 0), &o) == 0 &&
+        if (f->key.proto == proto && fa_addr_cmp(fa_flow_addr(f, 0), &o) == 0 &&
             fa_addr_cmp(fa_flow_addr(f, 1), &r) == 0 && fa_flow_port(f, 0) == oport &&
             fa_flow_port(f, 1) == rport)
             return &fx->done[i];
@@ -839,7 +839,7 @@ static fa_flow hand_flow(uint8_t proto, const char *orig, uint16_t oport, const 
     f.key.hi_addr = orig_lo ? r : o;
     f.key.lo_port = orig_lo ? oport : rport;
     f.key.hi_port = orig_lo ? rport : oport;
-    f.key.proto = f.proto = proto;
+    f.key.proto = proto;
     f.bits = orig_lo ? FA_FLOW_ORIG_IS_LO : 0;
     f.first_us = f.last_us = T0;
     f.dir[0].pkts = 1;

@@ -10,6 +10,7 @@
 
 #include <pcap/dlt.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -629,6 +630,43 @@ static void test_ttl_and_bytes(void **state)
     assert_string_equal(fa_flow_conn_state(f), "RSTR");
 }
 
+/* With flows coming and going at two or three flows a bucket, some chain
+ * reaches ten flows by chance within a few thousand insertions; uthash's
+ * own threshold would then double the buckets. The table's stays put. */
+static void on_end_count(fa_flow *f, void *ctx)
+{
+    (void)f;
+    (*(unsigned *)ctx)++;
+}
+
+static void test_buckets_not_doubled_by_churn(void **state)
+{
+    (void)state;
+    fa_flow_config cfg;
+    fa_flow_config_default(&cfg);
+    cfg.max_flows = 4096;                   /* 1024 buckets */
+    cfg.timeout_s[FA_TMO_UDP] = 2;          /* 2000 to 3000 flows open at a time */
+    unsigned n_ended = 0;
+    fa_flow_table *t = fa_flow_table_new(&cfg, on_end_count, &n_ended);
+    assert_non_null(t);
+    pb b;
+    for (unsigned i = 0; i < 100000; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        udp4(&b, src, "10.255.0.1", (uint16_t)(1024 + i % 60000), 53, 10);
+        fa_packet p;
+        assert_int_equal(fa_decode(DLT_RAW, b.d, (uint32_t)b.len, (uint32_t)b.len, &p), FA_DEC_OK);
+        p.ts_us = T0 + (uint64_t)i * 1000;
+        int d;
+        assert_non_null(fa_flow_table_packet(t, &p, &d));
+    }
+    const fa_flow_stats *st = fa_flow_table_stats(t);
+    assert_true(st->flows_peak > 1900 && st->flows_peak < 3100); /* expiry sweeps once a second */
+    assert_true(n_ended > 90000);
+    assert_int_equal(st->bucket_bytes, 1024 * 16);
+    fa_flow_table_free(t);
+}
+
 /* ---- hints made ahead (the packet queue) ------------------------------- */
 
 #define AHEAD_PACKETS 9
@@ -730,6 +768,7 @@ int main(void)
         T(test_icmp_error_about_ping),
         T(test_fragment_attribution),
         T(test_hints_made_ahead),
+        cmocka_unit_test(test_buckets_not_doubled_by_churn),
         T(test_icmp_fragment_attribution),
         T(test_ttl_and_bytes),
     };
