@@ -48,9 +48,9 @@ typedef struct fa_batch {
  * or NULL when out of memory. */
 fa_batch *fa_batch_new(void);
 void fa_batch_reset(fa_batch *b);
-/* Copies one frame in. Returns false, adding nothing, when the batch has
- * no room: hand it on and add the frame to a fresh one, where it always
- * fits. */
+/* Copies one frame in (cut to FA_BATCH_ARENA bytes, more than libpcap
+ * ever hands out). Returns false, adding nothing, when the batch has no
+ * room: hand it on and add the frame to a fresh one, where it always fits. */
 bool fa_batch_add(fa_batch *b, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
                   uint64_t ts_us);
 

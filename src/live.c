@@ -95,7 +95,7 @@ static int read_ready(run_ctx *ctx, live *l, char *err, size_t errlen)
             if (!fa_batch_add(b, l->dlt[i], data, caplen, len, ts)) {
                 fa_run_batch(ctx, b, false);
                 fa_batch_reset(b);
-                fa_batch_add(b, l->dlt[i], data, caplen, len, ts);
+                fa_batch_add(b, l->dlt[i], data, caplen, len, ts); /* an empty batch takes any frame */
             }
         }
     }

@@ -23,6 +23,10 @@ void fa_batch_reset(fa_batch *b)
 bool fa_batch_add(fa_batch *b, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
                   uint64_t ts_us)
 {
+    /* libpcap hands out at most 262144 bytes for the link types flowaudit
+     * reads; anything longer would be cut here, not lost. */
+    if (caplen > FA_BATCH_ARENA)
+        caplen = FA_BATCH_ARENA;
     if (b->n == FA_BATCH_PACKETS || caplen > FA_BATCH_ARENA - b->arena_used)
         return false;
     fa_batched *e = &b->pkts[b->n++];

@@ -101,7 +101,7 @@ static int read_file(fa_reader *r, fa_capture *cap, fa_batch **b)
         if (!fa_batch_add(*b, dlt, data, caplen, len, ts)) {
             hand_out(r, *b);
             *b = take_free(r);
-            fa_batch_add(*b, dlt, data, caplen, len, ts);
+            fa_batch_add(*b, dlt, data, caplen, len, ts); /* a fresh batch takes any frame */
         }
         r->packets++;
         if (r->show_progress && (r->packets & 4095) == 0)

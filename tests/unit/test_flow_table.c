@@ -691,7 +691,8 @@ static void ahead_packets(fa_packet pkts[AHEAD_PACKETS], pb bufs[AHEAD_PACKETS])
     pb_ipv4_done(&bufs[n++], ip);
     assert_int_equal(n, AHEAD_PACKETS);
     for (int i = 0; i < n; i++) {
-        fa_decode_result r = fa_decode(DLT_RAW, bufs[i].d, (uint32_t)bufs[i].len, (uint32_t)bufs[i].len, &pkts[i]);
+        uint32_t len = (uint32_t)bufs[i].len;
+        fa_decode_result r = fa_decode(DLT_RAW, bufs[i].d, len, len, &pkts[i]);
         assert_int_equal(r, FA_DEC_OK);
         pkts[i].ts_us = T0 + (uint64_t)i * 1000;
     }

@@ -15,7 +15,7 @@
 
 #define MAX_SNAPLEN 262144u
 
-static uint8_t frame[MAX_SNAPLEN];
+static uint8_t frame[FA_BATCH_ARENA + 1];
 
 static int setup(void **state)
 {
@@ -83,6 +83,11 @@ static void test_full_by_arena(void **state)
     assert_false(fa_batch_add(b, 1, frame, 65, 65, 0));
     assert_true(fa_batch_add(b, 1, frame, 64, 64, 0));
     assert_false(fa_batch_add(b, 1, frame, 1, 1, 0));
+    /* longer than the arena: cut to it, so an empty batch still takes it */
+    fa_batch_reset(b);
+    assert_true(fa_batch_add(b, 1, frame, FA_BATCH_ARENA + 1, FA_BATCH_ARENA + 1, 0));
+    assert_int_equal(b->pkts[0].caplen, FA_BATCH_ARENA);
+    assert_int_equal(b->pkts[0].wirelen, FA_BATCH_ARENA + 1);
 }
 
 int main(void)
