@@ -54,4 +54,12 @@ void fa_batch_reset(fa_batch *b);
 bool fa_batch_add(fa_batch *b, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
                   uint64_t ts_us);
 
+/* Readies packets for their turn, as the processing side calls it with
+ * i = 0, 1, 2 ... before it processes b->pkts[i]: a frame's first line is
+ * fetched 16 packets ahead; a packet is decoded, its flow key worked out
+ * (fa_flow_table_key) and its hash bucket fetched 8 ahead; the flow record
+ * at the head of the bucket's chain 4 ahead. Each fetch has a few packets'
+ * work to arrive in. Once called for i, b->pkts[i] is decoded. */
+void fa_batch_look_ahead(fa_batch *b, const fa_flow_table *t, unsigned i);
+
 #endif

@@ -1,4 +1,5 @@
-/* packet_batch.c - filling a batch: frames copied end to end. */
+/* packet_batch.c - filling a batch (frames copied end to end) and
+ * readying its packets ahead of their turn. */
 #include "packet_batch.h"
 
 #include <stdlib.h>
@@ -12,6 +13,33 @@ fa_batch *fa_batch_new(void)
     if (b)
         fa_batch_reset(b);
     return b;
+}
+
+#define FRAME_AHEAD 16
+#define BUCKET_AHEAD 8
+#define RECORD_AHEAD 4
+
+static void prepare(fa_batched *e, const fa_flow_table *t)
+{
+    e->result = (uint8_t)fa_decode(e->dlt, e->frame, e->caplen, e->wirelen, &e->pkt);
+    if (e->result != FA_DEC_OK)
+        return;
+    e->pkt.ts_us = e->ts_us;
+    fa_flow_table_key(t, &e->pkt, &e->hint);
+    fa_flow_table_prefetch_bucket(t, &e->hint);
+}
+
+void fa_batch_look_ahead(fa_batch *b, const fa_flow_table *t, unsigned i)
+{
+    if (i == 0)
+        for (unsigned k = 0; k < b->n && k < BUCKET_AHEAD; k++)
+            prepare(&b->pkts[k], t);
+    if (i + FRAME_AHEAD < b->n)
+        __builtin_prefetch(b->pkts[i + FRAME_AHEAD].frame);
+    if (i + BUCKET_AHEAD < b->n)
+        prepare(&b->pkts[i + BUCKET_AHEAD], t);
+    if (i + RECORD_AHEAD < b->n && b->pkts[i + RECORD_AHEAD].result == FA_DEC_OK)
+        fa_flow_table_prefetch(t, &b->pkts[i + RECORD_AHEAD].hint);
 }
 
 void fa_batch_reset(fa_batch *b)

@@ -137,39 +137,11 @@ static void process(run_ctx *ctx, const fa_batched *e)
         fa_ws_packet(ctx->ws, f, dir, pkt);
 }
 
-/* How far ahead memory is fetched: a frame's first line FRAME_AHEAD
- * packets before its turn (for files another core wrote it); the packet is
- * decoded, its key worked out and its hash bucket fetched BUCKET_AHEAD
- * packets before; the flow record at the head of the bucket's chain
- * RECORD_AHEAD packets before. Each fetch has a few packets' work to
- * arrive in. */
-#define FRAME_AHEAD 16
-#define BUCKET_AHEAD 8
-#define RECORD_AHEAD 4
-
-static void look_ahead(const run_ctx *ctx, fa_batch *b, unsigned i)
-{
-    fa_batched *e = &b->pkts[i];
-    e->result = (uint8_t)fa_decode(e->dlt, e->frame, e->caplen, e->wirelen, &e->pkt);
-    if (e->result != FA_DEC_OK)
-        return;
-    e->pkt.ts_us = e->ts_us;
-    fa_flow_table_key(ctx->flows, &e->pkt, &e->hint);
-    fa_flow_table_prefetch_bucket(ctx->flows, &e->hint);
-}
-
 void fa_run_batch(run_ctx *ctx, fa_batch *b, bool by_packet_time)
 {
-    for (unsigned i = 0; i < b->n && i < BUCKET_AHEAD; i++)
-        look_ahead(ctx, b, i);
     for (unsigned i = 0; i < b->n; i++) {
         const fa_batched *e = &b->pkts[i];
-        if (i + FRAME_AHEAD < b->n)
-            __builtin_prefetch(b->pkts[i + FRAME_AHEAD].frame);
-        if (i + BUCKET_AHEAD < b->n)
-            look_ahead(ctx, b, i + BUCKET_AHEAD);
-        if (i + RECORD_AHEAD < b->n && b->pkts[i + RECORD_AHEAD].result == FA_DEC_OK)
-            fa_flow_table_prefetch(ctx->flows, &b->pkts[i + RECORD_AHEAD].hint);
+        fa_batch_look_ahead(b, ctx->flows, i);
         if (ctx->opts->evidence_path && !ctx->evidence && !ctx->evidence_failed)
             open_evidence(ctx, e->dlt);
         ctx->summary.packets++;

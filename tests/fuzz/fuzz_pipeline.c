@@ -97,31 +97,13 @@ static void on_flow_end(fa_flow *f, void *arg)
     json_decref(session);
 }
 
-/* As fa_run_batch in src/pipeline.c: each packet decoded and keyed a few
- * places ahead of its turn, its bucket and record fetched, then processed
- * with the hint. */
-enum { BUCKET_AHEAD = 8, RECORD_AHEAD = 4 };
-
-static void look_ahead(fa_flow_table *t, fa_batched *e)
-{
-    e->result = (uint8_t)fa_decode(e->dlt, e->frame, e->caplen, e->wirelen, &e->pkt);
-    if (e->result != FA_DEC_OK)
-        return;
-    e->pkt.ts_us = e->ts_us;
-    fa_flow_table_key(t, &e->pkt, &e->hint);
-    fa_flow_table_prefetch_bucket(t, &e->hint);
-}
-
+/* As fa_run_batch in src/pipeline.c: packets readied ahead of their turn,
+ * then processed with their hints. */
 static void handle_batch(run *r, fa_flow_table *t, fa_batch *b)
 {
-    for (unsigned i = 0; i < b->n && i < BUCKET_AHEAD; i++)
-        look_ahead(t, &b->pkts[i]);
     for (unsigned i = 0; i < b->n; i++) {
         const fa_batched *e = &b->pkts[i];
-        if (i + BUCKET_AHEAD < b->n)
-            look_ahead(t, &b->pkts[i + BUCKET_AHEAD]);
-        if (i + RECORD_AHEAD < b->n && b->pkts[i + RECORD_AHEAD].result == FA_DEC_OK)
-            fa_flow_table_prefetch(t, &b->pkts[i + RECORD_AHEAD].hint);
+        fa_batch_look_ahead(b, t, i);
         r->summary.packets++;
         r->summary.bytes += e->wirelen;
         if (e->ts_us < r->last_ts)
