@@ -105,8 +105,17 @@ typedef struct fa_flow {
 /* Originator / responder endpoint of a flow. */
 const fa_addr *fa_flow_addr(const fa_flow *f, int d);
 uint16_t fa_flow_port(const fa_flow *f, int d);
-/* Zeek conn_state ("S0", "SF", ...) of a flow. Static string. */
-const char *fa_flow_conn_state(const fa_flow *f);
+/* Zeek's conn_state values, in the order the summary prints them. */
+typedef enum fa_conn_state {
+    FA_CS_S0, FA_CS_S1, FA_CS_SF, FA_CS_REJ, FA_CS_S2, FA_CS_S3, FA_CS_RSTO, FA_CS_RSTR,
+    FA_CS_RSTOS0, FA_CS_RSTRH, FA_CS_SH, FA_CS_SHR, FA_CS_OTH,
+    FA_CONN_STATES
+} fa_conn_state;
+
+/* Zeek conn_state of a flow (tcp_state.c). */
+fa_conn_state fa_flow_conn_state(const fa_flow *f);
+/* Zeek's name for a conn_state ("S0", "SF", ...). Static string. */
+const char *fa_conn_state_name(fa_conn_state s);
 const char *fa_end_reason_name(fa_end_reason r);
 /* Zeek-style uid ("C" + 17 base62 characters), a hash of the key and the
  * start time, so the same capture always gives the same uids. */

@@ -12,20 +12,15 @@
 #include "flow.h"
 #include "flow_table.h"
 
-#define FA_CONN_STATES 14
-
 typedef struct fa_summary {
     uint64_t files, packets, bytes;
     uint64_t decode[FA_DEC_COUNT];
     uint64_t ts_backwards;                 /* packets older than the one before */
     uint64_t payload_cut;                  /* headers whole, payload cut by the snaplen */
     uint64_t flows_by_proto[4];            /* tcp, udp, icmp, other */
-    uint64_t tcp_states[FA_CONN_STATES];   /* indexed like fa_conn_state_names */
+    uint64_t tcp_states[FA_CONN_STATES];   /* indexed by fa_conn_state */
     uint64_t udp_states[FA_CONN_STATES];
 } fa_summary;
-
-/* Zeek's conn_state names, in the order the summary prints them. */
-extern const char *const fa_conn_state_names[FA_CONN_STATES];
 
 /* Counts one finished flow. */
 void fa_summary_add_flow(fa_summary *s, const fa_flow *f);

@@ -213,10 +213,10 @@ static fa_attempt flow_attempt(const fa_flow *f)
     bool refused_by_icmp = f->icmp_errors && (f->bits & FA_FLOW_ICMP_FROM_RESP);
     bool answered = f->dir[1].pkts > 0;
     if (f->key.proto == FA_PROTO_TCP) {
-        const char *st = fa_flow_conn_state(f);
-        if (strcmp(st, "REJ") == 0 || (refused_by_icmp && !answered))
+        fa_conn_state st = fa_flow_conn_state(f);
+        if (st == FA_CS_REJ || (refused_by_icmp && !answered))
             return FA_ATTEMPT_REJECTED;
-        if (strcmp(st, "S0") == 0 || strcmp(st, "RSTOS0") == 0 || strcmp(st, "SH") == 0)
+        if (st == FA_CS_S0 || st == FA_CS_RSTOS0 || st == FA_CS_SH)
             return FA_ATTEMPT_BLOCKED;
         return FA_ATTEMPT_SEEN;
     }

@@ -72,7 +72,7 @@ json_t *fa_flow_to_json(const fa_flow *f)
     json_object_set_new(o, "proto", json_string(fa_proto_name(f->key.proto)));
     json_object_set_new(o, "ip_proto", json_integer(f->key.proto));
     json_object_set_new(o, "duration", json_real(seconds(f->last_us - f->first_us)));
-    json_object_set_new(o, "conn_state", json_string(fa_flow_conn_state(f)));
+    json_object_set_new(o, "conn_state", json_string(fa_conn_state_name(fa_flow_conn_state(f))));
     json_object_set_new(o, "history", json_string(f->history));
     add_dir(o, f, 0);
     add_dir(o, f, 1);

@@ -2,19 +2,6 @@
 #include "summary.h"
 
 #include <inttypes.h>
-#include <string.h>
-
-const char *const fa_conn_state_names[FA_CONN_STATES] = {
-    "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH", NULL,
-};
-
-static int state_index(const char *name)
-{
-    for (int i = 0; fa_conn_state_names[i]; i++)
-        if (strcmp(fa_conn_state_names[i], name) == 0)
-            return i;
-    return FA_CONN_STATES - 1;
-}
 
 static int proto_index(uint8_t proto)
 {
@@ -31,17 +18,17 @@ void fa_summary_add_flow(fa_summary *s, const fa_flow *f)
     int p = proto_index(f->key.proto);
     s->flows_by_proto[p]++;
     if (p == 0)
-        s->tcp_states[state_index(fa_flow_conn_state(f))]++;
+        s->tcp_states[fa_flow_conn_state(f)]++;
     else if (p == 1)
-        s->udp_states[state_index(fa_flow_conn_state(f))]++;
+        s->udp_states[fa_flow_conn_state(f)]++;
 }
 
 static void print_states(FILE *out, const char *label, const uint64_t *states)
 {
     fprintf(out, "  %-5s", label);
-    for (int i = 0; fa_conn_state_names[i]; i++)
+    for (int i = 0; i < FA_CONN_STATES; i++)
         if (states[i])
-            fprintf(out, " %s=%" PRIu64, fa_conn_state_names[i], states[i]);
+            fprintf(out, " %s=%" PRIu64, fa_conn_state_name((fa_conn_state)i), states[i]);
     fputc('\n', out);
 }
 

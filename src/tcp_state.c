@@ -386,7 +386,16 @@ static bool history_is_rstos0(const char *h)
     return false;
 }
 
-static const char *tcp_conn_state(const fa_flow *f)
+static const char *const conn_state_names[FA_CONN_STATES] = {
+    "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
+};
+
+const char *fa_conn_state_name(fa_conn_state s)
+{
+    return (unsigned)s < FA_CONN_STATES ? conn_state_names[s] : "OTH";
+}
+
+static fa_conn_state tcp_conn_state(const fa_flow *f)
 {
     uint8_t os = f->dir[0].state, rs = f->dir[1].state;
     bool o_inactive = os == FA_EP_INACTIVE || os == FA_EP_PARTIAL;
@@ -395,38 +404,38 @@ static const char *tcp_conn_state(const fa_flow *f)
     if (rs == FA_EP_RESET) {
         if (os == FA_EP_SYN_SENT || os == FA_EP_SYN_ACK_SENT ||
             (os == FA_EP_RESET && fa_flow_seq_bytes(f, 0) == 0 && fa_flow_seq_bytes(f, 1) == 0))
-            return "REJ";
-        return o_inactive ? "RSTRH" : "RSTR";
+            return FA_CS_REJ;
+        return o_inactive ? FA_CS_RSTRH : FA_CS_RSTR;
     }
     if (os == FA_EP_RESET) {
         if (r_inactive)
-            return history_is_rstos0(f->history) ? "RSTOS0" : "OTH";
-        return "RSTO";
+            return history_is_rstos0(f->history) ? FA_CS_RSTOS0 : FA_CS_OTH;
+        return FA_CS_RSTO;
     }
     if (rs == FA_EP_CLOSED && os == FA_EP_CLOSED)
-        return "SF";
+        return FA_CS_SF;
     if (os == FA_EP_CLOSED)
-        return r_inactive ? "SH" : "S2";
+        return r_inactive ? FA_CS_SH : FA_CS_S2;
     if (rs == FA_EP_CLOSED)
-        return o_inactive ? "SHR" : "S3";
+        return o_inactive ? FA_CS_SHR : FA_CS_S3;
     if (os == FA_EP_SYN_SENT && rs == FA_EP_INACTIVE)
-        return "S0";
+        return FA_CS_S0;
     if (os == FA_EP_ESTABLISHED && rs == FA_EP_ESTABLISHED)
-        return "S1";
-    return "OTH";
+        return FA_CS_S1;
+    return FA_CS_OTH;
 }
 
-const char *fa_flow_conn_state(const fa_flow *f)
+fa_conn_state fa_flow_conn_state(const fa_flow *f)
 {
     if (f->key.proto == FA_PROTO_TCP)
         return tcp_conn_state(f);
     bool o = f->dir[0].state == FA_EP_ACTIVE, r = f->dir[1].state == FA_EP_ACTIVE;
     if (f->key.proto == FA_PROTO_UDP) {
         if (o)
-            return r ? "SF" : "S0";
-        return r ? "SHR" : "OTH";
+            return r ? FA_CS_SF : FA_CS_S0;
+        return r ? FA_CS_SHR : FA_CS_OTH;
     }
-    return "OTH";
+    return FA_CS_OTH;
 }
 
 /* Zeek TCP_Endpoint::Size(): sequence space used, without SYN and FIN. */

@@ -49,7 +49,7 @@ static void on_end(fa_flow *f, void *ctx)
         fail_msg("more flows ended than expected");
     ended *e = &tb->done[tb->n_ended++];
     e->flow = *f;
-    strncpy(e->state, fa_flow_conn_state(f), sizeof e->state - 1);
+    strncpy(e->state, fa_conn_state_name(fa_flow_conn_state(f)), sizeof e->state - 1);
     e->state[sizeof e->state - 1] = '\0';
 }
 
@@ -487,7 +487,7 @@ static void test_icmp_error_attribution(void **state)
     assert_true(f->bits & FA_FLOW_ICMP_FROM_RESP);
     assert_int_equal(f->dir[0].pkts, 2);
     assert_int_equal(f->dir[1].pkts, 0);
-    assert_string_equal(fa_flow_conn_state(f), "S0");
+    assert_string_equal(fa_conn_state_name(fa_flow_conn_state(f)), "S0");
 
     /* a firewall refusing a SYN with 3/13 */
     tcp4(&q, "10.0.0.1", "10.0.0.2", 40001, 3389, SYN, 1, 0, 0, 64, 9);
@@ -627,7 +627,7 @@ static void test_ttl_and_bytes(void **state)
     assert_int_equal(f->dir[1].flags, SYN | ACK | RST);
     assert_int_equal(f->first_us, T0);
     assert_int_equal(f->last_us, T0 + 4000);
-    assert_string_equal(fa_flow_conn_state(f), "RSTR");
+    assert_string_equal(fa_conn_state_name(fa_flow_conn_state(f)), "RSTR");
 }
 
 /* With flows coming and going at two or three flows a bucket, some chain

@@ -52,7 +52,7 @@ static void on_end(fa_flow *f, void *ctx)
         fail_msg("more flows ended than expected");
     ended *e = &c->done[c->n_ended++];
     e->flow = *f;
-    strncpy(e->state, fa_flow_conn_state(f), sizeof e->state - 1);
+    strncpy(e->state, fa_conn_state_name(fa_flow_conn_state(f)), sizeof e->state - 1);
     e->state[sizeof e->state - 1] = '\0';
 }
 
