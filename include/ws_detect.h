@@ -14,10 +14,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "addr.h"
 #include "decode.h"
 #include "flow.h"
 #include "flow_json.h"
+#include "http_upgrade.h"
 #include "portset.h"
+#include "tls_hello.h"
+#include "ws_frame.h"
 
 #define FA_APP_DEFAULT_MAX 16384
 /* A followed flow keeps its state's index in 16 bits (fa_flow.app). */
@@ -40,6 +44,34 @@ typedef enum fa_ws_confidence {
     FA_WS_CONF_MEDIUM,  /* TLS on a row the matrix marks websocket */
     FA_WS_CONF_LOW,     /* TLS or long-lived row that behaves like one */
 } fa_ws_confidence;
+
+/* What a followed flow turned out to carry. */
+typedef enum fa_app_kind {
+    FA_APP_UNKNOWN,
+    FA_APP_WEBSOCKET,  /* HTTP Upgrade request seen */
+    FA_APP_TLS,        /* TLS ClientHello seen */
+    FA_APP_LONGLIVED,  /* TCP on a long-lived rule's port, neither of the above */
+} fa_app_kind;
+
+/* One finished session, as the detector judged it: the facts the report
+ * and the NDJSON writer (fa_ws_session_json) turn into text. */
+typedef struct fa_ws_session {
+    char uid[20];
+    fa_addr client, server;
+    uint16_t client_port, server_port;
+    uint8_t kind;            /* fa_app_kind */
+    uint8_t ending;          /* fa_ws_ending */
+    uint8_t confidence;      /* fa_ws_confidence */
+    int8_t side;             /* side facing the killer: 0 client, 1 server, -1 none */
+    int status;              /* HTTP status of the upgrade answer, -1 when none was seen */
+    uint64_t start_us, end_us;
+    double idle_s;           /* idle time before the ending */
+    char host[FA_HTTP_FIELD_MAX], path[FA_HTTP_FIELD_MAX];  /* websocket only */
+    char sni[FA_TLS_NAME_MAX], alpn[FA_TLS_ALPN_MAX];       /* tls only */
+    fa_ws_dir_stats dir[2];  /* frames read per direction, 0 client */
+    bool frames_unparsed[2]; /* a gap lost the frame boundaries */
+    char evidence[192];      /* why the ending was judged so, for people */
+} fa_ws_session;
 
 typedef struct fa_ws_config {
     uint32_t max_flows;       /* detector states, at most (up to FA_APP_MAX) */
@@ -64,9 +96,16 @@ void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p);
 
 /* The flow is ending: if it was a candidate, classify how it ended and
  * keep the session for the report. rule_websocket / rule_longlived: the
- * audit matched it to such a rule. Returns the session's NDJSON record
- * (caller owns it) or NULL when the flow was not a reportable session. */
-json_t *fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived);
+ * audit matched it to such a rule. Returns true and fills *out when the
+ * flow was a reportable session, false otherwise. */
+bool fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived, fa_ws_session *out);
+
+/* True for the endings a middlebox caused. */
+bool fa_ws_ending_is_kill(fa_ws_ending e);
+
+/* The session's "websocket" NDJSON record (ws_report.c); the caller owns
+ * it. NULL when out of memory. */
+json_t *fa_ws_session_json(const fa_ws_session *s);
 
 /* Number of sessions reported, and of those killed (--fail-on ws-killed). */
 uint64_t fa_ws_sessions(const fa_ws *w);

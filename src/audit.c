@@ -373,16 +373,6 @@ void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v)
     a->bytes_by_verdict[v->verdict] += flow_bytes(f);
 }
 
-void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, json_t *rec)
-{
-    json_object_set_new(rec, "verdict", json_string(fa_verdict_name(v->verdict)));
-    json_object_set_new(rec, "attempt", json_string(fa_attempt_name(v->attempt)));
-    json_t *ids = json_array();
-    for (int i = 0; i < v->nrules; i++)
-        json_array_append_new(ids, json_string(a->rs->rules[v->rules[i]].id));
-    json_object_set_new(rec, "rules", ids);
-}
-
 /* A required rule is seen only if every host pair that tried it got
  * through at least once; otherwise the pairs that never did decide. */
 static fa_rule_status settle(const fa_rule *r, const fa_rule_state *st)

@@ -317,6 +317,16 @@ int fa_audit_print_text(const fa_audit *a, FILE *out, bool color)
     return ferror(out) ? -1 : 0;
 }
 
+void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, json_t *rec)
+{
+    json_object_set_new(rec, "verdict", json_string(fa_verdict_name(v->verdict)));
+    json_object_set_new(rec, "attempt", json_string(fa_attempt_name(v->attempt)));
+    json_t *ids = json_array();
+    for (int i = 0; i < v->nrules; i++)
+        json_array_append_new(ids, json_string(a->rs->rules[v->rules[i]].id));
+    json_object_set_new(rec, "rules", ids);
+}
+
 static json_t *pairs_json(const fa_rule_state *st)
 {
     char s[FA_ADDR_STRLEN], d[FA_ADDR_STRLEN];

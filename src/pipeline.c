@@ -56,9 +56,9 @@ static void rule_flags(const run_ctx *ctx, const fa_flow_verdict *v, bool *ws, b
 }
 
 /* Flows worth keeping as evidence: what the audit flags, and kills. */
-static bool flagged(const run_ctx *ctx, const fa_flow_verdict *v, const json_t *session)
+static bool flagged(const run_ctx *ctx, const fa_flow_verdict *v, const fa_ws_session *session)
 {
-    if (session && json_is_true(json_object_get(session, "killed")))
+    if (session && fa_ws_ending_is_kill(session->ending))
         return true;
     if (!ctx->audit)
         return false;
@@ -82,19 +82,18 @@ static void on_flow_end(fa_flow *f, void *arg)
     if (ctx->audit)
         fa_audit_flow(ctx->audit, f, &v);
     rule_flags(ctx, &v, &ws, &ll);
-    json_t *session = fa_ws_flow_end(ctx->ws, f, ws, ll);
-    if (ctx->evidence && flagged(ctx, &v, session))
+    fa_ws_session session;
+    bool reported = fa_ws_flow_end(ctx->ws, f, ws, ll, &session);
+    if (ctx->evidence && flagged(ctx, &v, reported ? &session : NULL))
         save_evidence(ctx, f);
-    if (!ctx->json || ctx->json_failed) {
-        json_decref(session);
+    if (!ctx->json || ctx->json_failed)
         return;
-    }
     json_t *o = fa_flow_to_json(f);
     if (o && ctx->audit)
         fa_audit_verdict_json(ctx->audit, &v, o);
     fa_run_record(ctx, o);
-    if (session)
-        fa_run_record(ctx, session);
+    if (reported)
+        fa_run_record(ctx, fa_ws_session_json(&session));
 }
 
 /* -w opens its file with the link type of the first packet read. */

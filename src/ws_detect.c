@@ -86,7 +86,7 @@ uint64_t fa_ws_killed(const fa_ws *w)
            w->endings[FA_WS_KILLED_IDLE];
 }
 
-static app_state *state_new(fa_ws *w, fa_flow *f, app_kind kind)
+static app_state *state_new(fa_ws *w, fa_flow *f, fa_app_kind kind)
 {
     app_state *st;
     if (w->free_head != NIL) {
@@ -189,7 +189,7 @@ static void head_feed(fa_ws *w, app_state *st, int d, const uint8_t *data, size_
     memcpy(buf + ad->head_len, data, take);
     ad->head_len = (uint16_t)(ad->head_len + take);
 
-    if (st->kind == APP_TLS) {
+    if (st->kind == FA_APP_TLS) {
         fa_tls_result r = fa_tls_parse_hello(buf, ad->head_len, &st->tls);
         if (r != FA_TLS_PARTIAL || ad->head_len == FA_HTTP_HEAD_MAX) {
             ad->phase = PH_OPAQUE;
@@ -220,7 +220,7 @@ static void head_feed(fa_ws *w, app_state *st, int d, const uint8_t *data, size_
 static void stream_bytes(fa_ws *w, app_state *st, int d, const uint8_t *data, size_t len, uint64_t ts)
 {
     app_dir *ad = &st->dir[d];
-    if (ad->phase == PH_NONE && (st->kind == APP_WEBSOCKET || (st->kind == APP_TLS && d == 0)))
+    if (ad->phase == PH_NONE && (st->kind == FA_APP_WEBSOCKET || (st->kind == FA_APP_TLS && d == 0)))
         head_begin(w, ad);
     if (ad->phase == PH_HEAD)
         head_feed(w, st, d, data, len, ts);
@@ -307,23 +307,23 @@ static void note_payload(fa_ws *w, app_state *st, int d, const fa_packet *p)
 }
 
 /* Which kind of candidate a flow is, decided by its first client bytes. */
-static app_kind first_bytes_kind(const fa_packet *p)
+static fa_app_kind first_bytes_kind(const fa_packet *p)
 {
     if (fa_http_could_be_request(p->payload, p->payload_caplen))
-        return APP_WEBSOCKET;
+        return FA_APP_WEBSOCKET;
     if (fa_tls_could_be_hello(p->payload, p->payload_caplen))
-        return APP_TLS;
-    return APP_UNKNOWN;
+        return FA_APP_TLS;
+    return FA_APP_UNKNOWN;
 }
 
 static app_state *candidate(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
 {
     bool longlived = longlived_port(w, fa_flow_port(f, 1));
     bool client_data = d == 0 && p->payload_caplen > 0;
-    app_kind kind = client_data ? first_bytes_kind(p) : APP_UNKNOWN;
-    if (kind == APP_UNKNOWN && longlived)
-        kind = APP_LONGLIVED;
-    if (kind != APP_UNKNOWN)
+    fa_app_kind kind = client_data ? first_bytes_kind(p) : FA_APP_UNKNOWN;
+    if (kind == FA_APP_UNKNOWN && longlived)
+        kind = FA_APP_LONGLIVED;
+    if (kind != FA_APP_UNKNOWN)
         return state_new(w, f, kind);
     if (client_data || p->payload_len > 0)
         f->bits |= FA_FLOW_APP_DONE;
@@ -340,9 +340,9 @@ void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
     app_dir *ad = &st->dir[d];
     /* A long-lived row's first client bytes may still reveal a handshake;
      * its state began at the SYN, so "first" means no payload yet. */
-    if (st->kind == APP_LONGLIVED && d == 0 && p->payload_caplen && !ad->last_data_us) {
-        app_kind k = first_bytes_kind(p);
-        if (k != APP_UNKNOWN)
+    if (st->kind == FA_APP_LONGLIVED && d == 0 && p->payload_caplen && !ad->last_data_us) {
+        fa_app_kind k = first_bytes_kind(p);
+        if (k != FA_APP_UNKNOWN)
             st->kind = (uint8_t)k;
     }
     note_ip_id(ad, p, ad->last_ip_id == 0 && ad->ip_id_steps == 0 && ad->ip_id_jumps == 0);
@@ -363,7 +363,7 @@ void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
     if (p->payload_len && !(p->tcp_flags & FA_TH_RST))
         note_payload(w, st, d, p);
     /* Plain HTTP on an ordinary port: nothing more to learn here. */
-    if (st->kind == APP_WEBSOCKET && st->dir[0].phase == PH_OPAQUE && !st->request_seen &&
+    if (st->kind == FA_APP_WEBSOCKET && st->dir[0].phase == PH_OPAQUE && !st->request_seen &&
         !longlived_port(w, fa_flow_port(f, 1))) {
         state_free(w, st);
         f->bits = (uint8_t)((f->bits & ~FA_FLOW_HAS_APP) | FA_FLOW_APP_DONE);
@@ -480,7 +480,7 @@ static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, verd
     int r = first_of(st->dir[0].rst_us, st->dir[1].rst_us);
     int fd = first_of(st->dir[0].fin_us, st->dir[1].fin_us);
     int bh = blackholed_side(st);
-    if (st->kind == APP_WEBSOCKET && !st->upgraded) {
+    if (st->kind == FA_APP_WEBSOCKET && !st->upgraded) {
         v->ending = FA_WS_FAILED_UPGRADE;
         if (st->response_seen)
             add_evidence(v, "HTTP status %d", st->status);
@@ -488,7 +488,7 @@ static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, verd
             add_evidence(v, "no answer to the upgrade request");
         return;
     }
-    if (closed || (st->kind == APP_TLS && st->dir[0].fin_us && st->dir[1].fin_us && r < 0)) {
+    if (closed || (st->kind == FA_APP_TLS && st->dir[0].fin_us && st->dir[1].fin_us && r < 0)) {
         v->ending = FA_WS_CLEAN;
         if (closed)
             add_evidence(v, "close codes %s/%s", close_code_text(&st->dir[0].rd.st, codes[0], sizeof codes[0]),
@@ -528,7 +528,7 @@ const char *fa_ws_ending_name(fa_ws_ending e)
     return (unsigned)e < FA_WS_ENDING_COUNT ? ending_names[e] : "unknown";
 }
 
-static bool is_kill(fa_ws_ending e)
+bool fa_ws_ending_is_kill(fa_ws_ending e)
 {
     return e == FA_WS_KILLED_RST || e == FA_WS_KILLED_BLACKHOLE || e == FA_WS_KILLED_IDLE;
 }
@@ -549,15 +549,15 @@ static bool reportable(const fa_ws *w, const app_state *st, const fa_flow *f, bo
                        fa_ws_ending ending, fa_ws_confidence *conf)
 {
     double dur = (double)(f->last_us - f->first_us) / 1e6;
-    bool lasted = dur >= w->cfg.min_duration_s || is_kill(ending);
+    bool lasted = dur >= w->cfg.min_duration_s || fa_ws_ending_is_kill(ending);
     switch (st->kind) {
-    case APP_WEBSOCKET:
+    case FA_APP_WEBSOCKET:
         *conf = FA_WS_CONF_HIGH;
         return st->request_seen;
-    case APP_TLS:
+    case FA_APP_TLS:
         *conf = rule_ws ? FA_WS_CONF_MEDIUM : FA_WS_CONF_LOW;
         return ((rule_ws || rule_ll) && lasted) || tls_looks_longlived(w, f);
-    case APP_LONGLIVED:
+    case FA_APP_LONGLIVED:
         *conf = FA_WS_CONF_LOW;
         return lasted;
     default:
@@ -565,7 +565,7 @@ static bool reportable(const fa_ws *w, const app_state *st, const fa_flow *f, bo
     }
 }
 
-static void fill_session(ws_session *s, const app_state *st, const fa_flow *f, const verdict *v,
+static void fill_session(fa_ws_session *s, const app_state *st, const fa_flow *f, const verdict *v,
                          fa_ws_confidence conf)
 {
     memset(s, 0, sizeof *s);
@@ -578,91 +578,48 @@ static void fill_session(ws_session *s, const app_state *st, const fa_flow *f, c
     s->ending = (uint8_t)v->ending;
     s->confidence = (uint8_t)conf;
     s->side = (int8_t)v->side;
+    s->status = st->response_seen ? st->status : -1;
     s->start_us = f->first_us;
     s->end_us = f->last_us;
     s->idle_s = (double)v->idle_us / 1e6;
-    s->msgs[0] = st->dir[0].rd.st.messages;
-    s->msgs[1] = st->dir[1].rd.st.messages;
-    if (st->kind == APP_TLS)
-        snprintf(s->name, sizeof s->name, "%s", st->tls.sni);
-    else
-        snprintf(s->name, sizeof s->name, "%.60s%.60s", st->host, st->path);
+    if (st->kind == FA_APP_WEBSOCKET) {
+        memcpy(s->host, st->host, sizeof s->host);
+        memcpy(s->path, st->path, sizeof s->path);
+    }
+    if (st->kind == FA_APP_TLS) {
+        memcpy(s->sni, st->tls.sni, sizeof s->sni);
+        memcpy(s->alpn, st->tls.alpn, sizeof s->alpn);
+    }
+    for (int d = 0; d < 2; d++) {
+        s->dir[d] = st->dir[d].rd.st;
+        s->frames_unparsed[d] = st->dir[d].rd.lost;
+    }
     memcpy(s->evidence, v->evidence, sizeof s->evidence);
 }
 
-static const char *kind_name(uint8_t kind)
-{
-    return kind == APP_WEBSOCKET ? "websocket" : kind == APP_TLS ? "tls" : "long-lived";
-}
-
-static json_t *session_json(const ws_session *s, const app_state *st)
-{
-    static const char *const conf_names[] = {"high", "medium", "low"};
-    char c[FA_ADDR_STRLEN], sv[FA_ADDR_STRLEN];
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "type", json_string("websocket"));
-    json_object_set_new(o, "ts", json_real((double)s->start_us / 1e6));
-    json_object_set_new(o, "uid", json_string(s->uid));
-    json_object_set_new(o, "client_h", json_string(fa_addr_str(&s->client, c, sizeof c)));
-    json_object_set_new(o, "client_p", json_integer(s->client_port));
-    json_object_set_new(o, "server_h", json_string(fa_addr_str(&s->server, sv, sizeof sv)));
-    json_object_set_new(o, "server_p", json_integer(s->server_port));
-    json_object_set_new(o, "kind", json_string(kind_name(s->kind)));
-    json_object_set_new(o, "confidence", json_string(conf_names[s->confidence]));
-    json_object_set_new(o, "host", st->kind == APP_WEBSOCKET ? json_string(st->host) : json_null());
-    json_object_set_new(o, "path", st->kind == APP_WEBSOCKET ? json_string(st->path) : json_null());
-    json_object_set_new(o, "status", st->response_seen ? json_integer(st->status) : json_null());
-    json_object_set_new(o, "sni", st->kind == APP_TLS ? json_string(st->tls.sni) : json_null());
-    json_object_set_new(o, "alpn", st->kind == APP_TLS ? json_string(st->tls.alpn) : json_null());
-    json_object_set_new(o, "duration", json_real((double)(s->end_us - s->start_us) / 1e6));
-    for (int d = 0; d < 2; d++) {
-        const fa_ws_dir_stats *ds = &st->dir[d].rd.st;
-        const char *w = d ? "server" : "client";
-        char key[32];
-#define SET(name, v) (snprintf(key, sizeof key, "%s_%s", w, name), json_object_set_new(o, key, v))
-        SET("messages", json_integer(ds->messages));
-        SET("pings", json_integer(ds->pings));
-        SET("pongs", json_integer(ds->pongs));
-        SET("close_code", ds->close_seen ? json_integer(ds->close_code) : json_null());
-        SET("frames_unparsed", json_boolean(st->dir[d].rd.lost));
-        SET("bad_frames", json_integer(ds->bad_frames));
-#undef SET
-    }
-    json_object_set_new(o, "ending", json_string(fa_ws_ending_name(s->ending)));
-    json_object_set_new(o, "killed", json_boolean(is_kill(s->ending)));
-    json_object_set_new(o, "side", s->side < 0 ? json_null() : json_string(s->side ? "server" : "client"));
-    json_object_set_new(o, "idle_before_end", json_real(s->idle_s));
-    json_object_set_new(o, "evidence", json_string(s->evidence));
-    return o;
-}
-
-json_t *fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived)
+bool fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived, fa_ws_session *out)
 {
     if (!(f->bits & FA_FLOW_HAS_APP))
-        return NULL;
+        return false;
     app_state *st = state_find(w, f);
     if (!st)
-        return NULL;
-    json_t *rec = NULL;
+        return false;
     fa_ws_confidence conf;
     verdict v;
     classify(w, st, f, &v);
-    if (reportable(w, st, f, rule_websocket, rule_longlived, v.ending, &conf)) {
-        ws_session s;
-        fill_session(&s, st, f, &v, conf);
+    bool reported = reportable(w, st, f, rule_websocket, rule_longlived, v.ending, &conf);
+    if (reported) {
+        fill_session(out, st, f, &v, conf);
         w->sessions++;
         w->endings[v.ending]++;
-        if (is_kill(v.ending) && w->nkills < FA_WS_KILLS_KEPT) {
-            w->kill_idle[w->nkills] = s.idle_s;
+        if (fa_ws_ending_is_kill(v.ending) && w->nkills < FA_WS_KILLS_KEPT) {
+            w->kill_idle[w->nkills] = out->idle_s;
             w->kill_kind[w->nkills++] = (uint8_t)v.ending;
         }
         if (w->nkept < FA_WS_SESSIONS_KEPT)
-            w->kept[w->nkept++] = s;
-        rec = session_json(&s, st);
+            w->kept[w->nkept++] = *out;
     }
     state_free(w, st);
     f->bits = (uint8_t)(f->bits & ~FA_FLOW_HAS_APP);
-    return rec;
+    return reported;
 }

@@ -12,8 +12,6 @@
 #define FA_WS_SESSIONS_KEPT 1024  /* sessions listed in the text report */
 #define FA_WS_KILLS_KEPT 4096     /* idle times kept for the estimate */
 
-typedef enum app_kind { APP_UNKNOWN, APP_WEBSOCKET, APP_TLS, APP_LONGLIVED } app_kind;
-
 /* Per direction: where the byte stream is, and how its data was answered. */
 typedef struct app_dir {
     uint8_t phase;           /* dir_phase in ws_detect.c */
@@ -35,7 +33,7 @@ typedef struct app_dir {
 
 typedef struct app_state {
     uint32_t next_free;
-    uint8_t kind;            /* app_kind */
+    uint8_t kind;            /* fa_app_kind */
     bool request_seen, response_seen, upgraded;
     int status;
     uint64_t upgraded_us, last_payload_us;
@@ -44,20 +42,6 @@ typedef struct app_state {
     fa_tls_hello tls;
     app_dir dir[2];
 } app_state;
-
-/* A finished session as the report shows it. */
-typedef struct ws_session {
-    char uid[20];
-    fa_addr client, server;
-    uint16_t client_port, server_port;
-    uint8_t kind, ending, confidence;
-    int8_t side;             /* 0 client side, 1 server side, -1 none */
-    uint64_t start_us, end_us;
-    double idle_s;
-    uint32_t msgs[2];
-    char name[FA_HTTP_FIELD_MAX];  /* Host + path, or SNI */
-    char evidence[192];
-} ws_session;
 
 struct fa_ws {
     fa_ws_config cfg;
@@ -69,7 +53,7 @@ struct fa_ws {
     uint64_t states_dropped, heads_dropped;
     uint64_t endings[FA_WS_ENDING_COUNT];
     uint64_t sessions;
-    ws_session *kept;
+    fa_ws_session *kept;
     uint32_t nkept;
     double kill_idle[FA_WS_KILLS_KEPT];
     uint8_t kill_kind[FA_WS_KILLS_KEPT];

@@ -1,5 +1,6 @@
-/* ws_report.c - the WebSocket section of the report and the estimate of
- * the middlebox idle timeout from the idle times that preceded kills. */
+/* ws_report.c - the WebSocket section of the report, the "websocket" and
+ * "ws_summary" NDJSON records, and the estimate of the middlebox idle
+ * timeout from the idle times that preceded kills. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,18 +68,81 @@ static bool hint_matches(const estimate *e, double known)
     return known <= e->seconds * 1.05 && known >= e->seconds * 0.5;
 }
 
-static void print_session(const ws_session *s, FILE *out)
+static const char *kind_name(uint8_t kind)
 {
-    char c[FA_ADDR_STRLEN], sv[FA_ADDR_STRLEN];
+    return kind == FA_APP_WEBSOCKET ? "websocket" : kind == FA_APP_TLS ? "tls" : "long-lived";
+}
+
+static void print_session(const fa_ws_session *s, FILE *out)
+{
+    char c[FA_ADDR_STRLEN], sv[FA_ADDR_STRLEN], name[FA_HTTP_FIELD_MAX];
+    if (s->kind == FA_APP_TLS)
+        snprintf(name, sizeof name, "%s", s->sni);
+    else
+        snprintf(name, sizeof name, "%.60s%.60s", s->host, s->path);
     fprintf(out, "  %s:%u -> %s:%u %s %s  %.1f s, msgs %u/%u, %s", fa_addr_str(&s->client, c, sizeof c),
             s->client_port, fa_addr_str(&s->server, sv, sizeof sv), s->server_port,
-            s->kind == APP_WEBSOCKET ? "ws" : s->kind == APP_TLS ? "tls" : "tcp", s->name[0] ? s->name : "-",
-            (double)(s->end_us - s->start_us) / 1e6, s->msgs[0], s->msgs[1], fa_ws_ending_name(s->ending));
+            s->kind == FA_APP_WEBSOCKET ? "ws" : s->kind == FA_APP_TLS ? "tls" : "tcp", name[0] ? name : "-",
+            (double)(s->end_us - s->start_us) / 1e6, s->dir[0].messages, s->dir[1].messages,
+            fa_ws_ending_name(s->ending));
     if (s->side >= 0)
         fprintf(out, " (%s side, %.1f s idle before)", s->side ? "server" : "client", s->idle_s);
     fputc('\n', out);
     if (s->evidence[0])
         fprintf(out, "      %s\n", s->evidence);
+}
+
+static json_t *text_if(bool present, const char *text)
+{
+    return present ? json_string(text) : json_null();
+}
+
+static void dir_json(json_t *o, const fa_ws_session *s, int d)
+{
+    const fa_ws_dir_stats *ds = &s->dir[d];
+    const char *who = d ? "server" : "client";
+    char key[32];
+#define SET(name, v) (snprintf(key, sizeof key, "%s_%s", who, name), json_object_set_new(o, key, v))
+    SET("messages", json_integer(ds->messages));
+    SET("pings", json_integer(ds->pings));
+    SET("pongs", json_integer(ds->pongs));
+    SET("close_code", ds->close_seen ? json_integer(ds->close_code) : json_null());
+    SET("frames_unparsed", json_boolean(s->frames_unparsed[d]));
+    SET("bad_frames", json_integer(ds->bad_frames));
+#undef SET
+}
+
+json_t *fa_ws_session_json(const fa_ws_session *s)
+{
+    static const char *const conf_names[] = {"high", "medium", "low"};
+    char c[FA_ADDR_STRLEN], sv[FA_ADDR_STRLEN];
+    bool ws = s->kind == FA_APP_WEBSOCKET, tls = s->kind == FA_APP_TLS;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "type", json_string("websocket"));
+    json_object_set_new(o, "ts", json_real((double)s->start_us / 1e6));
+    json_object_set_new(o, "uid", json_string(s->uid));
+    json_object_set_new(o, "client_h", json_string(fa_addr_str(&s->client, c, sizeof c)));
+    json_object_set_new(o, "client_p", json_integer(s->client_port));
+    json_object_set_new(o, "server_h", json_string(fa_addr_str(&s->server, sv, sizeof sv)));
+    json_object_set_new(o, "server_p", json_integer(s->server_port));
+    json_object_set_new(o, "kind", json_string(kind_name(s->kind)));
+    json_object_set_new(o, "confidence", json_string(conf_names[s->confidence]));
+    json_object_set_new(o, "host", text_if(ws, s->host));
+    json_object_set_new(o, "path", text_if(ws, s->path));
+    json_object_set_new(o, "status", s->status >= 0 ? json_integer(s->status) : json_null());
+    json_object_set_new(o, "sni", text_if(tls, s->sni));
+    json_object_set_new(o, "alpn", text_if(tls, s->alpn));
+    json_object_set_new(o, "duration", json_real((double)(s->end_us - s->start_us) / 1e6));
+    for (int d = 0; d < 2; d++)
+        dir_json(o, s, d);
+    json_object_set_new(o, "ending", json_string(fa_ws_ending_name(s->ending)));
+    json_object_set_new(o, "killed", json_boolean(fa_ws_ending_is_kill(s->ending)));
+    json_object_set_new(o, "side", s->side < 0 ? json_null() : json_string(s->side ? "server" : "client"));
+    json_object_set_new(o, "idle_before_end", json_real(s->idle_s));
+    json_object_set_new(o, "evidence", json_string(s->evidence));
+    return o;
 }
 
 int fa_ws_print_text(const fa_ws *w, FILE *out, bool color)

@@ -85,7 +85,8 @@ static void on_flow_end(fa_flow *f, void *arg)
         ws |= r->rs->rules[v.rules[i]].websocket;
         ll |= r->rs->rules[v.rules[i]].longlived;
     }
-    json_t *session = fa_ws_flow_end(r->ws, f, ws, ll);
+    fa_ws_session s;
+    json_t *session = fa_ws_flow_end(r->ws, f, ws, ll, &s) ? fa_ws_session_json(&s) : NULL;
     json_t *o = fa_flow_to_json(f);
     if (o) {
         fa_audit_verdict_json(r->audit, &v, o);

@@ -68,9 +68,12 @@ typedef struct sim {
 static void on_end(fa_flow *f, void *ctx)
 {
     sim *s = ctx;
-    json_t *rec = fa_ws_flow_end(s->ws, f, s->rule_ws, false);
-    if (!rec)
+    fa_ws_session session;
+    if (!fa_ws_flow_end(s->ws, f, s->rule_ws, false, &session))
         return;
+    /* Checked through the record the writer makes of the facts. */
+    json_t *rec = fa_ws_session_json(&session);
+    assert_non_null(rec);
     if (s->nrec == MAX_RECS)
         fail_msg("more sessions than expected");
     s->rec[s->nrec++] = rec;
