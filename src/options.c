@@ -1,4 +1,6 @@
-/* options.c - command line parsing and the --help text. */
+/* options.c - the command line. One row per option in opt_table drives
+ * getopt_long's arrays, the parsing and the --help text, so an option is
+ * added in one place. */
 #include "options.h"
 
 #include "audit.h"
@@ -7,119 +9,209 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    OPT_MAX_FLOWS = 256, OPT_TIMEOUT, OPT_RULES, OPT_SITE, OPT_CHECK_RULES, OPT_LIST_RULES,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NO_IMMEDIATE, OPT_FAIL_ON, OPT_WS_MIN_IDLE, OPT_REPORT_INTERVAL, OPT_WINDOW, OPT_INTERIM, OPT_EV_RING, OPT_EV_SIZE, OPT_EV_FILES,
+#define HELP_COLUMN 26        /* where the help text of an option starts */
+#define OPT_LONG_BASE 256     /* getopt_long value of row i: OPT_LONG_BASE + i */
+
+typedef int (*opt_handler)(fa_options *o, const char *arg, char *err, size_t errlen);
+
+/* What an option does with its argument (or, without one, its value). */
+typedef enum opt_kind {
+    OPT_STRING,  /* the argument is kept in a const char * field */
+    OPT_U32,     /* a number in [min, max] into a uint32_t field */
+    OPT_INT,     /* a number in [min, max] into an int field */
+    OPT_DOUBLE,  /* a number in [min, max] into a double field */
+    OPT_BOOL,    /* a bool field becomes value */
+    OPT_SET_INT, /* an int field becomes value */
+    OPT_MODE,    /* the mode becomes value */
+    OPT_CALL,    /* set() takes the argument */
+} opt_kind;
+
+typedef struct opt_row {
+    const char *name;    /* long name; NULL closes the table */
+    char short_name;     /* 0: long only */
+    const char *arg;     /* the argument's name in --help; NULL: takes none */
+    opt_kind kind;
+    size_t field;        /* offsetof(fa_options, ...) the option sets */
+    unsigned long min, max;
+    const char *unit;    /* of the range, in range errors ("MiB ") */
+    int value;           /* OPT_BOOL, OPT_SET_INT, OPT_MODE */
+    opt_handler set;     /* OPT_CALL */
+    const char *section; /* --help heading printed before this row */
+    const char *help;    /* --help lines, '\n' between them */
+} opt_row;
+
+static int append(const char **list, int *n, int max, const char *what, const char *arg,
+                  char *err, size_t errlen)
+{
+    if (*n == max) {
+        snprintf(err, errlen, "at most %d %s", max, what);
+        return -1;
+    }
+    list[(*n)++] = arg;
+    return 0;
+}
+
+static int set_read(fa_options *o, const char *arg, char *err, size_t errlen)
+{
+    return append(o->files, &o->nfiles, FA_MAX_INPUTS, "-r files", arg, err, errlen);
+}
+
+static int set_iface(fa_options *o, const char *arg, char *err, size_t errlen)
+{
+    return append(o->ifaces, &o->nifaces, FA_MAX_IFACES, "-i interfaces", arg, err, errlen);
+}
+
+static int set_filter(fa_options *o, const char *arg, char *err, size_t errlen);
+static int set_timeout(fa_options *o, const char *arg, char *err, size_t errlen);
+static int set_check_rules(fa_options *o, const char *arg, char *err, size_t errlen);
+static int set_fail_on(fa_options *o, const char *arg, char *err, size_t errlen);
+
+#define FIELD(f) offsetof(fa_options, f)
+#define SECONDS_MAX (30 * 86400UL)
+
+static const opt_row opt_table[] = {
+    {.name = "read", .short_name = 'r', .arg = "FILE", .kind = OPT_CALL, .set = set_read,
+     .section = "Input",
+     .help = "read a pcap or pcapng file ('-' for stdin); repeat\n"
+             "for several files, read in order"},
+    {.name = "interface", .short_name = 'i', .arg = "IFACE", .kind = OPT_CALL, .set = set_iface,
+     .help = "capture live from IFACE ('any' for all); repeat for\n"
+             "several interfaces"},
+    {.name = "filter", .short_name = 'f', .arg = "EXPR", .kind = OPT_CALL, .set = set_filter,
+     .help = "BPF filter (or give it after the options)"},
+    {.name = "snaplen", .short_name = 's', .arg = "N", .kind = OPT_INT, .field = FIELD(capture.snaplen),
+     .min = 64, .max = 262144,
+     .help = "live: bytes kept per packet (default 2048)"},
+    {.name = "buffer", .short_name = 'B', .arg = "MIB", .kind = OPT_INT, .field = FIELD(capture.buffer_mib),
+     .min = 0, .max = 4096, .unit = "MiB ",
+     .help = "live: kernel capture buffer in MiB"},
+    {.name = "no-promisc", .short_name = 'p', .kind = OPT_BOOL, .field = FIELD(capture.promisc),
+     .value = false,
+     .help = "live: do not enable promiscuous mode"},
+    {.name = "no-immediate", .kind = OPT_BOOL, .field = FIELD(capture.immediate), .value = false,
+     .help = "live: let the kernel batch packets"},
+    {.name = "user", .short_name = 'Z', .arg = "USER", .kind = OPT_STRING, .field = FIELD(user),
+     .help = "live: drop root privileges to USER once the\n"
+             "interfaces are open"},
+    {.name = "report-interval", .arg = "S", .kind = OPT_U32, .field = FIELD(report_interval_s),
+     .min = 0, .max = SECONDS_MAX, .unit = "seconds ",
+     .help = "live: print the report every S seconds (and on\n"
+             "SIGUSR1); SIGHUP reloads rules and site"},
+    {.name = "window", .arg = "S", .kind = OPT_U32, .field = FIELD(window_s),
+     .min = 0, .max = SECONDS_MAX, .unit = "seconds ",
+     .help = "live: judge required rules over windows of S\n"
+             "seconds, reported at each window's end"},
+    {.name = "interim", .arg = "S", .kind = OPT_INT, .field = FIELD(interim_s),
+     .min = 0, .max = SECONDS_MAX, .unit = "seconds ",
+     .help = "a record for every flow older than S seconds, every\n"
+             "S seconds (default 300 with -i, 0 = off with -r)"},
+    {.name = "max-flows", .arg = "N", .kind = OPT_U32, .field = FIELD(flow.max_flows),
+     .min = 1, .max = 100000000,
+     .section = "Flows",
+     .help = "active flow cap; the least recently active flow is\n"
+             "evicted beyond it (default 262144)"},
+    {.name = "timeout", .arg = "CLASS=S", .kind = OPT_CALL, .set = set_timeout,
+     .help = "timeout in seconds for CLASS: tcp-attempt (30, counted\n"
+             "from the SYN), and idle timeouts tcp-established\n"
+             "(7200), tcp-closed (5), tcp-half-closed (300),\n"
+             "udp (60), icmp (60), other (60)"},
+    {.name = "ws-min-idle", .arg = "S", .kind = OPT_DOUBLE, .field = FIELD(ws_min_idle_s),
+     .min = 1, .max = 86400, .unit = "seconds ",
+     .help = "a WebSocket or long-lived connection closed without\n"
+             "a close frame after S seconds idle counts as killed\n"
+             "by an idle timeout (default 30)"},
+    {.name = "rules", .arg = "DIR", .kind = OPT_STRING, .field = FIELD(rules_dir),
+     .section = "Rules",
+     .help = "rule files to load (*.rules); enables the audit\n"
+             "(default with --site: " FLOWAUDIT_RULES_DIR ")"},
+    {.name = "site", .arg = "FILE", .kind = OPT_STRING, .field = FIELD(site_path),
+     .help = "site inventory (roles, features, phase); without it\n"
+             "the audit matches on transport and ports only"},
+    {.name = "check-rules", .arg = "DIR", .kind = OPT_CALL, .set = set_check_rules,
+     .help = "validate the rule files in DIR and exit"},
+    {.name = "list-rules", .kind = OPT_MODE, .value = FA_MODE_LIST_RULES,
+     .help = "print the loaded matrix and exit"},
+    {.name = "fail-on", .arg = "KINDS", .kind = OPT_CALL, .set = set_fail_on,
+     .help = "exit 1 when any of these is found: missing, blocked,\n"
+             "rejected, undocumented, wrong-direction, ws-killed,\n"
+             "all, none (default none)"},
+    {.name = "json", .short_name = 'j', .arg = "FILE", .kind = OPT_STRING, .field = FIELD(json_path),
+     .section = "Output",
+     .help = "write NDJSON records to FILE ('-' for stdout)"},
+    {.name = "write", .short_name = 'w', .arg = "FILE", .kind = OPT_STRING, .field = FIELD(evidence_path),
+     .help = "write the packets of flagged flows (undocumented,\n"
+             "wrong direction, blocked, rejected, WebSocket kills)\n"
+             "to the pcap FILE"},
+    {.name = "evidence-buffer", .arg = "MIB", .kind = OPT_U32, .field = FIELD(evidence_ring_mib),
+     .min = 1, .max = 65536, .unit = "MiB ",
+     .help = "recent packets kept for -w (default 16)"},
+    {.name = "evidence-size", .arg = "MIB", .kind = OPT_U32, .field = FIELD(evidence_file_mib),
+     .min = 0, .max = 65536, .unit = "MiB ",
+     .help = "rotate the -w file at this size (default 100,\n"
+             "0 = never)"},
+    {.name = "evidence-files", .arg = "N", .kind = OPT_INT, .field = FIELD(evidence_files),
+     .min = 0, .max = 65536,
+     .help = "rotated -w files kept: FILE.1 .. FILE.N (default 5)"},
+    {.name = "quiet", .short_name = 'q', .kind = OPT_BOOL, .field = FIELD(quiet), .value = true,
+     .help = "no text report or summary (NDJSON only)"},
+    {.name = "progress", .kind = OPT_SET_INT, .field = FIELD(progress), .value = 1,
+     .help = "show progress on stderr (default: when stderr is a\n"
+             "terminal and input is a file)"},
+    {.name = "no-progress", .kind = OPT_SET_INT, .field = FIELD(progress), .value = 0,
+     .help = "never show progress"},
+    {.name = "help", .short_name = 'h', .kind = OPT_MODE, .value = FA_MODE_HELP,
+     .help = "this text"},
+    {.name = "version", .short_name = 'V', .kind = OPT_MODE, .value = FA_MODE_VERSION,
+     .help = "print the version"},
+    {.name = NULL},
 };
 
-static const struct option long_opts[] = {
-    {"read", required_argument, NULL, 'r'},
-    {"interface", required_argument, NULL, 'i'},
-    {"filter", required_argument, NULL, 'f'},
-    {"snaplen", required_argument, NULL, 's'},
-    {"buffer", required_argument, NULL, 'B'},
-    {"no-promisc", no_argument, NULL, 'p'},
-    {"no-immediate", no_argument, NULL, OPT_NO_IMMEDIATE},
-    {"json", required_argument, NULL, 'j'},
-    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"rules", required_argument, NULL, OPT_RULES},
-    {"site", required_argument, NULL, OPT_SITE},
-    {"check-rules", required_argument, NULL, OPT_CHECK_RULES},
-    {"list-rules", no_argument, NULL, OPT_LIST_RULES},
-    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-    {"ws-min-idle", required_argument, NULL, OPT_WS_MIN_IDLE},
-    {"user", required_argument, NULL, 'Z'},
-    {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"interim", required_argument, NULL, OPT_INTERIM},
-    {"write", required_argument, NULL, 'w'},
-    {"evidence-buffer", required_argument, NULL, OPT_EV_RING},
-    {"evidence-size", required_argument, NULL, OPT_EV_SIZE},
-    {"evidence-files", required_argument, NULL, OPT_EV_FILES},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
+#define OPT_COUNT (sizeof opt_table / sizeof opt_table[0] - 1)
 
 const char *fa_default_rules_dir(void)
 {
     return FLOWAUDIT_RULES_DIR;
 }
 
+/* "  -r, --read FILE" or "      --max-flows N", then the help lines, the
+ * first at HELP_COLUMN (two spaces further out if the names reach it). */
+static void usage_row(FILE *out, const opt_row *r)
+{
+    int n;
+    if (r->short_name)
+        n = fprintf(out, "  -%c, --%s", r->short_name, r->name);
+    else
+        n = fprintf(out, "      --%s", r->name);
+    if (r->arg)
+        n += fprintf(out, " %s", r->arg);
+    fprintf(out, "%*s", n < HELP_COLUMN ? HELP_COLUMN - n : 2, "");
+    for (const char *line = r->help; *line;) {
+        size_t len = strcspn(line, "\n");
+        fprintf(out, "%.*s\n", (int)len, line);
+        line += len;
+        if (*line == '\n' && *++line)
+            fprintf(out, "%*s", HELP_COLUMN, "");
+    }
+}
+
 void fa_options_usage(FILE *out)
 {
-    fputs(
-        "Usage: flowaudit [OPTIONS] (-r FILE... | -i IFACE) [BPF EXPRESSION]\n"
-        "       flowaudit --check-rules DIR\n"
-        "       flowaudit --list-rules [--rules DIR] [--json]\n"
-        "\n"
-        "Reads packets, tracks every flow, and audits them against firewall port\n"
-        "matrices.\n"
-        "\n"
-        "Input:\n"
-        "  -r, --read FILE         read a pcap or pcapng file ('-' for stdin); repeat\n"
-        "                          for several files, read in order\n"
-        "  -i, --interface IFACE   capture live from IFACE ('any' for all); repeat for\n"
-        "                          several interfaces\n"
-        "  -f, --filter EXPR       BPF filter (or give it after the options)\n"
-        "  -s, --snaplen N         live: bytes kept per packet (default 2048)\n"
-        "  -B, --buffer MIB        live: kernel capture buffer in MiB\n"
-        "  -p, --no-promisc        live: do not enable promiscuous mode\n"
-        "      --no-immediate      live: let the kernel batch packets\n"
-        "  -Z, --user USER         live: drop root privileges to USER once the\n"
-        "                          interfaces are open\n"
-        "      --report-interval S live: print the report every S seconds (and on\n"
-        "                          SIGUSR1); SIGHUP reloads rules and site\n"
-        "      --window S          live: judge required rules over windows of S\n"
-        "                          seconds, reported at each window's end\n"
-        "      --interim S         a record for every flow older than S seconds, every\n"
-        "                          S seconds (default 300 with -i, 0 = off with -r)\n"
-        "\n"
-        "Flows:\n"
-        "      --max-flows N       active flow cap; the least recently active flow is\n"
-        "                          evicted beyond it (default 262144)\n"
-        "      --timeout CLASS=S   timeout in seconds for CLASS: tcp-attempt (30, counted\n"
-        "                          from the SYN), and idle timeouts tcp-established\n"
-        "                          (7200), tcp-closed (5), tcp-half-closed (300),\n"
-        "                          udp (60), icmp (60), other (60)\n"
-        "      --ws-min-idle S     a WebSocket or long-lived connection closed without\n"
-        "                          a close frame after S seconds idle counts as killed\n"
-        "                          by an idle timeout (default 30)\n"
-        "\n"
-        "Rules:\n"
-        "      --rules DIR         rule files to load (*.rules); enables the audit\n"
-        "                          (default with --site: " FLOWAUDIT_RULES_DIR ")\n"
-        "      --site FILE         site inventory (roles, features, phase); without it\n"
-        "                          the audit matches on transport and ports only\n"
-        "      --check-rules DIR   validate the rule files in DIR and exit\n"
-        "      --list-rules        print the loaded matrix and exit\n"
-        "      --fail-on KINDS     exit 1 when any of these is found: missing, blocked,\n"
-        "                          rejected, undocumented, wrong-direction, ws-killed,\n"
-        "                          all, none (default none)\n"
-        "\n"
-        "Output:\n"
-        "  -j, --json FILE         write NDJSON records to FILE ('-' for stdout)\n"
-        "  -w, --write FILE        write the packets of flagged flows (undocumented,\n"
-        "                          wrong direction, blocked, rejected, WebSocket kills)\n"
-        "                          to the pcap FILE\n"
-        "      --evidence-buffer MIB  recent packets kept for -w (default 16)\n"
-        "      --evidence-size MIB    rotate the -w file at this size (default 100,\n"
-        "                          0 = never)\n"
-        "      --evidence-files N  rotated -w files kept: FILE.1 .. FILE.N (default 5)\n"
-        "  -q, --quiet             no text report or summary (NDJSON only)\n"
-        "      --progress          show progress on stderr (default: when stderr is a\n"
-        "                          terminal and input is a file)\n"
-        "      --no-progress       never show progress\n"
-        "  -h, --help              this text\n"
-        "  -V, --version           print the version\n"
-        "\n"
-        "Exit status: 0 success, 1 findings selected by --fail-on, 2 usage or input\n"
-        "error.\n",
-        out);
+    fputs("Usage: flowaudit [OPTIONS] (-r FILE... | -i IFACE) [BPF EXPRESSION]\n"
+          "       flowaudit --check-rules DIR\n"
+          "       flowaudit --list-rules [--rules DIR] [--json]\n"
+          "\n"
+          "Reads packets, tracks every flow, and audits them against firewall port\n"
+          "matrices.\n",
+          out);
+    for (const opt_row *r = opt_table; r->name; r++) {
+        if (r->section)
+            fprintf(out, "\n%s:\n", r->section);
+        usage_row(out, r);
+    }
+    fputs("\n"
+          "Exit status: 0 success, 1 findings selected by --fail-on, 2 usage or input\n"
+          "error.\n",
+          out);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *v)
@@ -131,7 +223,18 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *v)
     return (*end == '\0' && *v <= max) ? 0 : -1;
 }
 
-static int parse_timeout(fa_options *o, const char *arg, char *err, size_t errlen)
+static int set_filter(fa_options *o, const char *arg, char *err, size_t errlen)
+{
+    free(o->filter);
+    o->filter = strdup(arg);
+    if (!o->filter) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int set_timeout(fa_options *o, const char *arg, char *err, size_t errlen)
 {
     const char *eq = strchr(arg, '=');
     char name[32];
@@ -143,12 +246,130 @@ static int parse_timeout(fa_options *o, const char *arg, char *err, size_t errle
     memcpy(name, arg, (size_t)(eq - arg));
     name[eq - arg] = '\0';
     int c = fa_timeout_class_parse(name);
-    if (c < 0 || parse_uint(eq + 1, 30 * 86400, &secs) != 0 || secs == 0) {
+    if (c < 0 || parse_uint(eq + 1, SECONDS_MAX, &secs) != 0 || secs == 0) {
         snprintf(err, errlen, "--timeout: bad class or seconds in '%s'", arg);
         return -1;
     }
     o->flow.timeout_s[c] = (uint32_t)secs;
     return 0;
+}
+
+static int set_check_rules(fa_options *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    o->mode = FA_MODE_CHECK_RULES;
+    o->rules_dir = arg;
+    return 0;
+}
+
+static int set_fail_on(fa_options *o, const char *arg, char *err, size_t errlen)
+{
+    return fa_fail_on_parse(arg, &o->fail_on, err, errlen);
+}
+
+/* A number option: the range is checked before the field is written, and
+ * the error names the option as the user spelled it. */
+static int set_number(fa_options *o, const opt_row *r, const char *spelled, const char *arg,
+                      char *err, size_t errlen)
+{
+    unsigned long v;
+    if (parse_uint(arg, r->max, &v) != 0 || v < r->min) {
+        snprintf(err, errlen, "%s wants %s%lu..%lu, not '%s'", spelled, r->unit ? r->unit : "",
+                 r->min, r->max, arg);
+        return -1;
+    }
+    char *field = (char *)o + r->field;
+    if (r->kind == OPT_U32)
+        *(uint32_t *)(void *)field = (uint32_t)v;
+    else if (r->kind == OPT_INT)
+        *(int *)(void *)field = (int)v;
+    else
+        *(double *)(void *)field = (double)v;
+    return 0;
+}
+
+/* Applies one option found by getopt_long. */
+static int apply(fa_options *o, const opt_row *r, const char *spelled, const char *arg,
+                 char *err, size_t errlen)
+{
+    char *field = (char *)o + r->field;
+    switch (r->kind) {
+    case OPT_STRING: *(const char **)(void *)field = arg; return 0;
+    case OPT_BOOL: *(bool *)(void *)field = r->value != 0; return 0;
+    case OPT_SET_INT: *(int *)(void *)field = r->value; return 0;
+    case OPT_MODE: o->mode = (fa_mode)r->value; return 0;
+    case OPT_CALL: return r->set(o, arg, err, errlen);
+    case OPT_U32: case OPT_INT: case OPT_DOUBLE:
+        return set_number(o, r, spelled, arg, err, errlen);
+    }
+    return -1;
+}
+
+/* getopt_long's two spellings of opt_table: the short string (after '+',
+ * which stops at the first non-option) and the long array. */
+static void getopt_arrays(char *shorts, struct option *longs)
+{
+    *shorts++ = '+';
+    for (size_t i = 0; i < OPT_COUNT; i++) {
+        const opt_row *r = &opt_table[i];
+        longs[i] = (struct option){r->name, r->arg ? required_argument : no_argument, NULL,
+                                   OPT_LONG_BASE + (int)i};
+        if (r->short_name) {
+            *shorts++ = r->short_name;
+            if (r->arg)
+                *shorts++ = ':';
+        }
+    }
+    *shorts = '\0';
+    longs[OPT_COUNT] = (struct option){NULL, 0, NULL, 0};
+}
+
+static const opt_row *row_of(int c)
+{
+    if (c >= OPT_LONG_BASE)
+        return &opt_table[c - OPT_LONG_BASE];
+    for (const opt_row *r = opt_table; r->name; r++)
+        if (r->short_name == c)
+            return r;
+    return NULL;
+}
+
+static void set_defaults(fa_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = FA_MODE_AUDIT;
+    o->progress = -1;
+    o->capture.promisc = true;
+    o->capture.immediate = true;
+    o->capture.snaplen = FA_DEFAULT_SNAPLEN;
+    o->ws_min_idle_s = 30;
+    o->interim_s = -1;
+    o->evidence_ring_mib = 16;
+    o->evidence_file_mib = 100;
+    o->evidence_files = 5;
+    fa_flow_config_default(&o->flow);
+}
+
+/* A bare --json (last, or followed by another option) means "-": it lets
+ * "--list-rules --json" ask for JSON on stdout. Returns argv without the
+ * bare ones, owned by o->argv_copy, or NULL when out of memory. */
+static char **strip_bare_json(fa_options *o, int argc, char **argv, int *nargs)
+{
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args)
+        return NULL;
+    *nargs = 0;
+    for (int i = 0; i < argc; i++) {
+        bool bare = strcmp(argv[i], "--json") == 0 &&
+                    (i + 1 == argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0'));
+        if (bare)
+            o->json_path = "-";
+        else
+            args[(*nargs)++] = argv[i];
+    }
+    o->argv_copy = args;
+    return args;
 }
 
 /* Joins the arguments left after the options into one BPF expression, as
@@ -172,156 +393,41 @@ static int join_filter(fa_options *o, int argc, char **argv, int first)
     return 0;
 }
 
-static int parse_one(fa_options *o, int c, const char *arg, char *err, size_t errlen)
+/* Runs getopt_long over args; returns the index of the first non-option,
+ * or -1 with a message in err. */
+static int parse_args(fa_options *o, int nargs, char **args, char *err, size_t errlen)
 {
-    unsigned long v;
-    switch (c) {
-    case 'r':
-        if (o->nfiles == FA_MAX_INPUTS) {
-            snprintf(err, errlen, "at most %d -r files", FA_MAX_INPUTS);
+    char shorts[2 * OPT_COUNT + 2];
+    struct option longs[OPT_COUNT + 1];
+    getopt_arrays(shorts, longs);
+    /* 0, not 1: also forgets a cluster of short options an earlier call
+     * left half read (the unit tests parse many command lines). */
+    optind = 0;
+    opterr = 0;
+    for (;;) {
+        int li = -1;
+        int c = getopt_long(nargs, args, shorts, longs, &li);
+        if (c == -1)
+            return optind;
+        const opt_row *r = row_of(c);
+        if (!r) {
+            snprintf(err, errlen, "%s: '%s' (see --help)",
+                     c == ':' ? "missing argument for" : "unknown option", args[optind - 1]);
             return -1;
         }
-        o->files[o->nfiles++] = arg;
-        return 0;
-    case 'i':
-        if (o->nifaces == FA_MAX_IFACES) {
-            snprintf(err, errlen, "at most %d -i interfaces", FA_MAX_IFACES);
-            return -1;
-        }
-        o->ifaces[o->nifaces++] = arg;
-        return 0;
-    case 'Z': o->user = arg; return 0;
-    case 'w': o->evidence_path = arg; return 0;
-    case OPT_EV_RING: case OPT_EV_SIZE: case OPT_EV_FILES:
-        if (parse_uint(arg, 65536, &v) != 0 || (c == OPT_EV_RING && v == 0)) {
-            snprintf(err, errlen, "%s: bad number '%s'",
-                     c == OPT_EV_RING ? "--evidence-buffer" : c == OPT_EV_SIZE ? "--evidence-size"
-                                                                               : "--evidence-files", arg);
-            return -1;
-        }
-        if (c == OPT_EV_RING)
-            o->evidence_ring_mib = (uint32_t)v;
-        else if (c == OPT_EV_SIZE)
-            o->evidence_file_mib = (uint32_t)v;
+        char spelled[40];
+        if (li >= 0)
+            snprintf(spelled, sizeof spelled, "--%s", r->name);
         else
-            o->evidence_files = (int)v;
-        return 0;
-    case OPT_REPORT_INTERVAL: case OPT_WINDOW: case OPT_INTERIM:
-        if (parse_uint(arg, 30 * 86400, &v) != 0) {
-            snprintf(err, errlen, "%s wants seconds 0..2592000, not '%s'",
-                     c == OPT_WINDOW ? "--window" : c == OPT_INTERIM ? "--interim" : "--report-interval", arg);
+            snprintf(spelled, sizeof spelled, "-%c", r->short_name);
+        if (apply(o, r, spelled, optarg, err, errlen) != 0)
             return -1;
-        }
-        if (c == OPT_REPORT_INTERVAL)
-            o->report_interval_s = (uint32_t)v;
-        else if (c == OPT_WINDOW)
-            o->window_s = (uint32_t)v;
-        else
-            o->interim_s = (int)v;
-        return 0;
-    case 'f':
-        free(o->filter);
-        o->filter = strdup(arg);
-        return o->filter ? 0 : -1;
-    case 's':
-        if (parse_uint(arg, 262144, &v) != 0 || v < 64) {
-            snprintf(err, errlen, "-s wants 64..262144, not '%s'", arg);
-            return -1;
-        }
-        o->capture.snaplen = (int)v;
-        return 0;
-    case 'B':
-        if (parse_uint(arg, 4096, &v) != 0) {
-            snprintf(err, errlen, "-B wants MiB 0..4096, not '%s'", arg);
-            return -1;
-        }
-        o->capture.buffer_mib = (int)v;
-        return 0;
-    case 'p': o->capture.promisc = false; return 0;
-    case OPT_NO_IMMEDIATE: o->capture.immediate = false; return 0;
-    case 'j': o->json_path = arg; return 0;
-    case OPT_MAX_FLOWS:
-        if (parse_uint(arg, 100000000, &v) != 0 || v == 0) {
-            snprintf(err, errlen, "--max-flows wants 1..100000000, not '%s'", arg);
-            return -1;
-        }
-        o->flow.max_flows = (uint32_t)v;
-        return 0;
-    case OPT_TIMEOUT: return parse_timeout(o, arg, err, errlen);
-    case OPT_RULES: o->rules_dir = arg; return 0;
-    case OPT_SITE: o->site_path = arg; return 0;
-    case OPT_CHECK_RULES: o->mode = FA_MODE_CHECK_RULES; o->rules_dir = arg; return 0;
-    case OPT_LIST_RULES: o->mode = FA_MODE_LIST_RULES; return 0;
-    case OPT_FAIL_ON: return fa_fail_on_parse(arg, &o->fail_on, err, errlen);
-    case OPT_WS_MIN_IDLE:
-        if (parse_uint(arg, 86400, &v) != 0 || v == 0) {
-            snprintf(err, errlen, "--ws-min-idle wants 1..86400 seconds, not '%s'", arg);
-            return -1;
-        }
-        o->ws_min_idle_s = (double)v;
-        return 0;
-    case OPT_PROGRESS: o->progress = 1; return 0;
-    case OPT_NO_PROGRESS: o->progress = 0; return 0;
-    case 'q': o->quiet = true; return 0;
-    case 'h': o->mode = FA_MODE_HELP; return 0;
-    case 'V': o->mode = FA_MODE_VERSION; return 0;
-    default:
-        snprintf(err, errlen, "unknown option (see --help)");
-        return -1;
     }
 }
 
-int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t errlen)
+/* The combinations no single option can judge. */
+static int check_combinations(const fa_options *o, char *err, size_t errlen)
 {
-    memset(o, 0, sizeof *o);
-    o->mode = FA_MODE_AUDIT;
-    o->progress = -1;
-    o->capture.promisc = true;
-    o->capture.immediate = true;
-    o->capture.snaplen = FA_DEFAULT_SNAPLEN;
-    o->ws_min_idle_s = 30;
-    o->interim_s = -1;
-    o->evidence_ring_mib = 16;
-    o->evidence_file_mib = 100;
-    o->evidence_files = 5;
-    fa_flow_config_default(&o->flow);
-
-    /* A bare --json (last, or followed by another option) means "-": it
-     * lets "--list-rules --json" ask for JSON on stdout. */
-    char **args = calloc((size_t)argc + 1, sizeof *args);
-    if (!args) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int nargs = 0;
-    for (int i = 0; i < argc; i++) {
-        bool bare = strcmp(argv[i], "--json") == 0 &&
-                    (i + 1 == argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0'));
-        if (bare)
-            o->json_path = "-";
-        else
-            args[nargs++] = argv[i];
-    }
-    args[nargs] = NULL;
-    o->argv_copy = args;
-    argv = args;
-
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(nargs, argv, "+r:i:f:s:B:pj:qhVZ:w:", long_opts, NULL)) != -1) {
-        if (c == '?' || c == ':') {
-            snprintf(err, errlen, "%s: '%s' (see --help)",
-                     c == ':' ? "missing argument for" : "unknown option", argv[optind - 1]);
-            return -1;
-        }
-        if (parse_one(o, c, optarg, err, errlen) != 0)
-            return -1;
-    }
-    if (join_filter(o, nargs, argv, optind) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     if (o->mode == FA_MODE_AUDIT && o->nfiles == 0 && o->nifaces == 0) {
         snprintf(err, errlen, "nothing to read: give -r FILE or -i IFACE (see --help)");
         return -1;
@@ -334,6 +440,27 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
         snprintf(err, errlen, "-Z drops privileges after opening interfaces: it needs -i");
         return -1;
     }
+    return 0;
+}
+
+int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    int nargs;
+    set_defaults(o);
+    char **args = strip_bare_json(o, argc, argv, &nargs);
+    if (!args) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int first = parse_args(o, nargs, args, err, errlen);
+    if (first < 0)
+        return -1;
+    if (join_filter(o, nargs, args, first) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (check_combinations(o, err, errlen) != 0)
+        return -1;
     if (o->interim_s < 0)
         o->interim_s = o->nifaces ? 300 : 0;
     o->capture.filter = o->filter;

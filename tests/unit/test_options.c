@@ -1,0 +1,219 @@
+/* test_options.c - the command line: values into their fields, range and
+ * usage errors, and the --help text generated from the option table. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+#define MAX_ARGS 160
+
+/* Parses a space-separated command line (after "flowaudit"); returns the
+ * parser's status, with its message in err. */
+static int parse(fa_options *o, const char *line, char *err, size_t errlen)
+{
+    static char buf[2048];
+    char *argv[MAX_ARGS] = {"flowaudit"};
+    int argc = 1;
+    snprintf(buf, sizeof buf, "%s", line);
+    for (char *save, *w = strtok_r(buf, " ", &save); w && argc < MAX_ARGS - 1;
+         w = strtok_r(NULL, " ", &save))
+        argv[argc++] = w;
+    argv[argc] = NULL;
+    err[0] = '\0';
+    return fa_options_parse(o, argc, argv, err, errlen);
+}
+
+static void parse_ok(fa_options *o, const char *line)
+{
+    char err[256];
+    if (parse(o, line, err, sizeof err) != 0)
+        fail_msg("'%s' refused: %s", line, err);
+}
+
+/* The line is refused with a message containing want. */
+static void assert_refused(const char *line, const char *want)
+{
+    fa_options o;
+    char err[256];
+    int rc = parse(&o, line, err, sizeof err);
+    fa_options_free(&o);
+    if (rc == 0)
+        fail_msg("'%s' accepted, expected '%s'", line, want);
+    if (!strstr(err, want))
+        fail_msg("'%s': got '%s', expected '%s'", line, err, want);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    fa_options o;
+    parse_ok(&o, "-r a.pcap");
+    assert_int_equal(o.mode, FA_MODE_AUDIT);
+    assert_int_equal(o.nfiles, 1);
+    assert_string_equal(o.files[0], "a.pcap");
+    assert_true(o.capture.promisc);
+    assert_true(o.capture.immediate);
+    assert_int_equal(o.capture.snaplen, FA_DEFAULT_SNAPLEN);
+    assert_int_equal(o.interim_s, 0);
+    assert_int_equal(o.evidence_ring_mib, 16);
+    assert_int_equal(o.evidence_file_mib, 100);
+    assert_int_equal(o.evidence_files, 5);
+    assert_int_equal(o.progress, -1);
+    assert_null(o.json_path);
+    assert_null(o.filter);
+    fa_options_free(&o);
+    parse_ok(&o, "-i eth0");
+    assert_int_equal(o.interim_s, 300);
+    fa_options_free(&o);
+}
+
+static void test_values(void **state)
+{
+    (void)state;
+    fa_options o;
+    parse_ok(&o, "-i eth0 -i eth1 -s 64 -B 4096 -p --no-immediate --report-interval 60 "
+                 "--window 2592000 --interim 0 --max-flows 100000000 --timeout udp=5 "
+                 "--ws-min-idle 86400 --rules R --site S -j J -w W --evidence-buffer 1 "
+                 "--evidence-size 0 --evidence-files 65536 -q --no-progress -Z nobody");
+    assert_int_equal(o.nifaces, 2);
+    assert_string_equal(o.ifaces[1], "eth1");
+    assert_int_equal(o.capture.snaplen, 64);
+    assert_int_equal(o.capture.buffer_mib, 4096);
+    assert_false(o.capture.promisc);
+    assert_false(o.capture.immediate);
+    assert_int_equal(o.report_interval_s, 60);
+    assert_int_equal(o.window_s, 2592000);
+    assert_int_equal(o.interim_s, 0);
+    assert_int_equal(o.flow.max_flows, 100000000);
+    assert_int_equal(o.flow.timeout_s[fa_timeout_class_parse("udp")], 5);
+    assert_true(o.ws_min_idle_s == 86400.0);
+    assert_string_equal(o.rules_dir, "R");
+    assert_string_equal(o.site_path, "S");
+    assert_string_equal(o.json_path, "J");
+    assert_string_equal(o.evidence_path, "W");
+    assert_string_equal(o.user, "nobody");
+    assert_int_equal(o.evidence_ring_mib, 1);
+    assert_int_equal(o.evidence_file_mib, 0);
+    assert_int_equal(o.evidence_files, 65536);
+    assert_true(o.quiet);
+    assert_int_equal(o.progress, 0);
+    fa_options_free(&o);
+}
+
+static void test_modes_and_filter(void **state)
+{
+    (void)state;
+    fa_options o;
+    parse_ok(&o, "--check-rules some/dir");
+    assert_int_equal(o.mode, FA_MODE_CHECK_RULES);
+    assert_string_equal(o.rules_dir, "some/dir");
+    fa_options_free(&o);
+    parse_ok(&o, "--list-rules --json");
+    assert_int_equal(o.mode, FA_MODE_LIST_RULES);
+    assert_string_equal(o.json_path, "-");
+    fa_options_free(&o);
+    parse_ok(&o, "-h");
+    assert_int_equal(o.mode, FA_MODE_HELP);
+    fa_options_free(&o);
+    parse_ok(&o, "--version");
+    assert_int_equal(o.mode, FA_MODE_VERSION);
+    fa_options_free(&o);
+    parse_ok(&o, "-qr a.pcap --progress tcp port 80");
+    assert_true(o.quiet);
+    assert_int_equal(o.progress, 1);
+    assert_string_equal(o.filter, "tcp port 80");
+    assert_string_equal(o.capture.filter, "tcp port 80");
+    fa_options_free(&o);
+    parse_ok(&o, "-r a.pcap -f udp");
+    assert_string_equal(o.filter, "udp");
+    fa_options_free(&o);
+}
+
+static void test_range_errors(void **state)
+{
+    (void)state;
+    assert_refused("-r a -s 63", "-s wants 64..262144, not '63'");
+    assert_refused("-r a --snaplen 262145", "--snaplen wants 64..262144");
+    assert_refused("-r a -B 4097", "-B wants MiB 0..4096");
+    assert_refused("-r a --max-flows 0", "--max-flows wants 1..100000000, not '0'");
+    assert_refused("-r a --max-flows 100000001", "--max-flows wants 1..100000000");
+    assert_refused("-r a --max-flows -1", "--max-flows wants");
+    assert_refused("-r a --max-flows 12x", "--max-flows wants");
+    assert_refused("-r a --window 2592001", "--window wants seconds 0..2592000");
+    assert_refused("-r a --interim x", "--interim wants seconds");
+    assert_refused("-r a --report-interval 2592001", "--report-interval wants seconds");
+    assert_refused("-r a --ws-min-idle 0", "--ws-min-idle wants seconds 1..86400");
+    assert_refused("-r a --evidence-buffer 0", "--evidence-buffer wants MiB 1..65536");
+    assert_refused("-r a --evidence-size 65537", "--evidence-size wants MiB 0..65536");
+    assert_refused("-r a --evidence-files 65537", "--evidence-files wants 0..65536");
+    assert_refused("-r a --timeout udp", "--timeout wants CLASS=SECONDS");
+    assert_refused("-r a --timeout bogus=5", "--timeout: bad class or seconds");
+    assert_refused("-r a --timeout udp=0", "--timeout: bad class or seconds");
+    assert_refused("-r a --fail-on blocked,bogus", "unknown kind 'bogus'");
+}
+
+static void test_usage_errors(void **state)
+{
+    (void)state;
+    assert_refused("", "nothing to read");
+    assert_refused("-q", "nothing to read");
+    assert_refused("-r a -i eth0", "-r and -i cannot be combined");
+    assert_refused("-r a -Z nobody", "-Z drops privileges");
+    assert_refused("-r a --bogus", "unknown option: '--bogus'");
+    assert_refused("-r a -x", "unknown option");
+}
+
+static void test_input_caps(void **state)
+{
+    (void)state;
+    char line[1024] = "";
+    for (int i = 0; i < 17; i++)
+        strcat(line, "-i e ");
+    assert_refused(line, "at most 16 -i interfaces");
+    line[0] = '\0';
+    for (int i = 0; i < 65; i++)
+        strcat(line, "-r f ");
+    assert_refused(line, "at most 64 -r files");
+}
+
+/* Every option's line is in --help, long name and argument, in the column
+ * the rest of the text uses. */
+static void test_usage_text(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    fa_options_usage(f);
+    fclose(f);
+    assert_non_null(strstr(text, "\n  -r, --read FILE         read a pcap or pcapng file"));
+    assert_non_null(strstr(text, "\n      --max-flows N       active flow cap;"));
+    assert_non_null(strstr(text, "\n      --evidence-buffer MIB  recent packets kept for -w"));
+    assert_non_null(strstr(text, "\n  -p, --no-promisc        live: do not enable"));
+    assert_non_null(strstr(text, "\n                          for several files, read in order\n"));
+    assert_non_null(strstr(text, "\nFlows:\n      --max-flows"));
+    assert_non_null(strstr(text, "\n  -V, --version           print the version\n\nExit status:"));
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_modes_and_filter),
+        cmocka_unit_test(test_range_errors),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_input_caps),
+        cmocka_unit_test(test_usage_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
