@@ -14,7 +14,7 @@
 
 #include "options.h"
 #include "packet_batch.h"
-#include "pipeline.h"
+#include "signals.h"
 
 typedef struct fa_reader fa_reader;
 

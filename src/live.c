@@ -3,7 +3,7 @@
  * flows expired by the wall clock when traffic stops, interim records,
  * periodic and on-demand reports, audit windows, and configuration reloads
  * that keep the old configuration when the new one is bad. */
-#include "pipeline_internal.h"
+#include "live.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "run_internal.h"
 
 #define POLL_MS 200
 #define BATCH 4096        /* packets read from one interface before the next */
@@ -78,7 +79,7 @@ static int open_all(live *l, const fa_options *o, char *err, size_t errlen)
     return 0;
 }
 
-static int read_ready(run_ctx *ctx, live *l, char *err, size_t errlen)
+static int read_ready(fa_run *ctx, live *l, char *err, size_t errlen)
 {
     const uint8_t *data;
     uint32_t caplen, len;
@@ -106,7 +107,7 @@ static int read_ready(run_ctx *ctx, live *l, char *err, size_t errlen)
 }
 
 /* libpcap's counters, summed over the interfaces. */
-static void read_stats(run_ctx *ctx, live *l)
+static void read_stats(fa_run *ctx, live *l)
 {
     fa_capture_stats sum = {.valid = true}, one;
     for (int i = 0; i < l->n; i++) {
@@ -116,35 +117,6 @@ static void read_stats(run_ctx *ctx, live *l)
         sum.if_dropped += one.if_dropped;
     }
     ctx->live = sum;
-}
-
-static void reload(run_ctx *ctx, uint64_t *next_window)
-{
-    char why[512];
-    bool ok = fa_run_reload(ctx, why, sizeof why) == 0;
-    /* A good reload closed the window (fa_run_reload): the next one gets
-     * its full length. */
-    if (ok && ctx->opts->window_s)
-        *next_window = ctx->clock_us + (uint64_t)ctx->opts->window_s * 1000000u;
-    if (ok)
-        fprintf(stderr, "flowaudit: configuration reloaded\n");
-    else
-        fprintf(stderr, "flowaudit: reload failed, keeping the previous configuration: %s\n", why);
-    json_t *o = json_pack("{s:s, s:f, s:b}", "type", "config_reload", "ts", (double)ctx->clock_us / 1e6, "ok", ok);
-    if (o && !ok)
-        json_object_set_new(o, "error", json_string(why));
-    fa_run_record(ctx, o);
-}
-
-void fa_live_note(const run_ctx *ctx, FILE *text)
-{
-    uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
-    fprintf(text, "  window: %.0f s of live capture", (double)(end - ctx->window_start_us) / 1e6);
-    if (ctx->live.valid && (ctx->live.dropped || ctx->live.if_dropped))
-        fprintf(text, "; WARNING: %" PRIu64 " packets dropped by the kernel, %" PRIu64
-                      " by the interface: a 'not seen' or 'blocked' verdict may be wrong",
-                ctx->live.dropped, ctx->live.if_dropped);
-    fputc('\n', text);
 }
 
 typedef struct timers {
@@ -157,7 +129,7 @@ static uint64_t after(uint64_t now, uint32_t seconds)
 }
 
 /* Everything that runs on the clock rather than on packets. */
-static void periodic(run_ctx *ctx, live *l, fa_signals *sig, timers *t)
+static void periodic(fa_run *ctx, live *l, fa_signals *sig, timers *t)
 {
     const fa_options *o = ctx->opts;
     uint64_t now = ctx->clock_us = wall_us();
@@ -166,9 +138,11 @@ static void periodic(run_ctx *ctx, live *l, fa_signals *sig, timers *t)
         t->expire = now + 1000000u;
     }
     read_stats(ctx, l);
+    /* A good reload closed the window: the next one gets its full length. */
     if (sig->reload) {
         sig->reload = 0;
-        reload(ctx, &t->window);
+        if (fa_run_reload(ctx) && o->window_s)
+            t->window = after(now, o->window_s);
     }
     if (sig->report || now >= t->report) {
         sig->report = 0;
@@ -192,7 +166,7 @@ static void periodic(run_ctx *ctx, live *l, fa_signals *sig, timers *t)
         ctx->json_failed = true;
 }
 
-int fa_live_run(run_ctx *ctx, fa_signals *sig, char *err, size_t errlen)
+int fa_live_run(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
 {
     const fa_options *o = ctx->opts;
     live l = {.n = 0};

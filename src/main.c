@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "live.h"
 #include "options.h"
 #include "pipeline.h"
 #include "rules.h"
+#include "run.h"
+#include "signals.h"
 
 
 enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_ERROR = 2 };
@@ -72,6 +75,26 @@ static int rules_mode(const fa_options *o)
     return rc == 0 ? EXIT_OK : EXIT_ERROR;
 }
 
+/* The run core, fed by the driver for the kind of input. */
+static int audit_mode(const fa_options *o)
+{
+    char err[1024];
+    fa_run_result res;
+    install_signals();
+    fa_run *run = fa_run_start(o, err, sizeof err);
+    int rc = -1;
+    if (run) {
+        rc = o->nifaces ? fa_live_run(run, &signals, err, sizeof err)
+                        : fa_pipeline_files(run, &signals, err, sizeof err);
+        rc = fa_run_finish(run, rc, &res, err, sizeof err);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "flowaudit: %s\n", err);
+        return EXIT_ERROR;
+    }
+    return res.findings > 0 ? EXIT_FINDINGS : EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     fa_options o;
@@ -92,17 +115,9 @@ int main(int argc, char **argv)
     case FA_MODE_CHECK_RULES: case FA_MODE_LIST_RULES:
         status = rules_mode(&o);
         break;
-    case FA_MODE_AUDIT: {
-        fa_pipeline_result res;
-        install_signals();
-        if (fa_pipeline_run(&o, &signals, &res, err, sizeof err) != 0) {
-            fprintf(stderr, "flowaudit: %s\n", err);
-            status = EXIT_ERROR;
-        } else if (res.findings > 0) {
-            status = EXIT_FINDINGS;
-        }
+    case FA_MODE_AUDIT:
+        status = audit_mode(&o);
         break;
-    }
     }
     fa_options_free(&o);
     return status;

@@ -1,8 +1,8 @@
-/* pipeline_internal.h - the run's state, shared by pipeline.c (set-up,
- * per-packet work, reports, files) and live.c (interfaces, signals,
- * periodic work). Not part of the public API. */
-#ifndef FLOWAUDIT_PIPELINE_INTERNAL_H
-#define FLOWAUDIT_PIPELINE_INTERNAL_H
+/* run_internal.h - the run's state and the core functions its drivers
+ * call: pipeline.c (files) and live.c (interfaces, signals, periodic
+ * work). Not part of the public API. */
+#ifndef FLOWAUDIT_RUN_INTERNAL_H
+#define FLOWAUDIT_RUN_INTERNAL_H
 
 #include <stdio.h>
 #include <time.h>
@@ -12,13 +12,13 @@
 #include "evidence.h"
 #include "flow_table.h"
 #include "packet_batch.h"
-#include "pipeline.h"
 #include "rules.h"
+#include "run.h"
 #include "site.h"
 #include "summary.h"
 #include "ws_detect.h"
 
-typedef struct run_ctx {
+struct fa_run {
     const fa_options *opts;
     FILE *json;
     bool json_failed;
@@ -38,25 +38,21 @@ typedef struct run_ctx {
     uint64_t window_start_us;
     uint64_t next_interim_us; /* files: capture time of the next interim records */
     fa_capture_stats live;
-} run_ctx;
+};
 
 /* Gives a batch's packets, in order, to the flow table and the detectors.
  * by_packet_time: files, whose --interim records follow capture time. */
-void fa_run_batch(run_ctx *ctx, fa_batch *b, bool by_packet_time);
+void fa_run_batch(fa_run *ctx, fa_batch *b, bool by_packet_time);
 /* Writes one NDJSON record (taking ownership), numbered. */
-void fa_run_record(run_ctx *ctx, json_t *rec);
+void fa_run_record(fa_run *ctx, json_t *rec);
 /* Prints the audit and WebSocket report and writes their records; final:
  * the end of the run (sets the findings for the exit status). */
-int fa_run_report(run_ctx *ctx, bool final, fa_pipeline_result *res);
-/* Replaces rules and site by fresh copies from disk. On error the old ones
- * stay and err says why. */
-int fa_run_reload(run_ctx *ctx, char *err, size_t errlen);
+int fa_run_report(fa_run *ctx, bool final, fa_run_result *res);
+/* Replaces rules and site by fresh copies from disk, says so on stderr
+ * and in a "config_reload" record. On error the old ones stay. Returns
+ * true when the new configuration is in force. */
+bool fa_run_reload(fa_run *ctx);
 /* Records for every flow older than age_s that is still active. */
-void fa_run_interim(run_ctx *ctx, uint64_t now_us, uint32_t age_s);
-
-/* live.c: reads the interfaces until a stop signal. */
-int fa_live_run(run_ctx *ctx, fa_signals *sig, char *err, size_t errlen);
-/* live.c: the report's note on the window and on packets the capture lost. */
-void fa_live_note(const run_ctx *ctx, FILE *text);
+void fa_run_interim(fa_run *ctx, uint64_t now_us, uint32_t age_s);
 
 #endif

@@ -1,0 +1,453 @@
+/* run.c - the run core: sets up the stages, takes batches of frames from
+ * a driver (pipeline.c for files, live.c for interfaces), writes a record
+ * per finished flow, prints the reports. The drivers call it; it never
+ * calls them. */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "capture.h"
+#include "decode.h"
+#include "flow_json.h"
+#include "flow_table.h"
+#include "rules.h"
+#include "site.h"
+#include "summary.h"
+#include "run_internal.h"
+#include "ws_detect.h"
+
+/* Every record carries a sequence number, so a log shipper following the
+ * file can tell it missed nothing. */
+void fa_run_record(fa_run *ctx, json_t *o)
+{
+    if (ctx->json && !ctx->json_failed) {
+        if (!o || json_object_set_new(o, "seq", json_integer((json_int_t)ctx->seq++)) != 0 ||
+            fa_json_write_line(ctx->json, o) != 0)
+            ctx->json_failed = true;
+    }
+    json_decref(o);
+}
+
+static int sink_put(void *arg, json_t *rec)
+{
+    fa_run *ctx = arg;
+    fa_run_record(ctx, rec);
+    return ctx->json_failed ? -1 : 0;
+}
+
+/* Did the audit put this flow on a websocket or long-lived row? */
+static void rule_flags(const fa_run *ctx, const fa_flow_verdict *v, bool *ws, bool *ll)
+{
+    *ws = *ll = false;
+    if (!ctx->audit || v->verdict != FA_VERDICT_DOCUMENTED)
+        return;
+    for (int i = 0; i < v->nrules; i++) {
+        *ws |= ctx->rules->rules[v->rules[i]].websocket;
+        *ll |= ctx->rules->rules[v->rules[i]].longlived;
+    }
+}
+
+/* Flows worth keeping as evidence: what the audit flags, and kills. */
+static bool flagged(const fa_run *ctx, const fa_flow_verdict *v, const fa_ws_session *session)
+{
+    if (session && fa_ws_ending_is_kill(session->ending))
+        return true;
+    if (!ctx->audit)
+        return false;
+    return v->verdict == FA_VERDICT_UNDOCUMENTED || v->verdict == FA_VERDICT_WRONG_DIRECTION ||
+           (v->verdict == FA_VERDICT_DOCUMENTED && v->attempt != FA_ATTEMPT_SEEN);
+}
+
+static void save_evidence(fa_run *ctx, const fa_flow *f)
+{
+    if (fa_evidence_flow(ctx->evidence, fa_flow_table_index(ctx->flows, f), f->first_us,
+                         f->dir[0].pkts + f->dir[1].pkts) != 0)
+        ctx->evidence_failed = true;
+}
+
+static void on_flow_end(fa_flow *f, void *arg)
+{
+    fa_run *ctx = arg;
+    fa_flow_verdict v;
+    bool ws, ll;
+    fa_summary_add_flow(&ctx->summary, f);
+    if (ctx->audit)
+        fa_audit_flow(ctx->audit, f, &v);
+    rule_flags(ctx, &v, &ws, &ll);
+    fa_ws_session session;
+    bool reported = fa_ws_flow_end(ctx->ws, f, ws, ll, &session);
+    if (ctx->evidence && flagged(ctx, &v, reported ? &session : NULL))
+        save_evidence(ctx, f);
+    if (!ctx->json || ctx->json_failed)
+        return;
+    json_t *o = fa_flow_to_json(f);
+    if (o && ctx->audit)
+        fa_audit_verdict_json(ctx->audit, &v, o);
+    fa_run_record(ctx, o);
+    if (reported)
+        fa_run_record(ctx, fa_ws_session_json(&session));
+}
+
+/* -w opens its file with the link type of the first packet read. */
+static void open_evidence(fa_run *ctx, int dlt)
+{
+    char err[512];
+    const fa_options *o = ctx->opts;
+    ctx->evidence = fa_evidence_open(o->evidence_path, dlt, o->evidence_ring_mib, o->evidence_file_mib,
+                                     o->evidence_files, err, sizeof err);
+    if (!ctx->evidence) {
+        fprintf(stderr, "flowaudit: %s\n", err);
+        ctx->evidence_failed = true;
+    }
+}
+
+/* --interim for files: by capture time, as the packets go by. */
+static void interim_by_packet_time(fa_run *ctx, uint64_t ts)
+{
+    uint64_t every = (uint64_t)ctx->opts->interim_s * 1000000u;
+    if (!every)
+        return;
+    if (!ctx->next_interim_us)
+        ctx->next_interim_us = ts + every;
+    if (ts >= ctx->next_interim_us) {
+        fa_run_interim(ctx, ts, (uint32_t)ctx->opts->interim_s);
+        ctx->next_interim_us = ts + every;
+    }
+}
+
+/* Flow table, evidence and detectors, for one decoded packet. */
+static void process(fa_run *ctx, const fa_batched *e)
+{
+    int dir;
+    const fa_packet *pkt = &e->pkt;
+    fa_flow *f = fa_flow_table_packet_hinted(ctx->flows, pkt, &e->hint, &dir);
+    if (f && ctx->evidence)
+        fa_evidence_packet(ctx->evidence, e->dlt, fa_flow_table_index(ctx->flows, f), e->ts_us, e->frame,
+                           pkt->caplen, pkt->wirelen);
+    if (f && (!pkt->fragment || pkt->first_fragment))
+        fa_ws_packet(ctx->ws, f, dir, pkt);
+}
+
+void fa_run_batch(fa_run *ctx, fa_batch *b, bool by_packet_time)
+{
+    for (unsigned i = 0; i < b->n; i++) {
+        const fa_batched *e = &b->pkts[i];
+        fa_batch_look_ahead(b, ctx->flows, i);
+        if (ctx->opts->evidence_path && !ctx->evidence && !ctx->evidence_failed)
+            open_evidence(ctx, e->dlt);
+        ctx->summary.packets++;
+        ctx->summary.bytes += e->wirelen;
+        if (e->ts_us < ctx->last_ts)
+            ctx->summary.ts_backwards++;
+        else
+            ctx->last_ts = e->ts_us;
+        ctx->summary.decode[e->result]++;
+        if (e->result == FA_DEC_OK) {
+            if (e->pkt.payload_caplen < e->pkt.payload_len)
+                ctx->summary.payload_cut++;
+            process(ctx, e);
+        }
+        if (by_packet_time)
+            interim_by_packet_time(ctx, e->ts_us);
+    }
+}
+
+static FILE *open_json(const char *path, char *err, size_t errlen)
+{
+    if (!path)
+        return NULL;
+    if (strcmp(path, "-") == 0)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* Appending after the truncation keeps writes at the end of the file
+     * if logrotate's copytruncate empties it under a running service. */
+    int fd = fileno(f), fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl | O_APPEND);
+    return f;
+}
+
+/* The detector follows ports of websocket and long-lived TCP rows. */
+static int start_detector(fa_run *ctx, char *err, size_t errlen)
+{
+    fa_ws_config cfg;
+    fa_ws_config_default(&cfg);
+    cfg.min_idle_s = ctx->opts->ws_min_idle_s;
+    for (int i = 0; ctx->rules && i < ctx->rules->nrules; i++) {
+        const fa_rule *r = &ctx->rules->rules[i];
+        if ((r->websocket || r->longlived) && (r->transports & FA_TR_TCP))
+            fa_ws_config_add_ports(&cfg, ctx->site ? fa_site_rule_dports(ctx->site, ctx->rules, i) : &r->dports);
+    }
+    if (!(ctx->ws = fa_ws_new(&cfg))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads rules and site from disk into fresh objects (all or nothing). */
+static int load_rules_site(const fa_options *o, fa_ruleset **rules, fa_site **site, fa_audit **audit,
+                           char *err, size_t errlen)
+{
+    *rules = fa_rules_new();
+    *site = NULL;
+    *audit = NULL;
+    if (!*rules) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (fa_rules_load_dir(*rules, o->rules_dir ? o->rules_dir : fa_default_rules_dir(), err, errlen) == 0 &&
+        (!o->site_path || (*site = fa_site_load_file(*rules, o->site_path, err, errlen)))) {
+        if ((*audit = fa_audit_new(*rules, *site)))
+            return 0;
+        snprintf(err, errlen, "out of memory");
+    }
+    fa_site_free(*site);
+    fa_rules_free(*rules);
+    *rules = NULL;
+    *site = NULL;
+    return -1;
+}
+
+/* Loads the matrices and the site when an audit was asked for. */
+static int load_config(fa_run *ctx, char *err, size_t errlen)
+{
+    const fa_options *o = ctx->opts;
+    if ((o->rules_dir || o->site_path) &&
+        load_rules_site(o, &ctx->rules, &ctx->site, &ctx->audit, err, errlen) != 0)
+        return -1;
+    return start_detector(ctx, err, errlen);
+}
+
+static void free_config(fa_run *ctx)
+{
+    fa_ws_free(ctx->ws);
+    fa_audit_free(ctx->audit);
+    fa_site_free(ctx->site);
+    fa_rules_free(ctx->rules);
+}
+
+/* The window so far is reported under the configuration it was judged
+ * by, and a new window starts with the new one. Flows still open are
+ * judged at their end by the new matrices; the WebSocket detector keeps
+ * following the ports it had. */
+static int swap_config(fa_run *ctx, char *err, size_t errlen)
+{
+    fa_ruleset *rules;
+    fa_site *site;
+    fa_audit *audit;
+    if (!ctx->audit) {
+        snprintf(err, errlen, "no rules were loaded at start: nothing to reload");
+        return -1;
+    }
+    if (load_rules_site(ctx->opts, &rules, &site, &audit, err, errlen) != 0)
+        return -1;
+    fa_run_report(ctx, false, NULL);
+    ctx->window_start_us = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
+    fa_audit_free(ctx->audit);
+    fa_site_free(ctx->site);
+    fa_rules_free(ctx->rules);
+    ctx->rules = rules;
+    ctx->site = site;
+    ctx->audit = audit;
+    return 0;
+}
+
+bool fa_run_reload(fa_run *ctx)
+{
+    char why[512];
+    bool ok = swap_config(ctx, why, sizeof why) == 0;
+    if (ok)
+        fprintf(stderr, "flowaudit: configuration reloaded\n");
+    else
+        fprintf(stderr, "flowaudit: reload failed, keeping the previous configuration: %s\n", why);
+    if (ctx->json) {
+        json_t *o = json_pack("{s:s, s:f, s:b}", "type", "config_reload", "ts", (double)ctx->clock_us / 1e6,
+                              "ok", ok);
+        if (o && !ok)
+            json_object_set_new(o, "error", json_string(why));
+        fa_run_record(ctx, o);
+    }
+    return ok;
+}
+
+static void interim_record(fa_flow *f, void *arg)
+{
+    fa_run *ctx = arg;
+    json_t *o = fa_flow_to_json(f);
+    if (o)
+        json_object_set_new(o, "type", json_string("flow_update"));
+    fa_run_record(ctx, o);
+}
+
+void fa_run_interim(fa_run *ctx, uint64_t now_us, uint32_t age_s)
+{
+    if (ctx->json)
+        fa_flow_table_each_older(ctx->flows, now_us, (uint64_t)age_s * 1000000u, interim_record, ctx);
+}
+
+static void print_evidence(const fa_evidence *e, FILE *text)
+{
+    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    fprintf(text, "  evidence  %" PRIu64 " flagged flows, %" PRIu64 " packets written (%" PRIu64
+                  " already gone from the buffer, %" PRIu64 " of another link type); %u file rotations\n",
+            st->flows_written, st->packets_written, st->packets_gone, st->other_linktype, st->files_rotated);
+}
+
+static FILE *text_out(const fa_run *ctx)
+{
+    /* With NDJSON on stdout the text goes to stderr, keeping stdout
+     * machine-readable. */
+    return ctx->json == stdout ? stderr : stdout;
+}
+
+static void report_marker(fa_run *ctx, bool final)
+{
+    json_t *o = json_pack("{s:s, s:b, s:f, s:f}", "type", "report", "final", final, "window_start",
+                          (double)ctx->window_start_us / 1e6, "window_end",
+                          (double)(ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts) / 1e6);
+    if (o && ctx->live.valid)
+        json_object_set_new(o, "capture", json_pack("{s:I, s:I, s:I}", "received",
+                                                   (json_int_t)ctx->live.received, "dropped",
+                                                   (json_int_t)ctx->live.dropped, "if_dropped",
+                                                   (json_int_t)ctx->live.if_dropped));
+    fa_run_record(ctx, o);
+}
+
+/* Live reports say how long the window was and whether the kernel lost
+ * packets, which would make a "not seen" or "blocked" verdict doubtful. */
+static void live_note(const fa_run *ctx, FILE *text)
+{
+    uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
+    fprintf(text, "  window: %.0f s of live capture", (double)(end - ctx->window_start_us) / 1e6);
+    if (ctx->live.valid && (ctx->live.dropped || ctx->live.if_dropped))
+        fprintf(text, "; WARNING: %" PRIu64 " packets dropped by the kernel, %" PRIu64
+                      " by the interface: a 'not seen' or 'blocked' verdict may be wrong",
+                ctx->live.dropped, ctx->live.if_dropped);
+    fputc('\n', text);
+}
+
+/* The audit report goes where the summary goes; its records follow the
+ * flow records in the NDJSON stream. */
+int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
+{
+    FILE *text = text_out(ctx);
+    bool color = isatty(fileno(text)) && !getenv("NO_COLOR");
+    bool quiet = ctx->opts->quiet;
+    unsigned found = fa_ws_killed(ctx->ws) ? FA_FAIL_WS_KILLED : 0;
+    int rc = 0;
+    bool records = ctx->json && !ctx->json_failed;
+    if (records && ctx->opts->nifaces && (ctx->audit || fa_ws_sessions(ctx->ws)))
+        report_marker(ctx, final);
+    if (ctx->audit) {
+        fa_audit_finish(ctx->audit);
+        found |= fa_audit_findings(ctx->audit);
+        if (!quiet)
+            rc |= fa_audit_print_text(ctx->audit, text, color);
+        if (!quiet && ctx->opts->nifaces)
+            live_note(ctx, text);
+        if (records && fa_audit_json_records(ctx->audit, &ctx->sink) != 0)
+            ctx->json_failed = true;
+    }
+    if (!quiet && (ctx->audit || fa_ws_sessions(ctx->ws))) {
+        if (ctx->audit)
+            fputc('\n', text);
+        rc |= fa_ws_print_text(ctx->ws, text, color);
+    }
+    if (records && (ctx->audit || fa_ws_sessions(ctx->ws)) && fa_ws_json_records(ctx->ws, &ctx->sink) != 0)
+        ctx->json_failed = true;
+    if (res)
+        res->findings = (found & ctx->opts->fail_on) != 0;
+    fflush(text);
+    return rc;
+}
+
+fa_run *fa_run_start(const fa_options *o, char *err, size_t errlen)
+{
+    fa_run *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ctx->opts = o;
+    ctx->sink = (fa_json_sink){sink_put, ctx};
+    if (load_config(ctx, err, errlen) != 0)
+        goto fail;
+    ctx->json = open_json(o->json_path, err, errlen);
+    if (o->json_path && !ctx->json)
+        goto fail;
+    ctx->flows = fa_flow_table_new(&o->flow, on_flow_end, ctx);
+    if (o->nifaces)
+        ctx->batch = fa_batch_new();
+    if (!ctx->flows || (o->nifaces && !ctx->batch)) {
+        fa_flow_table_free(ctx->flows);
+        free(ctx->batch);
+        snprintf(err, errlen, "out of memory for %u flows", o->flow.max_flows);
+        if (ctx->json && ctx->json != stdout)
+            fclose(ctx->json);
+        goto fail;
+    }
+    return ctx;
+fail:
+    free_config(ctx);
+    free(ctx);
+    return NULL;
+}
+
+/* Closes the evidence file and the NDJSON stream; a failed write turns a
+ * good run into an error. */
+static int close_outputs(fa_run *ctx, int rc, char *err, size_t errlen)
+{
+    const fa_options *o = ctx->opts;
+    fa_evidence_close(ctx->evidence);
+    if (rc == 0 && ctx->evidence_failed) {
+        snprintf(err, errlen, "%s: cannot write the evidence file", o->evidence_path);
+        rc = -1;
+    }
+    if (ctx->json && fflush(ctx->json) != 0)
+        ctx->json_failed = true;
+    if (ctx->json && ctx->json != stdout && fclose(ctx->json) != 0)
+        ctx->json_failed = true;
+    if (rc == 0 && ctx->json_failed) {
+        snprintf(err, errlen, "%s: write failed", o->json_path);
+        rc = -1;
+    }
+    return rc;
+}
+
+int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t errlen)
+{
+    const fa_options *o = ctx->opts;
+    res->findings = 0;
+    fa_flow_table_flush(ctx->flows, FA_END_EOF);
+    FILE *text = text_out(ctx);
+    if (fa_run_report(ctx, true, res) != 0)
+        ctx->json_failed = true;
+    /* An input that failed before its first packet has nothing to sum up. */
+    if (!o->quiet && (rc == 0 || ctx->summary.packets > 0)) {
+        if (ctx->audit || fa_ws_sessions(ctx->ws))
+            fputc('\n', text);
+        fa_summary_print(&ctx->summary, fa_flow_table_stats(ctx->flows), ctx->live.valid ? &ctx->live : NULL,
+                         text);
+    }
+    if (!o->quiet && ctx->evidence)
+        print_evidence(ctx->evidence, text);
+    fa_flow_table_free(ctx->flows);
+    free(ctx->batch);
+    free_config(ctx);
+    rc = close_outputs(ctx, rc, err, errlen);
+    free(ctx);
+    return rc;
+}
