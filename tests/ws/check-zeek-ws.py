@@ -11,7 +11,11 @@ reports the same WebSocket sessions: endpoints, Host and URI, close codes
 per side, data messages, pings and pongs per side, and no kill (none of
 these captures shows a middlebox kill). Prints one line per capture.
 
-Exit status: 0 all agree, 1 a disagreement, 77 the corpus is absent.
+A capture that a baseline describes must be in the corpus: a missing one
+fails, unless KNOWN_ABSENT names it with the reason.
+
+Exit status: 0 all agree, 1 a disagreement or a missing capture, 77 the
+corpus directory is absent.
 """
 import json
 import os
@@ -33,6 +37,15 @@ HOST_URI = re.compile(r"\], host=(.*?), uri=(.*?), user_agent=")
 FRAME = re.compile(r"^websocket_frame, (\S+), ([TF]), fin, ([TF]), rsv, \d+, opcode, (\w+), payload_len, \d+$")
 CLOSE = re.compile(r"^websocket_close, (\S+), ([TF]), status, (\d+), reason, ")
 CLOSE_LENGTH = re.compile(r"^Close length: \d+$")
+
+# Captures that a baseline describes but that the corpus does not hold, and
+# why. One that turns up in the corpus fails too, so the list stays true.
+KNOWN_ABSENT = {
+    "broker-websocket.pcap":
+        "named by the shared websocket.events baseline of several zeek/ws-* "
+        "cases; its own case (zeek/ws-broker in MANIFEST.md's prose) was not "
+        "collected: MANIFEST.json has no row for it",
+}
 
 
 class Session:
@@ -303,11 +316,14 @@ def main():
         sys.stderr.write(__doc__)
         return 2
     flowaudit, corpus = sys.argv[1], os.path.join(sys.argv[2], "zeek")
+    if not os.path.isdir(sys.argv[2]):
+        print("skip: no corpus at %s" % sys.argv[2])
+        return 77
     dirs = sorted(os.path.join(corpus, d) for d in os.listdir(corpus)
                   if d.startswith("ws-")) if os.path.isdir(corpus) else []
     if not dirs:
-        print("skip: no zeek/ws-* captures under %s" % sys.argv[2])
-        return 77
+        print("FAIL: the corpus at %s has no zeek/ws-* captures" % sys.argv[2])
+        return 1
     pcaps = {}
     for d in dirs:
         for name in sorted(os.listdir(d)):
@@ -317,8 +333,15 @@ def main():
     ok = True
     for capture, sessions in sorted(facts.items()):
         if capture not in pcaps:
-            print("skip %s: in a baseline, not in the corpus" % capture)
+            if capture in KNOWN_ABSENT:
+                print("absent %s: %s" % (capture, KNOWN_ABSENT[capture]))
+            else:
+                print("FAIL %s: in a baseline, not in the corpus" % capture)
+                ok = False
             continue
+        if capture in KNOWN_ABSENT:
+            print("FAIL %s: in the corpus after all: take it out of KNOWN_ABSENT" % capture)
+            ok = False
         label = os.path.relpath(pcaps[capture], corpus)
         ok &= check_capture(flowaudit, pcaps[capture], label, sessions)
     for name in sorted(set(pcaps) - set(facts)):
