@@ -11,7 +11,9 @@ direction-only checks for connections no conn.log covers. How to read the
 results: docs/zeek-agreement.md.
 
 Exit status: 0 done, 1 conn_state+history agreement below --min-agreement,
-2 usage or flowaudit failure, 77 corpus not found (ctest's skip code).
+a field below its --min-field rate, or more disagreements of no documented
+kind than --max-unexplained; 2 usage or flowaudit failure, 77 corpus not
+found (ctest's skip code).
 Standard library only.
 """
 
@@ -552,10 +554,23 @@ def main():
     ap.add_argument("--min-agreement", type=float, metavar="RATE",
                     help="exit 1 if conn_state+history agreement is below "
                          "RATE (0..1)")
+    ap.add_argument("--min-field", action="append", default=[], metavar="FIELD=RATE",
+                    help="exit 1 if FIELD's agreement is below RATE (0..1); "
+                         "repeat for several fields (%s)" % ", ".join(FIELDS))
+    ap.add_argument("--max-unexplained", type=int, metavar="N",
+                    help="exit 1 if more than N disagreements have no "
+                         "documented reason")
     ap.add_argument("--default-timeouts", action="store_true",
                     help="run flowaudit with its own idle timeouts instead "
                          "of Zeek's")
     args = ap.parse_args()
+
+    floors = {}
+    for spec in args.min_field:
+        field, _, value = spec.partition("=")
+        if field not in FIELDS:
+            ap.error("--min-field: unknown field %r" % field)
+        floors[field] = float(value)
 
     if not os.path.isdir(os.path.join(args.corpus, "zeek")):
         print("corpus not found, skipping")
@@ -602,11 +617,23 @@ def main():
             print("%s [%s] %s %s zeek=%s flowaudit=%s%s" % (
                 d["trace"], d["baseline"], d["tuple"], d["field"], d["zeek"],
                 d["flowaudit"], "  (%s)" % d["note"] if d["note"] else ""))
+    status = 0
     if args.min_agreement is not None and sh_rate < args.min_agreement:
         print("conn_state+history agreement %.4f is below %.4f" % (
             sh_rate, args.min_agreement), file=sys.stderr)
-        return 1
-    return 0
+        status = 1
+    for field, floor in sorted(floors.items()):
+        r = rate(*stats[field])
+        if r < floor:
+            print("%s agreement %.4f is below %.4f" % (field, r, floor),
+                  file=sys.stderr)
+            status = 1
+    unexplained = len(diffs) - known
+    if args.max_unexplained is not None and unexplained > args.max_unexplained:
+        print("%d disagreements of no documented kind, at most %d allowed" % (
+            unexplained, args.max_unexplained), file=sys.stderr)
+        status = 1
+    return status
 
 
 if __name__ == "__main__":
