@@ -117,6 +117,8 @@ fa_conn_state fa_flow_conn_state(const fa_flow *f);
 /* Zeek's name for a conn_state ("S0", "SF", ...). Static string. */
 const char *fa_conn_state_name(fa_conn_state s);
 const char *fa_end_reason_name(fa_end_reason r);
+/* Zeek's proto field: "tcp", "udp", "icmp" or "unknown_transport". */
+const char *fa_proto_name(uint8_t proto);
 /* Zeek-style uid ("C" + 17 base62 characters), a hash of the key and the
  * start time, so the same capture always gives the same uids. */
 void fa_flow_uid(const fa_flow *f, char out[20]);

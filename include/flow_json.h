@@ -26,8 +26,6 @@ typedef struct fa_json_sink {
 /* A sink that writes each record as a line to out (ctx is the FILE). */
 int fa_json_sink_file(void *out, json_t *rec);
 
-/* Zeek's proto field: "tcp", "udp", "icmp" or "unknown_transport". */
-const char *fa_proto_name(uint8_t proto);
 
 /* "SAFPR" style string of TCP flags, in Zeek history order. */
 void fa_tcp_flags_str(uint8_t flags, char out[9]);

@@ -24,6 +24,16 @@ static const char *const end_reason_names[] = {
     [FA_END_EOF] = "end_of_input", [FA_END_REUSED] = "reused",
 };
 
+const char *fa_proto_name(uint8_t proto)
+{
+    switch (proto) {
+    case FA_PROTO_TCP: return "tcp";
+    case FA_PROTO_UDP: return "udp";
+    case FA_PROTO_ICMP: case FA_PROTO_ICMP6: return "icmp";
+    default: return "unknown_transport";
+    }
+}
+
 const char *fa_end_reason_name(fa_end_reason r)
 {
     return (unsigned)r <= FA_END_REUSED ? end_reason_names[r] : "unknown";

@@ -3,16 +3,6 @@
 
 #include "decode.h"
 
-const char *fa_proto_name(uint8_t proto)
-{
-    switch (proto) {
-    case FA_PROTO_TCP: return "tcp";
-    case FA_PROTO_UDP: return "udp";
-    case FA_PROTO_ICMP: case FA_PROTO_ICMP6: return "icmp";
-    default: return "unknown_transport";
-    }
-}
-
 void fa_tcp_flags_str(uint8_t flags, char out[9])
 {
     static const struct { uint8_t bit; char c; } names[] = {
