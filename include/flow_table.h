@@ -48,7 +48,10 @@ typedef struct fa_flow_stats {
     uint64_t flows_ended[FA_END_REUSED + 1]; /* by fa_end_reason */
     uint64_t flows_active;
     uint64_t flows_peak;
-    uint64_t evictions;           /* flows ended early by --max-flows */
+    /* Flows ended by --max-flows are flows_ended[FA_END_EVICTED] when still
+     * open, and counted here when they had already closed (FIN both ways
+     * or RST) and only lingered: their end reason stays fin or rst_*. */
+    uint64_t closed_reclaimed;
     uint64_t flows_continued;     /* connections picked up again after a timeout or eviction */
     uint64_t duplicates;          /* exact duplicate frames */
     uint64_t fragments_attributed;

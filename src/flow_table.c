@@ -327,8 +327,10 @@ static void end_flow(fa_flow_table *t, fa_flow *f, fa_end_reason why)
     if (t->on_end)
         t->on_end(f, t->ctx);
     t->stats.flows_ended[f->end_reason]++;
-    if (why == FA_END_EVICTED)
-        t->stats.evictions++;
+    /* A flow that had closed on its own keeps fin or rst_* as its end
+     * reason: the cap only cut its linger short. */
+    if (why == FA_END_EVICTED && f->end_reason != FA_END_EVICTED)
+        t->stats.closed_reclaimed++;
     HASH_DEL(t->hash, f);
     lru_unlink(t, f, idx);
     t->links[idx].next = t->free_head;

@@ -54,11 +54,14 @@ static void print_flows(const fa_summary *s, const fa_flow_stats *fs, FILE *out)
     fprintf(out, "flows     %" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64
                  ", other %" PRIu64 "); peak active %" PRIu64 "; evicted %" PRIu64 "\n",
             fs->flows_created, s->flows_by_proto[0], s->flows_by_proto[1], s->flows_by_proto[2],
-            s->flows_by_proto[3], fs->flows_peak, fs->evictions);
+            s->flows_by_proto[3], fs->flows_peak, fs->flows_ended[FA_END_EVICTED]);
     if (s->flows_by_proto[0])
         print_states(out, "tcp", s->tcp_states);
     if (s->flows_by_proto[1])
         print_states(out, "udp", s->udp_states);
+    if (fs->closed_reclaimed)
+        fprintf(out, "  at the cap %" PRIu64 " closed flows ended before their linger was over"
+                     " (counted under fin or rst_*, not evicted)\n", fs->closed_reclaimed);
     if (fs->flows_continued)
         fprintf(out, "  continued %" PRIu64 " (connections resumed after their flow timed out or was evicted)\n",
                 fs->flows_continued);
