@@ -47,12 +47,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fa_pktbuild.h"
+
 #define EPOCH_S 1700000000ull
 #define STEP_US 1000u
 #define ETH_LEN 14
 #define MTU 1500
 #define FRAME_MAX (ETH_LEN + MTU)
-#define ETHER_MIN 60
 #define LINE_MAX_LEN 4096
 #define BYTES_MAX 1000000u
 #define MAX_AT_S 100000000ull
@@ -62,12 +63,6 @@
 #define P_UDP 17
 #define P_ICMP6 58
 #define P_VRRP 112
-
-#define TH_FIN 0x01
-#define TH_SYN 0x02
-#define TH_RST 0x04
-#define TH_PSH 0x08
-#define TH_ACK 0x10
 
 enum outcome { OC_OK, OC_OPEN, OC_DROP, OC_RESET, OC_ICMP_ADMIN, OC_ICMP_PORT, OC_ECHO, OC_SEND };
 
@@ -122,23 +117,6 @@ struct tcpconn {
 };
 
 /* ---- checksums and headers ---------------------------------------------- */
-
-static uint32_t sum_bytes(uint32_t sum, const uint8_t *p, size_t n)
-{
-    size_t i;
-    for (i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)p[i] << 8 | p[i + 1];
-    if (n & 1)
-        sum += (uint32_t)p[n - 1] << 8;
-    return sum;
-}
-
-static uint16_t sum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
 
 static void wr16(uint8_t *p, uint16_t v)
 {
@@ -201,7 +179,7 @@ static size_t put_ip(struct flowctx *c, uint8_t *p, const struct ep *s, const st
     p[9] = proto;
     memcpy(p + 12, s->ip, 4);
     memcpy(p + 16, d->ip, 4);
-    wr16(p + 10, sum_fold(sum_bytes(0, p, 20)));
+    wr16(p + 10, csum_fold(csum_add(0, p, 20)));
     return 20;
 }
 
@@ -213,10 +191,10 @@ static void l4_checksum(uint8_t *l4, size_t len, size_t csum_off, const struct e
     uint32_t sum = 0;
     if (proto == P_TCP || proto == P_UDP || proto == P_ICMP6) {
         size_t alen = s->v6 ? 16 : 4;
-        sum = sum_bytes(sum_bytes(0, s->ip, alen), d->ip, alen) + proto + (uint32_t)len;
+        sum = csum_add(csum_add(0, s->ip, alen), d->ip, alen) + proto + (uint32_t)len;
     }
     wr16(l4 + csum_off, 0);
-    uint16_t c = sum_fold(sum_bytes(sum, l4, len));
+    uint16_t c = csum_fold(csum_add(sum, l4, len));
     if (proto == P_UDP && c == 0)
         c = 0xffff;
     wr16(l4 + csum_off, c);

@@ -5,7 +5,7 @@
  * Same input, same bytes: timestamps start at 1700000000.000000, and MACs,
  * IP IDs, sequence numbers and the bench PRNG seed are fixed. Addresses come
  * from the documentation ranges (RFC 5737, RFC 3849). */
-#include "fa_pktbuild.h"
+#include "fa_pcapgen.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -18,7 +18,7 @@
 #include "audit.h"
 #include "decode.h"
 #include "flow_table.h"
-#include "pktbuild.h"
+#include "fa_pktbuild.h"
 
 #define T0 1700000000000000ull /* 2023-11-14T22:13:20Z */
 #define ERRLEN 1024
@@ -184,10 +184,11 @@ static int teardown(void **state)
 
 /* ---- traffic ----------------------------------------------------------- */
 
-static void feed(fixture *fx, const pb *b)
+static void feed(fixture *fx, const struct buf *b)
 {
     fa_packet p;
     int dir;
+    assert_false(b->overflow);
     fa_decode_result r = fa_decode(DLT_RAW, b->d, (uint32_t)b->len, (uint32_t)b->len, &p);
     if (r != FA_DEC_OK)
         fail_msg("test packet did not decode: %s", fa_decode_result_name(r));
@@ -200,8 +201,8 @@ static void feed(fixture *fx, const pb *b)
 static void tcp_seq(fixture *fx, const char *src, const char *dst, uint16_t sport, uint16_t dport,
                     uint8_t flags, uint32_t seq, uint32_t ack)
 {
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     size_t ip = pb_ipv4(&b, src, dst, FA_PROTO_TCP, 64, ++fx->ip_id, 0x4000, 0);
     pb_tcp(&b, sport, dport, seq, ack, flags, 65535);
     pb_ipv4_done(&b, ip);
@@ -221,53 +222,54 @@ static void handshake(fixture *fx, const char *c, const char *s, uint16_t cport,
     tcp_seq(fx, c, s, cport, sport, ACK, 1001, 5001);
 }
 
-static void udp_pb(pb *b, uint16_t id, const char *src, const char *dst, uint16_t sport, uint16_t dport)
+static void udp_pb(struct buf *b, uint16_t id, const char *src, const char *dst, uint16_t sport,
+                   uint16_t dport)
 {
-    pb_init(b);
+    buf_reset(b);
     size_t ip = pb_ipv4(b, src, dst, FA_PROTO_UDP, 64, id, 0, 0);
     size_t u = pb_udp(b, sport, dport);
-    pb_fill(b, 'u', 12);
+    put_fill(b, 'u', 12);
     pb_udp_done(b, u);
     pb_ipv4_done(b, ip);
 }
 
 static void udp(fixture *fx, const char *src, const char *dst, uint16_t sport, uint16_t dport)
 {
-    pb b;
+    struct buf b;
     udp_pb(&b, ++fx->ip_id, src, dst, sport, dport);
     feed(fx, &b);
 }
 
 static void icmp(fixture *fx, const char *src, const char *dst, uint8_t type)
 {
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     size_t ip = pb_ipv4(&b, src, dst, FA_PROTO_ICMP, 64, ++fx->ip_id, 0, 0);
     pb_icmp(&b, type, 0, 0x00010001);
-    pb_fill(&b, 'p', 32);
+    put_fill(&b, 'p', 32);
     pb_ipv4_done(&b, ip);
     feed(fx, &b);
 }
 
 /* An ICMP error from `from` quoting the first 28 bytes of `quoted`. */
 static void icmp_error(fixture *fx, const char *from, const char *to, uint8_t type, uint8_t code,
-                       const pb *quoted)
+                       const struct buf *quoted)
 {
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     size_t ip = pb_ipv4(&b, from, to, FA_PROTO_ICMP, 250, ++fx->ip_id, 0, 0);
     pb_icmp(&b, type, code, 0);
-    pb_bytes(&b, quoted->d, quoted->len < 28 ? quoted->len : 28);
+    put_bytes(&b, quoted->d, quoted->len < 28 ? quoted->len : 28);
     pb_ipv4_done(&b, ip);
     feed(fx, &b);
 }
 
 static void raw_proto(fixture *fx, const char *src, const char *dst, uint8_t proto)
 {
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     size_t ip = pb_ipv4(&b, src, dst, proto, 255, ++fx->ip_id, 0, 0);
-    pb_fill(&b, 0x21, 20);
+    put_fill(&b, 0x21, 20);
     pb_ipv4_done(&b, ip);
     feed(fx, &b);
 }
@@ -443,7 +445,7 @@ static const char *str_field(const json_t *o, const char *key)
 
 static void lab_traffic(fixture *fx)
 {
-    pb q;
+    struct buf q;
     handshake(fx, MGR, N1, 40001, 38866);          /* */
     handshake(fx, N3, MGR, 40002, 38866);          /* wrong way, to the rule's port */
     handshake(fx, N1, MGR, 38866, 50001);          /* wrong way, from the rule's port */
@@ -901,8 +903,8 @@ static void test_icmp_kinds(void **state)
 static void test_icmp_refused_syn(void **state)
 {
     fixture *fx = open_fixture(state, lab_site);
-    pb q;
-    pb_init(&q);
+    struct buf q;
+    buf_reset(&q);
     size_t ip = pb_ipv4(&q, MGR, N1, FA_PROTO_TCP, 64, 1, 0x4000, 0);
     pb_tcp(&q, 40100, 3333, 1000, 0, SYN, 65535);
     pb_ipv4_done(&q, ip);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "decode.h"
-#include "pktbuild.h"
+#include "fa_pktbuild.h"
 
 #define C4 "10.0.0.1"
 #define S4 "10.0.0.2"
@@ -40,12 +40,6 @@
 #define DLT_IPV6 229
 #endif
 
-#define TH_FIN 0x01
-#define TH_SYN 0x02
-#define TH_RST 0x04
-#define TH_PSH 0x08
-#define TH_ACK 0x10
-
 #define PROTO_GRE 47
 #define EXT_HOP 0
 #define EXT_ROUTING 43
@@ -58,9 +52,10 @@
 /* Copies the first caplen bytes of b into a heap block of exactly that size
  * and decodes it with the wire length of the whole frame. The copy is
  * returned through *copy (pkt->payload points into it); free it. */
-static fa_decode_result decode_cut(int dlt, const pb *b, size_t caplen, fa_packet *pkt,
+static fa_decode_result decode_cut(int dlt, const struct buf *b, size_t caplen, fa_packet *pkt,
                                    uint8_t **copy)
 {
+    assert_false(b->overflow);
     uint8_t *p = malloc(caplen);
     *copy = p;
     if (!p && caplen)
@@ -72,7 +67,7 @@ static fa_decode_result decode_cut(int dlt, const pb *b, size_t caplen, fa_packe
 }
 
 /* Decodes the whole frame; payload pointers are not usable afterwards. */
-static fa_decode_result decode(int dlt, const pb *b, fa_packet *pkt)
+static fa_decode_result decode(int dlt, const struct buf *b, fa_packet *pkt)
 {
     uint8_t *copy;
     fa_decode_result r = decode_cut(dlt, b, b->len, pkt, &copy);
@@ -80,7 +75,7 @@ static fa_decode_result decode(int dlt, const pb *b, fa_packet *pkt)
     return r;
 }
 
-static void expect(int dlt, const pb *b, fa_decode_result want)
+static void expect(int dlt, const struct buf *b, fa_decode_result want)
 {
     fa_packet pkt;
     fa_decode_result r = decode(dlt, b, &pkt);
@@ -100,38 +95,38 @@ static void assert_addr(const fa_addr *a, const char *text)
 /* ---- frame builders (appending after whatever link header is there) ---- */
 
 /* IPv4 TCP 10.0.0.1:40000 -> 10.0.0.2:443, PSH|ACK, with n payload bytes. */
-static void put_tcp4(pb *b, size_t n)
+static void put_tcp4(struct buf *b, size_t n)
 {
     size_t ip = pb_ipv4(b, C4, S4, 6, 64, 0x1234, 0x4000, 0);
     pb_tcp(b, 40000, 443, 1000, 2000, TH_PSH | TH_ACK, 8192);
-    pb_fill(b, 'x', n);
+    put_fill(b, 'x', n);
     pb_ipv4_done(b, ip);
 }
 
 /* IPv4 UDP 10.0.0.1:40001 -> 10.0.0.2:53 with n payload bytes. */
-static void put_udp4(pb *b, size_t n)
+static void put_udp4(struct buf *b, size_t n)
 {
     size_t ip = pb_ipv4(b, C4, S4, 17, 64, 0x2345, 0, 0);
     size_t u = pb_udp(b, 40001, 53);
-    pb_fill(b, 'u', n);
+    put_fill(b, 'u', n);
     pb_udp_done(b, u);
     pb_ipv4_done(b, ip);
 }
 
 /* IPv6 TCP [2001:db8::1]:40000 -> [2001:db8::2]:443. */
-static void put_tcp6(pb *b, size_t n)
+static void put_tcp6(struct buf *b, size_t n)
 {
     size_t ip = pb_ipv6(b, C6, S6, 6, 64);
     pb_tcp(b, 40000, 443, 1000, 2000, TH_ACK, 4096);
-    pb_fill(b, 'x', n);
+    put_fill(b, 'x', n);
     pb_ipv6_done(b, ip);
 }
 
-static void put_udp6(pb *b, size_t n)
+static void put_udp6(struct buf *b, size_t n)
 {
     size_t ip = pb_ipv6(b, C6, S6, 17, 64);
     size_t u = pb_udp(b, 40001, 53);
-    pb_fill(b, 'u', n);
+    put_fill(b, 'u', n);
     pb_udp_done(b, u);
     pb_ipv6_done(b, ip);
 }
@@ -229,8 +224,8 @@ static void test_linktypes_supported(void **state)
 static void test_unsupported_linktype(void **state)
 {
     (void)state;
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     put_tcp4(&b, 0);
     expect(DLT_IEEE802_11, &b, FA_DEC_BAD_LINK);
     expect(DLT_PPP, &b, FA_DEC_BAD_LINK);
@@ -239,10 +234,10 @@ static void test_unsupported_linktype(void **state)
 static void test_ethernet_tcp4(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     put_tcp4(&b, 10);
     assert_int_equal(decode_cut(DLT_EN10MB, &b, b.len, &pkt, &copy), FA_DEC_OK);
@@ -257,15 +252,15 @@ static void test_ethernet_tcp4(void **state)
 static void test_ethernet_not_ip(void **state)
 {
     (void)state;
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     pb_ether(&b, ET_ARP);
-    pb_fill(&b, 0, 28);
+    put_fill(&b, 0, 28);
     expect(DLT_EN10MB, &b, FA_DEC_NOT_IP);
     /* 802.3 length field with LLC behind */
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, 46);
-    pb_fill(&b, 0x42, 46);
+    put_fill(&b, 0x42, 46);
     expect(DLT_EN10MB, &b, FA_DEC_NOT_IP);
 }
 
@@ -273,10 +268,10 @@ static void test_vlan_8021q(void **state)
 {
     (void)state;
     const uint16_t tag[] = {ET_VLAN};
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether_tagged(&b, tag, 1, ET_IPV4);
     put_tcp4(&b, 3);
     assert_int_equal(decode_cut(DLT_EN10MB, &b, b.len, &pkt, &copy), FA_DEC_OK);
@@ -290,10 +285,10 @@ static void test_vlan_qinq(void **state)
     (void)state;
     const uint16_t ad[] = {ET_QINQ, ET_VLAN};
     const uint16_t old[] = {ET_QINQ_OLD, ET_VLAN};
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether_tagged(&b, ad, 2, ET_IPV6);
     put_udp6(&b, 7);
     assert_int_equal(decode_cut(DLT_EN10MB, &b, b.len, &pkt, &copy), FA_DEC_OK);
@@ -301,7 +296,7 @@ static void test_vlan_qinq(void **state)
     assert_ptr_equal(pkt.payload, copy + 14 + 8 + 40 + 8);
     free(copy);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether_tagged(&b, old, 2, ET_IPV4);
     put_tcp4(&b, 0);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
@@ -314,15 +309,15 @@ static void test_vlan_too_deep(void **state)
     uint16_t tags[FA_VLAN_MAX + 1];
     for (int i = 0; i <= FA_VLAN_MAX; i++)
         tags[i] = i == 0 ? ET_QINQ : ET_VLAN;
-    pb b;
+    struct buf b;
     fa_packet pkt;
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether_tagged(&b, tags, FA_VLAN_MAX, ET_IPV4);
     put_tcp4(&b, 0);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
     check_tcp4(&pkt, 0);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether_tagged(&b, tags, FA_VLAN_MAX + 1, ET_IPV4);
     put_tcp4(&b, 0);
     expect(DLT_EN10MB, &b, FA_DEC_VLAN_TOO_DEEP);
@@ -332,10 +327,10 @@ static void test_vlan_too_deep(void **state)
 static void test_linux_sll(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
-    pb_init(&b);
+    buf_reset(&b);
     pb_sll(&b, ET_IPV4);
     put_tcp4(&b, 4);
     assert_int_equal(decode_cut(DLT_LINUX_SLL, &b, b.len, &pkt, &copy), FA_DEC_OK);
@@ -343,29 +338,29 @@ static void test_linux_sll(void **state)
     assert_ptr_equal(pkt.payload, copy + 16 + 40);
     free(copy);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_sll(&b, ET_IPV6);
     put_tcp6(&b, 0);
     assert_int_equal(decode(DLT_LINUX_SLL, &b, &pkt), FA_DEC_OK);
     check_tcp6(&pkt, 0);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_sll(&b, ET_ARP);
-    pb_fill(&b, 0, 28);
+    put_fill(&b, 0, 28);
     expect(DLT_LINUX_SLL, &b, FA_DEC_NOT_IP);
 
-    pb_init(&b);
-    pb_fill(&b, 0, 15);
+    buf_reset(&b);
+    put_fill(&b, 0, 15);
     expect(DLT_LINUX_SLL, &b, FA_DEC_TRUNC_LINK);
 }
 
 static void test_linux_sll2(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
-    pb_init(&b);
+    buf_reset(&b);
     pb_sll2(&b, ET_IPV6);
     put_udp6(&b, 12);
     assert_int_equal(decode_cut(DLT_LINUX_SLL2, &b, b.len, &pkt, &copy), FA_DEC_OK);
@@ -373,25 +368,25 @@ static void test_linux_sll2(void **state)
     assert_ptr_equal(pkt.payload, copy + 20 + 48);
     free(copy);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_sll2(&b, ET_IPV4);
     put_tcp4(&b, 0);
     assert_int_equal(decode(DLT_LINUX_SLL2, &b, &pkt), FA_DEC_OK);
     check_tcp4(&pkt, 0);
 
-    pb_init(&b);
-    pb_fill(&b, 0, 19);
+    buf_reset(&b);
+    put_fill(&b, 0, 19);
     expect(DLT_LINUX_SLL2, &b, FA_DEC_TRUNC_LINK);
 }
 
 /* DLT_NULL in either byte order, DLT_LOOP in network order only. */
-static void null_frame(pb *b, uint32_t af, int little_endian)
+static void null_frame(struct buf *b, uint32_t af, int little_endian)
 {
-    pb_init(b);
+    buf_reset(b);
     if (little_endian)
-        pb_le32(b, af);
+        put_le32(b, af);
     else
-        pb_be32(b, af);
+        put_be32(b, af);
     if (af == 2)
         put_tcp4(b, 0);
     else
@@ -402,7 +397,7 @@ static void test_null_and_loop(void **state)
 {
     (void)state;
     const uint32_t afs[] = {2, 24, 28, 30};
-    pb b;
+    struct buf b;
     fa_packet pkt;
     for (size_t i = 0; i < sizeof afs / sizeof afs[0]; i++) {
         for (int le = 0; le < 2; le++) {
@@ -419,8 +414,8 @@ static void test_null_and_loop(void **state)
     }
     null_frame(&b, 7, 1);
     expect(DLT_NULL, &b, FA_DEC_NOT_IP);
-    pb_init(&b);
-    pb_fill(&b, 0, 3);
+    buf_reset(&b);
+    put_fill(&b, 0, 3);
     expect(DLT_NULL, &b, FA_DEC_TRUNC_LINK);
     expect(DLT_LOOP, &b, FA_DEC_TRUNC_LINK);
 }
@@ -428,27 +423,27 @@ static void test_null_and_loop(void **state)
 static void test_raw_ip(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
     const int v4_dlts[] = {DLT_RAW, DLT_IPV4};
     const int v6_dlts[] = {DLT_RAW, DLT_IPV6};
     for (int i = 0; i < 2; i++) {
-        pb_init(&b);
+        buf_reset(&b);
         put_tcp4(&b, 5);
         assert_int_equal(decode_cut(v4_dlts[i], &b, b.len, &pkt, &copy), FA_DEC_OK);
         check_tcp4(&pkt, 5);
         assert_ptr_equal(pkt.payload, copy + 40);
         free(copy);
 
-        pb_init(&b);
+        buf_reset(&b);
         put_tcp6(&b, 5);
         assert_int_equal(decode_cut(v6_dlts[i], &b, b.len, &pkt, &copy), FA_DEC_OK);
         check_tcp6(&pkt, 5);
         assert_ptr_equal(pkt.payload, copy + 60);
         free(copy);
     }
-    pb_init(&b);
+    buf_reset(&b);
     put_tcp4(&b, 0);
     b.d[0] = 0x55;
     expect(DLT_RAW, &b, FA_DEC_BAD_IP_VERSION);
@@ -460,14 +455,14 @@ static void test_ipv4_options(void **state)
 {
     (void)state;
     for (unsigned ihl = 6; ihl <= 15; ihl++) {
-        pb b;
+        struct buf b;
         fa_packet pkt;
         uint8_t *copy;
-        pb_init(&b);
+        buf_reset(&b);
         pb_ether(&b, ET_IPV4);
         size_t ip = pb_ipv4(&b, C4, S4, 6, 64, 0x1234, 0x4000, (ihl - 5) * 4);
         pb_tcp(&b, 40000, 443, 1000, 2000, TH_PSH | TH_ACK, 8192);
-        pb_fill(&b, 'x', 6);
+        put_fill(&b, 'x', 6);
         pb_ipv4_done(&b, ip);
         assert_int_equal(decode_cut(DLT_EN10MB, &b, b.len, &pkt, &copy), FA_DEC_OK);
         assert_int_equal(pkt.ip_len, ihl * 4 + 26);
@@ -481,9 +476,9 @@ static void test_ipv4_options(void **state)
 }
 
 /* hop-by-hop -> routing -> destination options -> upper layer */
-static void ext_chain_frame(pb *b, uint8_t upper, size_t n)
+static void ext_chain_frame(struct buf *b, uint8_t upper, size_t n)
 {
-    pb_init(b);
+    buf_reset(b);
     pb_ether(b, ET_IPV6);
     size_t ip = pb_ipv6(b, C6, S6, EXT_HOP, 64);
     pb_ext6(b, EXT_ROUTING, 0);
@@ -491,10 +486,10 @@ static void ext_chain_frame(pb *b, uint8_t upper, size_t n)
     pb_ext6(b, upper, 0);
     if (upper == FA_PROTO_TCP) {
         pb_tcp(b, 40000, 443, 1000, 2000, TH_ACK, 4096);
-        pb_fill(b, 'x', n);
+        put_fill(b, 'x', n);
     } else {
         size_t u = pb_udp(b, 40001, 53);
-        pb_fill(b, 'u', n);
+        put_fill(b, 'u', n);
         pb_udp_done(b, u);
     }
     pb_ipv6_done(b, ip);
@@ -503,7 +498,7 @@ static void ext_chain_frame(pb *b, uint8_t upper, size_t n)
 static void test_ipv6_ext_chain(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
     ext_chain_frame(&b, FA_PROTO_TCP, 9);
@@ -523,19 +518,19 @@ static void test_ipv6_ext_chain(void **state)
 static void test_ipv6_ah(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
-    pb_init(&b);
+    buf_reset(&b);
     size_t ip = pb_ipv6(&b, C6, S6, EXT_AH, 64);
     /* AH: its length counts 4-octet units minus 2 (RFC 4302): 1 -> 12 bytes */
-    pb_u8(&b, FA_PROTO_UDP);
-    pb_u8(&b, 1);
-    pb_be16(&b, 0);
-    pb_be32(&b, 0x100);
-    pb_be32(&b, 1);
+    put_u8(&b, FA_PROTO_UDP);
+    put_u8(&b, 1);
+    put_be16(&b, 0);
+    put_be32(&b, 0x100);
+    put_be32(&b, 1);
     size_t u = pb_udp(&b, 40001, 53);
-    pb_fill(&b, 'u', 4);
+    put_fill(&b, 'u', 4);
     pb_udp_done(&b, u);
     pb_ipv6_done(&b, ip);
     assert_int_equal(decode_cut(DLT_RAW, &b, b.len, &pkt, &copy), FA_DEC_OK);
@@ -544,9 +539,9 @@ static void test_ipv6_ah(void **state)
     free(copy);
 }
 
-static void dst_opts_chain(pb *b, int count)
+static void dst_opts_chain(struct buf *b, int count)
 {
-    pb_init(b);
+    buf_reset(b);
     size_t ip = pb_ipv6(b, C6, S6, EXT_DST, 64);
     for (int i = 0; i < count; i++)
         pb_ext6(b, i + 1 < count ? EXT_DST : FA_PROTO_TCP, 0);
@@ -557,7 +552,7 @@ static void dst_opts_chain(pb *b, int count)
 static void test_ipv6_ext_too_long(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     dst_opts_chain(&b, FA_IPV6_EXT_MAX);
     assert_int_equal(decode(DLT_RAW, &b, &pkt), FA_DEC_OK);
@@ -569,31 +564,31 @@ static void test_ipv6_ext_too_long(void **state)
 static void test_ipv6_ext_past_claimed(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     /* a 24-byte hop-by-hop header in a payload that claims 16 bytes */
-    pb_init(&b);
+    buf_reset(&b);
     pb_ipv6(&b, C6, S6, EXT_HOP, 64);
     pb_ext6(&b, FA_PROTO_TCP, 2);
     pb_tcp(&b, 40000, 443, 1, 0, TH_SYN, 1024);
-    pb_set_be16(&b, 4, 16);
+    set_be16(&b, 4, 16);
     expect(DLT_RAW, &b, FA_DEC_BAD_IPV6_EXT);
     /* the second header would start 1 byte before the claimed end */
-    pb_init(&b);
+    buf_reset(&b);
     pb_ipv6(&b, C6, S6, EXT_HOP, 64);
     pb_ext6(&b, EXT_DST, 0);
     pb_ext6(&b, FA_PROTO_TCP, 0);
     pb_tcp(&b, 40000, 443, 1, 0, TH_SYN, 1024);
-    pb_set_be16(&b, 4, 9);
+    set_be16(&b, 4, 9);
     expect(DLT_RAW, &b, FA_DEC_BAD_IPV6_EXT);
 }
 
 static void test_ipv6_ext_past_captured(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
-    pb_init(&b);
+    buf_reset(&b);
     size_t ip = pb_ipv6(&b, C6, S6, EXT_HOP, 64);
     pb_ext6(&b, FA_PROTO_TCP, 4);
     pb_tcp(&b, 40000, 443, 1, 0, TH_SYN, 1024);
@@ -610,17 +605,17 @@ static void test_ipv6_ext_past_captured(void **state)
 
 /* ---- fragments -------------------------------------------------------- */
 
-static void frag4(pb *b, uint8_t proto, uint16_t frag, size_t l4_bytes, int with_udp_header)
+static void frag4(struct buf *b, uint8_t proto, uint16_t frag, size_t l4_bytes, int with_udp_header)
 {
-    pb_init(b);
+    buf_reset(b);
     pb_ether(b, ET_IPV4);
     size_t ip = pb_ipv4(b, C4, S4, proto, 64, 0x4242, frag, 0);
     if (with_udp_header) {
         pb_udp(b, 40001, 53);
-        pb_set_be16(b, b->len - 4, 1008); /* the whole datagram's length */
-        pb_fill(b, 'u', l4_bytes - 8);
+        set_be16(b, b->len - 4, 1008); /* the whole datagram's length */
+        put_fill(b, 'u', l4_bytes - 8);
     } else {
-        pb_fill(b, 'f', l4_bytes);
+        put_fill(b, 'f', l4_bytes);
     }
     pb_ipv4_done(b, ip);
 }
@@ -628,7 +623,7 @@ static void frag4(pb *b, uint8_t proto, uint16_t frag, size_t l4_bytes, int with
 static void test_ipv4_fragments(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     frag4(&b, FA_PROTO_UDP, 0x2000, 208, 1);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
@@ -660,31 +655,31 @@ static void test_ipv4_fragments(void **state)
 static void test_tiny_first_fragment(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     frag4(&b, FA_PROTO_TCP, 0x2000, 8, 0);
     expect(DLT_EN10MB, &b, FA_DEC_BAD_FRAGMENT);
 
-    pb_init(&b);
+    buf_reset(&b);
     size_t ip = pb_ipv6(&b, C6, S6, EXT_FRAG, 64);
     pb_frag6(&b, FA_PROTO_TCP, 0, 1, 7);
-    pb_fill(&b, 'f', 8);
+    put_fill(&b, 'f', 8);
     pb_ipv6_done(&b, ip);
     expect(DLT_RAW, &b, FA_DEC_BAD_FRAGMENT);
 }
 
-static void frag6(pb *b, uint8_t proto, uint16_t off8, int more, size_t l4_bytes, int with_udp_header)
+static void frag6(struct buf *b, uint8_t proto, uint16_t off8, int more, size_t l4_bytes, int with_udp_header)
 {
-    pb_init(b);
+    buf_reset(b);
     pb_ether(b, ET_IPV6);
     size_t ip = pb_ipv6(b, C6, S6, EXT_HOP, 64);
     pb_ext6(b, EXT_FRAG, 0);
     pb_frag6(b, proto, off8, more, 0xdeadbeef);
     if (with_udp_header) {
         pb_udp(b, 40001, 53);
-        pb_set_be16(b, b->len - 4, 1008);
-        pb_fill(b, 'u', l4_bytes - 8);
+        set_be16(b, b->len - 4, 1008);
+        put_fill(b, 'u', l4_bytes - 8);
     } else {
-        pb_fill(b, 'f', l4_bytes);
+        put_fill(b, 'f', l4_bytes);
     }
     pb_ipv6_done(b, ip);
 }
@@ -692,7 +687,7 @@ static void frag6(pb *b, uint8_t proto, uint16_t off8, int more, size_t l4_bytes
 static void test_ipv6_fragments(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     frag6(&b, FA_PROTO_UDP, 0, 1, 208, 1);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
@@ -711,7 +706,7 @@ static void test_ipv6_fragments(void **state)
 
     /* an atomic fragment (offset 0, no more) is a whole datagram */
     frag6(&b, FA_PROTO_UDP, 0, 0, 20, 1);
-    pb_set_be16(&b, 14 + 40 + 8 + 8 + 4, 20);
+    set_be16(&b, 14 + 40 + 8 + 8 + 4, 20);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
     assert_false(pkt.fragment);
     check_udp6(&pkt, 12);
@@ -725,27 +720,27 @@ static void test_ipv6_fragments(void **state)
 /* ---- ICMP ------------------------------------------------------------- */
 
 /* The datagram an ICMP error refers to. */
-static void orig_udp4(pb *q)
+static void orig_udp4(struct buf *q)
 {
-    pb_init(q);
+    buf_reset(q);
     size_t ip = pb_ipv4(q, C4, S4, FA_PROTO_UDP, 63, 7, 0, 0);
     size_t u = pb_udp(q, 40000, 9999);
-    pb_fill(q, 'q', 32);
+    put_fill(q, 'q', 32);
     pb_udp_done(q, u);
     pb_ipv4_done(q, ip);
 }
 
-static void orig_tcp4(pb *q)
+static void orig_tcp4(struct buf *q)
 {
-    pb_init(q);
+    buf_reset(q);
     size_t ip = pb_ipv4(q, C4, S4, FA_PROTO_TCP, 63, 8, 0x4000, 0);
     pb_tcp(q, 40002, 3389, 77, 0, TH_SYN, 64240);
     pb_ipv4_done(q, ip);
 }
 
-static void orig_tcp6(pb *q, int with_dstopts)
+static void orig_tcp6(struct buf *q, int with_dstopts)
 {
-    pb_init(q);
+    buf_reset(q);
     size_t ip = pb_ipv6(q, C6, S6, with_dstopts ? EXT_DST : FA_PROTO_TCP, 63);
     if (with_dstopts)
         pb_ext6(q, FA_PROTO_TCP, 0);
@@ -754,32 +749,32 @@ static void orig_tcp6(pb *q, int with_dstopts)
 }
 
 /* Ethernet/IPv4 ICMP message from src to dst quoting quote_len bytes of q. */
-static void icmp4_frame(pb *b, const char *src, const char *dst, uint8_t type, uint8_t code,
-                        const pb *q, size_t quote_len)
+static void icmp4_frame(struct buf *b, const char *src, const char *dst, uint8_t type, uint8_t code,
+                        const struct buf *q, size_t quote_len)
 {
-    pb_init(b);
+    buf_reset(b);
     pb_ether(b, ET_IPV4);
     size_t ip = pb_ipv4(b, src, dst, FA_PROTO_ICMP, 250, 99, 0, 0);
     pb_icmp(b, type, code, 0);
-    pb_bytes(b, q->d, quote_len);
+    put_bytes(b, q->d, quote_len);
     pb_ipv4_done(b, ip);
 }
 
-static void icmp6_frame(pb *b, const char *src, const char *dst, uint8_t type, uint8_t code,
-                        const pb *q, size_t quote_len)
+static void icmp6_frame(struct buf *b, const char *src, const char *dst, uint8_t type, uint8_t code,
+                        const struct buf *q, size_t quote_len)
 {
-    pb_init(b);
+    buf_reset(b);
     pb_ether(b, ET_IPV6);
     size_t ip = pb_ipv6(b, src, dst, FA_PROTO_ICMP6, 250);
     pb_icmp(b, type, code, 0);
-    pb_bytes(b, q->d, quote_len);
+    put_bytes(b, q->d, quote_len);
     pb_ipv6_done(b, ip);
 }
 
 static void test_icmp_port_unreachable_udp(void **state)
 {
     (void)state;
-    pb b, q;
+    struct buf b, q;
     fa_packet pkt;
     orig_udp4(&q);
     icmp4_frame(&b, S4, C4, 3, 3, &q, q.len);
@@ -804,7 +799,7 @@ static void test_icmp_port_unreachable_udp(void **state)
 static void test_icmp_admin_prohibited_tcp(void **state)
 {
     (void)state;
-    pb b, q;
+    struct buf b, q;
     fa_packet pkt;
     orig_tcp4(&q);
     icmp4_frame(&b, R4, C4, 3, 13, &q, 28);
@@ -824,7 +819,7 @@ static void test_icmp_admin_prohibited_tcp(void **state)
 static void test_icmp_time_exceeded(void **state)
 {
     (void)state;
-    pb b, q;
+    struct buf b, q;
     fa_packet pkt;
     orig_udp4(&q);
     icmp4_frame(&b, R4, C4, 11, 0, &q, 28);
@@ -843,7 +838,7 @@ static void test_icmp6_unreachable_tcp(void **state)
 {
     (void)state;
     for (int ext = 0; ext < 2; ext++) {
-        pb b, q;
+        struct buf b, q;
         fa_packet pkt;
         orig_tcp6(&q, ext);
         icmp6_frame(&b, R6, C6, 1, 1, &q, q.len);
@@ -868,12 +863,12 @@ static void test_icmp6_unreachable_tcp(void **state)
 static void test_icmp_quoting_icmp(void **state)
 {
     (void)state;
-    pb b, q;
+    struct buf b, q;
     fa_packet pkt;
-    pb_init(&q);
+    buf_reset(&q);
     size_t ip = pb_ipv4(&q, C4, S4, FA_PROTO_ICMP, 63, 5, 0, 0);
     pb_icmp(&q, 8, 0, 0x00010001);
-    pb_fill(&q, 'p', 56);
+    put_fill(&q, 'p', 56);
     pb_ipv4_done(&q, ip);
     icmp4_frame(&b, R4, C4, 3, 10, &q, 28);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
@@ -882,7 +877,7 @@ static void test_icmp_quoting_icmp(void **state)
     assert_int_equal(pkt.quote.sport, 8);
     assert_int_equal(pkt.quote.dport, 0);
 
-    pb_init(&q);
+    buf_reset(&q);
     ip = pb_ipv6(&q, C6, S6, FA_PROTO_ICMP6, 63);
     pb_icmp(&q, 128, 0, 0x00010001);
     pb_ipv6_done(&q, ip);
@@ -896,13 +891,13 @@ static void test_icmp_quoting_icmp(void **state)
 
 static void icmp_keyed(int v6, uint8_t type, uint8_t code, uint16_t sport, uint16_t dport)
 {
-    pb b;
+    struct buf b;
     fa_packet pkt;
-    pb_init(&b);
+    buf_reset(&b);
     size_t ip = v6 ? pb_ipv6(&b, C6, S6, FA_PROTO_ICMP6, 64)
                    : pb_ipv4(&b, C4, S4, FA_PROTO_ICMP, 64, 1, 0, 0);
     pb_icmp(&b, type, code, 0x12340001);
-    pb_fill(&b, 'p', 56);
+    put_fill(&b, 'p', 56);
     if (v6)
         pb_ipv6_done(&b, ip);
     else
@@ -946,7 +941,7 @@ static void test_icmp_echo_keying(void **state)
 static void test_icmp_quote_garbage(void **state)
 {
     (void)state;
-    pb b, q;
+    struct buf b, q;
     orig_udp4(&q);
     /* a quote shorter than an IP header, all of it captured */
     icmp4_frame(&b, R4, C4, 3, 1, &q, 10);
@@ -979,7 +974,7 @@ static void test_icmp_quote_garbage(void **state)
 static void test_icmp_quote_without_ports(void **state)
 {
     (void)state;
-    pb b, q;
+    struct buf b, q;
     fa_packet pkt;
     orig_udp4(&q);
     icmp4_frame(&b, R4, C4, 3, 1, &q, 20);
@@ -994,41 +989,41 @@ static void test_icmp_quote_without_ports(void **state)
 static void test_bad_ipv4(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     /* IHL 4 */
-    pb_init(&b);
+    buf_reset(&b);
     put_tcp4(&b, 0);
     b.d[0] = 0x44;
     expect(DLT_RAW, &b, FA_DEC_BAD_IPV4_IHL);
     /* total length 19 < IHL 20 */
-    pb_init(&b);
+    buf_reset(&b);
     put_tcp4(&b, 0);
-    pb_set_be16(&b, 2, 19);
+    set_be16(&b, 2, 19);
     expect(DLT_RAW, &b, FA_DEC_BAD_IPV4_LEN);
     /* total length 22 < IHL 24 */
-    pb_init(&b);
+    buf_reset(&b);
     size_t ip = pb_ipv4(&b, C4, S4, 6, 64, 1, 0, 4);
     pb_tcp(&b, 1, 2, 3, 4, TH_SYN, 5);
     pb_ipv4_done(&b, ip);
-    pb_set_be16(&b, 2, 22);
+    set_be16(&b, 2, 22);
     expect(DLT_RAW, &b, FA_DEC_BAD_IPV4_LEN);
     /* total length larger than the frame on the wire */
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     put_tcp4(&b, 10);
-    pb_set_be16(&b, 16, 51);
+    set_be16(&b, 16, 51);
     expect(DLT_EN10MB, &b, FA_DEC_BAD_IPV4_LEN);
-    pb_set_be16(&b, 16, 50);
+    set_be16(&b, 16, 50);
     expect(DLT_EN10MB, &b, FA_DEC_OK);
 }
 
 static void test_bad_tcp(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     /* data offset 4 */
-    pb_init(&b);
+    buf_reset(&b);
     put_tcp4(&b, 8);
     b.d[32] = 0x40;
     expect(DLT_RAW, &b, FA_DEC_BAD_TCP_DOFF);
@@ -1040,64 +1035,64 @@ static void test_bad_tcp(void **state)
     assert_int_equal(decode(DLT_RAW, &b, &pkt), FA_DEC_OK);
     assert_int_equal(pkt.payload_len, 0);
     /* an IP datagram that claims only 10 bytes of TCP */
-    pb_init(&b);
+    buf_reset(&b);
     put_tcp4(&b, 0);
-    pb_set_be16(&b, 2, 30);
+    set_be16(&b, 2, 30);
     expect(DLT_RAW, &b, FA_DEC_BAD_TCP_DOFF);
 }
 
 static void test_bad_udp(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     /* UDP length 7 */
-    pb_init(&b);
+    buf_reset(&b);
     put_udp4(&b, 10);
-    pb_set_be16(&b, 24, 7);
+    set_be16(&b, 24, 7);
     expect(DLT_RAW, &b, FA_DEC_BAD_UDP_LEN);
     /* UDP length longer than the IP payload */
-    pb_set_be16(&b, 24, 19);
+    set_be16(&b, 24, 19);
     expect(DLT_RAW, &b, FA_DEC_BAD_UDP_LEN);
     /* UDP length shorter than the IP payload: trailing bytes are not data */
-    pb_set_be16(&b, 24, 12);
+    set_be16(&b, 24, 12);
     assert_int_equal(decode(DLT_RAW, &b, &pkt), FA_DEC_OK);
     assert_int_equal(pkt.payload_len, 4);
     assert_int_equal(pkt.payload_caplen, 4);
     /* an IP datagram with 6 bytes of UDP */
-    pb_init(&b);
+    buf_reset(&b);
     put_udp4(&b, 0);
-    pb_set_be16(&b, 2, 26);
+    set_be16(&b, 2, 26);
     expect(DLT_RAW, &b, FA_DEC_BAD_UDP_LEN);
 }
 
 static void test_bad_ipv6_len(void **state)
 {
     (void)state;
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     pb_ether(&b, ET_IPV6);
     put_tcp6(&b, 10);
-    pb_set_be16(&b, 18, 31);
+    set_be16(&b, 18, 31);
     expect(DLT_EN10MB, &b, FA_DEC_BAD_IPV6_LEN);
-    pb_set_be16(&b, 18, 0);
+    set_be16(&b, 18, 0);
     expect(DLT_EN10MB, &b, FA_DEC_BAD_IPV6_LEN);
-    pb_set_be16(&b, 18, 30);
+    set_be16(&b, 18, 30);
     expect(DLT_EN10MB, &b, FA_DEC_OK);
 }
 
 static void test_short_frames(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     put_tcp4(&b, 0);
     uint8_t *copy;
     assert_int_equal(decode_cut(DLT_EN10MB, &b, 13, &pkt, &copy), FA_DEC_TRUNC_LINK);
     free(copy);
-    pb_init(&b);
+    buf_reset(&b);
     const int dlts[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP,
                         DLT_RAW, DLT_IPV4, DLT_IPV6};
     for (size_t i = 0; i < sizeof dlts / sizeof dlts[0]; i++) {
@@ -1107,7 +1102,7 @@ static void test_short_frames(void **state)
         assert_int_equal(pkt.caplen, 0);
     }
     /* a wire length below the captured length is taken as the captured */
-    pb_init(&b);
+    buf_reset(&b);
     put_tcp4(&b, 0);
     assert_int_equal(fa_decode(DLT_RAW, b.d, (uint32_t)b.len, 10, &pkt), FA_DEC_OK);
     assert_int_equal(pkt.wirelen, b.len);
@@ -1118,7 +1113,7 @@ static void test_short_frames(void **state)
 /* Every cut before hdr_end must be reported as truncated (never OK, never
  * malformed); every later cut decodes, with payload_caplen the bytes kept
  * after payload_off and payload_len the full claim. */
-static void every_cut(int dlt, const pb *b, size_t hdr_end, size_t payload_off, uint32_t payload_len)
+static void every_cut(int dlt, const struct buf *b, size_t hdr_end, size_t payload_off, uint32_t payload_len)
 {
     for (size_t cut = 0; cut < b->len; cut++) {
         fa_packet pkt;
@@ -1139,12 +1134,12 @@ static void every_cut(int dlt, const pb *b, size_t hdr_end, size_t payload_off, 
 static void test_truncation_tcp4(void **state)
 {
     (void)state;
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     size_t ip = pb_ipv4(&b, C4, S4, 6, 64, 1, 0x4000, 8);
     pb_tcp_doff(&b, 40000, 443, 1, 2, TH_ACK, 100, 8);
-    pb_fill(&b, 'x', 20);
+    put_fill(&b, 'x', 20);
     pb_ipv4_done(&b, ip);
     every_cut(DLT_EN10MB, &b, 14 + 28 + 32, 14 + 28 + 32, 20);
 }
@@ -1153,8 +1148,8 @@ static void test_truncation_ipv6_ext(void **state)
 {
     (void)state;
     const uint16_t tags[] = {ET_QINQ, ET_VLAN};
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     pb_ether_tagged(&b, tags, 2, ET_IPV6);
     size_t ip = pb_ipv6(&b, C6, S6, EXT_HOP, 64);
     pb_ext6(&b, EXT_ROUTING, 1);
@@ -1162,7 +1157,7 @@ static void test_truncation_ipv6_ext(void **state)
     pb_frag6(&b, EXT_DST, 0, 1, 99);
     pb_ext6(&b, FA_PROTO_TCP, 2);
     pb_tcp(&b, 40000, 443, 1, 2, TH_ACK, 100);
-    pb_fill(&b, 'x', 16);
+    put_fill(&b, 'x', 16);
     pb_ipv6_done(&b, ip);
     size_t hdr = 22 + 40 + 16 + 8 + 8 + 24 + 20;
     every_cut(DLT_EN10MB, &b, hdr, hdr, 16);
@@ -1171,7 +1166,7 @@ static void test_truncation_ipv6_ext(void **state)
 static void test_truncation_icmp(void **state)
 {
     (void)state;
-    pb b, q;
+    struct buf b, q;
     orig_udp4(&q);
     icmp4_frame(&b, R4, C4, 3, 3, &q, 28);
     /* the quoted ports end 4 bytes into the quoted UDP header */
@@ -1185,8 +1180,8 @@ static void test_truncation_icmp(void **state)
 static void test_truncation_sll2_udp(void **state)
 {
     (void)state;
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     pb_sll2(&b, ET_IPV4);
     put_udp4(&b, 30);
     every_cut(DLT_LINUX_SLL2, &b, 20 + 28, 20 + 28, 30);
@@ -1197,10 +1192,10 @@ static void test_truncation_sll2_udp(void **state)
 static void test_snaplen_payload(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
     uint8_t *copy;
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     put_tcp4(&b, 1000);
     assert_int_equal(decode_cut(DLT_EN10MB, &b, 54 + 100, &pkt, &copy), FA_DEC_OK);
@@ -1212,7 +1207,7 @@ static void test_snaplen_payload(void **state)
     assert_ptr_equal(pkt.payload, copy + 54);
     free(copy);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     put_udp4(&b, 1000);
     assert_int_equal(decode_cut(DLT_EN10MB, &b, 42 + 10, &pkt, &copy), FA_DEC_OK);
@@ -1221,11 +1216,11 @@ static void test_snaplen_payload(void **state)
     free(copy);
 
     /* an echo request cut by the snaplen still claims its whole payload */
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     size_t ip = pb_ipv4(&b, C4, S4, FA_PROTO_ICMP, 64, 1, 0, 0);
     pb_icmp(&b, 8, 0, 1);
-    pb_fill(&b, 'p', 1000);
+    put_fill(&b, 'p', 1000);
     pb_ipv4_done(&b, ip);
     assert_int_equal(decode_cut(DLT_EN10MB, &b, 42 + 10, &pkt, &copy), FA_DEC_OK);
     assert_int_equal(pkt.payload_len, 1000);
@@ -1233,18 +1228,18 @@ static void test_snaplen_payload(void **state)
     free(copy);
 }
 
-static void pad_to_60(pb *b)
+static void pad_to_60(struct buf *b)
 {
     if (b->len < 60)
-        pb_fill(b, 0, 60 - b->len);
+        put_fill(b, 0, 60 - b->len);
 }
 
 static void test_ethernet_padding(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet pkt;
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     put_tcp4(&b, 0);
     pad_to_60(&b);
@@ -1253,7 +1248,7 @@ static void test_ethernet_padding(void **state)
     assert_int_equal(pkt.payload_len, 0);
     assert_int_equal(pkt.payload_caplen, 0);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     put_udp4(&b, 2);
     pad_to_60(&b);
@@ -1261,21 +1256,21 @@ static void test_ethernet_padding(void **state)
     assert_int_equal(pkt.payload_len, 2);
     assert_int_equal(pkt.payload_caplen, 2);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     size_t ip = pb_ipv4(&b, C4, S4, FA_PROTO_ICMP, 64, 1, 0, 0);
     pb_icmp(&b, 8, 0, 1);
-    pb_fill(&b, 'p', 4);
+    put_fill(&b, 'p', 4);
     pb_ipv4_done(&b, ip);
     pad_to_60(&b);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
     assert_int_equal(pkt.payload_len, 4);
     assert_int_equal(pkt.payload_caplen, 4);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     ip = pb_ipv4(&b, C4, S4, PROTO_GRE, 64, 1, 0, 0);
-    pb_fill(&b, 'g', 4);
+    put_fill(&b, 'g', 4);
     pb_ipv4_done(&b, ip);
     pad_to_60(&b);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
@@ -1284,10 +1279,10 @@ static void test_ethernet_padding(void **state)
     assert_int_equal(pkt.payload_len, 4);
     assert_int_equal(pkt.payload_caplen, 4);
 
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV6);
     put_tcp6(&b, 0);
-    pb_fill(&b, 0, 6);
+    put_fill(&b, 0, 6);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
     assert_int_equal(pkt.payload_len, 0);
     assert_int_equal(pkt.payload_caplen, 0);
@@ -1296,15 +1291,15 @@ static void test_ethernet_padding(void **state)
 static void test_frame_hash(void **state)
 {
     (void)state;
-    pb b;
+    struct buf b;
     fa_packet a, c;
-    pb_init(&b);
+    buf_reset(&b);
     pb_ether(&b, ET_IPV4);
     put_tcp4(&b, 10);
     assert_int_equal(decode(DLT_EN10MB, &b, &a), FA_DEC_OK);
     assert_int_equal(decode(DLT_EN10MB, &b, &c), FA_DEC_OK);
     assert_int_equal(a.frame_hash, c.frame_hash);
-    pb_set_be16(&b, 18, 0x1235); /* next IP id, as a retransmission has */
+    set_be16(&b, 18, 0x1235); /* next IP id, as a retransmission has */
     assert_int_equal(decode(DLT_EN10MB, &b, &c), FA_DEC_OK);
     assert_int_not_equal(a.frame_hash, c.frame_hash);
 }

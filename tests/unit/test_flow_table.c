@@ -16,7 +16,7 @@
 
 #include "decode.h"
 #include "flow_table.h"
-#include "pktbuild.h"
+#include "fa_pktbuild.h"
 #include "tcp_state.h"
 
 #define T0 1700000000000000ull
@@ -86,9 +86,10 @@ static const fa_flow_stats *stats(const table *tb)
 }
 
 /* Decodes a raw IP datagram and gives it to the table at time ts. */
-static fa_flow *feed(table *tb, const pb *b, uint64_t ts, int *dir)
+static fa_flow *feed(table *tb, const struct buf *b, uint64_t ts, int *dir)
 {
     fa_packet p;
+    assert_false(b->overflow);
     fa_decode_result r = fa_decode(DLT_RAW, b->d, (uint32_t)b->len, (uint32_t)b->len, &p);
     if (r != FA_DEC_OK)
         fail_msg("test packet did not decode: %s", fa_decode_result_name(r));
@@ -101,22 +102,22 @@ static fa_flow *feed(table *tb, const pb *b, uint64_t ts, int *dir)
 }
 
 /* IPv4 TCP segment; ip_id makes each frame distinct on the wire. */
-static void tcp4(pb *b, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+static void tcp4(struct buf *b, const char *src, const char *dst, uint16_t sport, uint16_t dport,
                  uint8_t flags, uint32_t seq, uint32_t ack, size_t len, uint8_t ttl, uint16_t ip_id)
 {
-    pb_init(b);
+    buf_reset(b);
     size_t ip = pb_ipv4(b, src, dst, FA_PROTO_TCP, ttl, ip_id, 0x4000, 0);
     pb_tcp(b, sport, dport, seq, ack, flags, 65535);
-    pb_fill(b, 'x', len);
+    put_fill(b, 'x', len);
     pb_ipv4_done(b, ip);
 }
 
-static void udp4(pb *b, const char *src, const char *dst, uint16_t sport, uint16_t dport, size_t len)
+static void udp4(struct buf *b, const char *src, const char *dst, uint16_t sport, uint16_t dport, size_t len)
 {
-    pb_init(b);
+    buf_reset(b);
     size_t ip = pb_ipv4(b, src, dst, FA_PROTO_UDP, 64, 1, 0, 0);
     size_t u = pb_udp(b, sport, dport);
-    pb_fill(b, 'u', len);
+    put_fill(b, 'u', len);
     pb_udp_done(b, u);
     pb_ipv4_done(b, ip);
 }
@@ -124,7 +125,7 @@ static void udp4(pb *b, const char *src, const char *dst, uint16_t sport, uint16
 static fa_flow *tcp_at(table *tb, uint64_t ts, const char *src, const char *dst, uint16_t sport,
                        uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, int *dir)
 {
-    pb b;
+    struct buf b;
     tcp4(&b, src, dst, sport, dport, flags, seq, ack, 0, 64, (uint16_t)(ts / 1000));
     return feed(tb, &b, ts, dir);
 }
@@ -132,7 +133,7 @@ static fa_flow *tcp_at(table *tb, uint64_t ts, const char *src, const char *dst,
 static fa_flow *udp_at(table *tb, uint64_t ts, const char *src, const char *dst, uint16_t sport,
                        uint16_t dport, int *dir)
 {
-    pb b;
+    struct buf b;
     udp4(&b, src, dst, sport, dport, 20);
     return feed(tb, &b, ts, dir);
 }
@@ -408,7 +409,7 @@ static void test_duplicate_frame(void **state)
 {
     table *tb = table_open(state, 16);
     handshake(tb, T0, 40000);
-    pb b;
+    struct buf b;
     tcp4(&b, "10.0.0.1", "10.0.0.2", 40000, 443, PSH | ACK, 101, 501, 100, 64, 77);
     feed(tb, &b, T0 + 10000, NULL);
     fa_flow *f = feed(tb, &b, T0 + 10050, NULL);
@@ -451,7 +452,7 @@ static void test_resumed_connection_is_continued(void **state)
 static void test_identical_frame_later_is_no_duplicate(void **state)
 {
     table *tb = table_open(state, 16);
-    pb b;
+    struct buf b;
     udp4(&b, "10.0.0.1", "10.0.0.2", 40000, 9999, 20);
     feed(tb, &b, T0, NULL);
     fa_flow *f = feed(tb, &b, T0 + 5 * SEC, NULL);
@@ -462,19 +463,19 @@ static void test_identical_frame_later_is_no_duplicate(void **state)
 
 /* ---- ICMP errors ------------------------------------------------------- */
 
-static void icmp_error(pb *b, const char *from, const char *to, uint8_t type, uint8_t code, const pb *quoted)
+static void icmp_error(struct buf *b, const char *from, const char *to, uint8_t type, uint8_t code, const struct buf *quoted)
 {
-    pb_init(b);
+    buf_reset(b);
     size_t ip = pb_ipv4(b, from, to, FA_PROTO_ICMP, 250, 3, 0, 0);
     pb_icmp(b, type, code, 0);
-    pb_bytes(b, quoted->d, quoted->len < 28 ? quoted->len : 28);
+    put_bytes(b, quoted->d, quoted->len < 28 ? quoted->len : 28);
     pb_ipv4_done(b, ip);
 }
 
 static void test_icmp_error_attribution(void **state)
 {
     table *tb = table_open(state, 16);
-    pb q, b;
+    struct buf q, b;
     udp4(&q, "10.0.0.1", "10.0.0.2", 40000, 9999, 20);
     fa_flow *f = feed(tb, &q, T0, NULL);
     assert_int_equal(f->icmp_errors, 0);
@@ -513,11 +514,11 @@ static void test_icmp_error_attribution(void **state)
 static void test_icmp_error_about_ping(void **state)
 {
     table *tb = table_open(state, 16);
-    pb q, b;
-    pb_init(&q);
+    struct buf q, b;
+    buf_reset(&q);
     size_t ip = pb_ipv4(&q, "10.0.0.1", "10.0.0.2", FA_PROTO_ICMP, 64, 5, 0, 0);
     pb_icmp(&q, 8, 0, 0x00010001);
-    pb_fill(&q, 'p', 56);
+    put_fill(&q, 'p', 56);
     pb_ipv4_done(&q, ip);
     fa_flow *f = feed(tb, &q, T0, NULL);
     assert_int_equal(fa_flow_port(f, 0), 8);
@@ -532,25 +533,25 @@ static void test_icmp_error_about_ping(void **state)
 
 /* ---- fragments --------------------------------------------------------- */
 
-static void udp_fragments(pb *first, pb *later, const char *src, uint16_t id)
+static void udp_fragments(struct buf *first, struct buf *later, const char *src, uint16_t id)
 {
-    pb_init(first);
+    buf_reset(first);
     size_t ip = pb_ipv4(first, src, "10.0.0.2", FA_PROTO_UDP, 64, id, 0x2000, 0);
     size_t u = pb_udp(first, 40000, 4172);
-    pb_fill(first, 'u', 1472);
+    put_fill(first, 'u', 1472);
     pb_udp_done(first, u);
-    pb_set_be16(first, u + 4, 8 + 1472 + 500);
+    set_be16(first, u + 4, 8 + 1472 + 500);
     pb_ipv4_done(first, ip);
-    pb_init(later);
+    buf_reset(later);
     ip = pb_ipv4(later, src, "10.0.0.2", FA_PROTO_UDP, 64, id, 185, 0);
-    pb_fill(later, 'v', 500);
+    put_fill(later, 'v', 500);
     pb_ipv4_done(later, ip);
 }
 
 static void test_fragment_attribution(void **state)
 {
     table *tb = table_open(state, 16);
-    pb first, later;
+    struct buf first, later;
     udp_fragments(&first, &later, "10.0.0.1", 0x7777);
     fa_flow *f = feed(tb, &first, T0, NULL);
     fa_flow *g = feed(tb, &later, T0 + 10, NULL);
@@ -573,15 +574,15 @@ static void test_fragment_attribution(void **state)
 static void test_icmp_fragment_attribution(void **state)
 {
     table *tb = table_open(state, 16);
-    pb first, later;
-    pb_init(&first);
+    struct buf first, later;
+    buf_reset(&first);
     size_t ip = pb_ipv4(&first, "10.0.0.1", "10.0.0.2", FA_PROTO_ICMP, 64, 0x4444, 0x2000, 0);
     pb_icmp(&first, 8, 0, 0x00020001);
-    pb_fill(&first, 'p', 1472);
+    put_fill(&first, 'p', 1472);
     pb_ipv4_done(&first, ip);
-    pb_init(&later);
+    buf_reset(&later);
     ip = pb_ipv4(&later, "10.0.0.1", "10.0.0.2", FA_PROTO_ICMP, 64, 0x4444, 185, 0);
-    pb_fill(&later, 'p', 528);
+    put_fill(&later, 'p', 528);
     pb_ipv4_done(&later, ip);
     fa_flow *f = feed(tb, &first, T0, NULL);
     fa_flow *g = feed(tb, &later, T0 + 10, NULL);
@@ -595,7 +596,7 @@ static void test_icmp_fragment_attribution(void **state)
 static void test_ttl_and_bytes(void **state)
 {
     table *tb = table_open(state, 16);
-    pb b;
+    struct buf b;
     const uint8_t orig_ttls[] = {64, 61, 63};
     tcp4(&b, "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 100, 0, 0, orig_ttls[0], 1);
     feed(tb, &b, T0, NULL);
@@ -649,7 +650,7 @@ static void test_buckets_not_doubled_by_churn(void **state)
     unsigned n_ended = 0;
     fa_flow_table *t = fa_flow_table_new(&cfg, on_end_count, &n_ended);
     assert_non_null(t);
-    pb b;
+    struct buf b;
     for (unsigned i = 0; i < 100000; i++) {
         char src[32];
         snprintf(src, sizeof src, "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
@@ -673,7 +674,7 @@ static void test_buckets_not_doubled_by_churn(void **state)
 
 /* Two TCP connections on one 5-tuple (the second reuses it), a
  * fragmented UDP datagram and a ping, decoded in capture order. */
-static void ahead_packets(fa_packet pkts[AHEAD_PACKETS], pb bufs[AHEAD_PACKETS])
+static void ahead_packets(fa_packet pkts[AHEAD_PACKETS], struct buf bufs[AHEAD_PACKETS])
 {
     int n = 0;
     tcp4(&bufs[n++], "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 100, 0, 0, 64, 1);
@@ -684,10 +685,10 @@ static void ahead_packets(fa_packet pkts[AHEAD_PACKETS], pb bufs[AHEAD_PACKETS])
     tcp4(&bufs[n++], "10.0.0.1", "10.0.0.2", 40000, 443, FIN | ACK, 131, 501, 0, 64, 4);
     tcp4(&bufs[n++], "10.0.0.2", "10.0.0.1", 443, 40000, FIN | ACK, 501, 132, 0, 64, 5);
     tcp4(&bufs[n++], "10.0.0.1", "10.0.0.2", 40000, 443, SYN, 9000, 0, 0, 64, 6);
-    pb_init(&bufs[n]);
+    buf_reset(&bufs[n]);
     size_t ip = pb_ipv4(&bufs[n], "10.0.0.1", "10.0.0.9", FA_PROTO_ICMP, 64, 7, 0, 0);
     pb_icmp(&bufs[n], 8, 0, 0x12340001);
-    pb_fill(&bufs[n], 'p', 56);
+    put_fill(&bufs[n], 'p', 56);
     pb_ipv4_done(&bufs[n++], ip);
     assert_int_equal(n, AHEAD_PACKETS);
     for (int i = 0; i < n; i++) {
@@ -712,7 +713,7 @@ static void test_hints_made_ahead(void **state)
     assert_non_null(ahead.t);
 
     fa_packet pkts[AHEAD_PACKETS];
-    pb bufs[AHEAD_PACKETS];
+    struct buf bufs[AHEAD_PACKETS];
     fa_flow_hint hints[AHEAD_PACKETS];
     ahead_packets(pkts, bufs);
     for (int i = 0; i < AHEAD_PACKETS; i++)

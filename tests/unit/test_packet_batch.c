@@ -15,7 +15,7 @@
 #include <pcap/dlt.h>
 
 #include "packet_batch.h"
-#include "pktbuild.h"
+#include "fa_pktbuild.h"
 
 #define MAX_SNAPLEN 262144u
 
@@ -104,14 +104,14 @@ static void look_ahead_batch(fa_batch *b, unsigned n)
     assert_non_null(t);
     fa_batch_reset(b);
     for (unsigned i = 0; i < n; i++) {
-        pb f;
-        pb_init(&f);
+        struct buf f;
+        buf_reset(&f);
         if (i % 7 == 3) {
-            pb_fill(&f, 0x00, 30);   /* IP version 0 */
+            put_fill(&f, 0x00, 30);   /* IP version 0 */
         } else {
             size_t ip = pb_ipv4(&f, "192.0.2.1", "198.51.100.2", FA_PROTO_UDP, 64, (uint16_t)i, 0, 0);
             size_t u = pb_udp(&f, (uint16_t)(40000 + i), 53);
-            pb_fill(&f, 'q', 20);
+            put_fill(&f, 'q', 20);
             pb_udp_done(&f, u);
             pb_ipv4_done(&f, ip);
         }

@@ -15,7 +15,7 @@
 
 #include "decode.h"
 #include "flow_table.h"
-#include "pktbuild.h"
+#include "fa_pktbuild.h"
 #include "summary.h"
 
 #define T0 1700000000000000ull
@@ -31,9 +31,10 @@ static void on_end(fa_flow *f, void *ctx)
     fa_summary_add_flow(&((run *)ctx)->s, f);
 }
 
-static void feed(run *r, const pb *b, uint64_t ts)
+static void feed(run *r, const struct buf *b, uint64_t ts)
 {
     fa_packet p;
+    assert_false(b->overflow);
     assert_int_equal(fa_decode(DLT_RAW, b->d, (uint32_t)b->len, (uint32_t)b->len, &p), FA_DEC_OK);
     p.ts_us = ts;
     int d;
@@ -42,8 +43,8 @@ static void feed(run *r, const pb *b, uint64_t ts)
 
 static void tcp_at(run *r, uint64_t ts, bool from_client, uint8_t flags, uint32_t seq, uint32_t ack)
 {
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     size_t ip = pb_ipv4(&b, from_client ? "10.0.0.1" : "10.0.0.2", from_client ? "10.0.0.2" : "10.0.0.1",
                         FA_PROTO_TCP, 64, (uint16_t)(ts / MS), 0x4000, 0);
     pb_tcp(&b, from_client ? 40000 : 443, from_client ? 443 : 40000, seq, ack, flags, 65535);
@@ -53,11 +54,11 @@ static void tcp_at(run *r, uint64_t ts, bool from_client, uint8_t flags, uint32_
 
 static void udp_at(run *r, uint64_t ts, uint16_t sport)
 {
-    pb b;
-    pb_init(&b);
+    struct buf b;
+    buf_reset(&b);
     size_t ip = pb_ipv4(&b, "10.0.0.3", "10.0.0.4", FA_PROTO_UDP, 64, 1, 0, 0);
     size_t u = pb_udp(&b, sport, 53);
-    pb_fill(&b, 'u', 20);
+    put_fill(&b, 'u', 20);
     pb_udp_done(&b, u);
     pb_ipv4_done(&b, ip);
     feed(r, &b, ts);
