@@ -8,10 +8,22 @@
 #ifndef FLOWAUDIT_DECODE_H
 #define FLOWAUDIT_DECODE_H
 
+#include <pcap/dlt.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
+
+/* Link types an older libpcap's dlt.h may not name yet. */
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
 
 /* X-macro: result code, counter name, class (0 ok/ignored, 1 truncated,
  * 2 malformed). The table keeps enum and names in step. */

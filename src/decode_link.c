@@ -8,7 +8,6 @@
  */
 #include "decode.h"
 
-#include <pcap/dlt.h>
 #include <stddef.h>
 
 #include "decode_internal.h"
@@ -18,16 +17,6 @@
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100
-
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
 
 static const struct result_info {
     const char *name;
@@ -109,15 +98,54 @@ static fa_decode_result decode_null(fa_cursor c, uint32_t wirelen, fa_packet *pk
     return fa_decode_ip(c, wirelen > 4 ? wirelen - 4 : 0, pkt);
 }
 
+static fa_decode_result decode_sll1(fa_cursor c, uint32_t wirelen, fa_packet *pkt)
+{
+    return decode_sll(c, wirelen, pkt, 16, 14);
+}
+
+static fa_decode_result decode_sll2(fa_cursor c, uint32_t wirelen, fa_packet *pkt)
+{
+    return decode_sll(c, wirelen, pkt, 20, 0);
+}
+
+static fa_decode_result decode_bsd_null(fa_cursor c, uint32_t wirelen, fa_packet *pkt)
+{
+    return decode_null(c, wirelen, pkt, false);
+}
+
+static fa_decode_result decode_bsd_loop(fa_cursor c, uint32_t wirelen, fa_packet *pkt)
+{
+    return decode_null(c, wirelen, pkt, true);
+}
+
+/* Every link type handled, for fa_decode and fa_decode_linktype_supported
+ * alike. Closed by a NULL decoder, since DLT_NULL is 0. */
+static const struct link_row {
+    int dlt;
+    fa_decode_result (*decode)(fa_cursor c, uint32_t wirelen, fa_packet *pkt);
+} link_table[] = {
+    {DLT_EN10MB, decode_ether},
+    {DLT_LINUX_SLL, decode_sll1},
+    {DLT_LINUX_SLL2, decode_sll2},
+    {DLT_NULL, decode_bsd_null},
+    {DLT_LOOP, decode_bsd_loop},
+    {DLT_RAW, fa_decode_ip},
+    {DLT_IPV4, fa_decode_ip},
+    {DLT_IPV6, fa_decode_ip},
+    {0, NULL},
+};
+
+static const struct link_row *link_of(int dlt)
+{
+    for (const struct link_row *r = link_table; r->decode; r++)
+        if (r->dlt == dlt)
+            return r;
+    return NULL;
+}
+
 bool fa_decode_linktype_supported(int dlt)
 {
-    switch (dlt) {
-    case DLT_EN10MB: case DLT_LINUX_SLL: case DLT_LINUX_SLL2: case DLT_NULL:
-    case DLT_LOOP: case DLT_RAW: case DLT_IPV4: case DLT_IPV6:
-        return true;
-    default:
-        return false;
-    }
+    return link_of(dlt) != NULL;
 }
 
 fa_decode_result fa_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
@@ -135,22 +163,6 @@ fa_decode_result fa_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32
     pkt->window = 0;
     pkt->payload = NULL;
     pkt->payload_caplen = pkt->payload_len = 0;
-    wirelen = pkt->wirelen;
-
-    switch (dlt) {
-    case DLT_EN10MB:
-        return decode_ether(c, wirelen, pkt);
-    case DLT_LINUX_SLL:
-        return decode_sll(c, wirelen, pkt, 16, 14);
-    case DLT_LINUX_SLL2:
-        return decode_sll(c, wirelen, pkt, 20, 0);
-    case DLT_NULL:
-        return decode_null(c, wirelen, pkt, false);
-    case DLT_LOOP:
-        return decode_null(c, wirelen, pkt, true);
-    case DLT_RAW: case DLT_IPV4: case DLT_IPV6:
-        return fa_decode_ip(c, wirelen, pkt);
-    default:
-        return FA_DEC_BAD_LINK;
-    }
+    const struct link_row *link = link_of(dlt);
+    return link ? link->decode(c, pkt->wirelen, pkt) : FA_DEC_BAD_LINK;
 }

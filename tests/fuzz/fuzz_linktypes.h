@@ -4,17 +4,7 @@
 #ifndef FLOWAUDIT_FUZZ_LINKTYPES_H
 #define FLOWAUDIT_FUZZ_LINKTYPES_H
 
-#include <pcap/pcap.h>
-
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
+#include "decode.h"
 
 /* Index 0..7 is the first byte of a fuzz_decode input, taken modulo 8. */
 #define FUZZ_LINKTYPES                                                          \

@@ -30,16 +30,6 @@
 #define ET_QINQ 0x88a8
 #define ET_QINQ_OLD 0x9100
 
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
-
 #define PROTO_GRE 47
 #define EXT_HOP 0
 #define EXT_ROUTING 43
