@@ -11,6 +11,8 @@
 /* Every word but the last takes at least one byte plus a separator, so a
  * line of FA_LEX_LINE_MAX bytes never holds more words than this. */
 #define FA_LEX_MAX_WORDS ((FA_LEX_LINE_MAX + 1) / 2)
+/* Longest id (product, role, feature, rule) plus its NUL. */
+#define FA_ID_MAX 48
 
 typedef struct fa_lexer {
     const char *name;          /* file name for messages */

@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lexer.h"
 #include "portset.h"
 
-#define FA_ID_MAX 48
 #define FA_ROLE_ANY (-1)      /* built-in role "any" */
 #define FA_MAX_RULES 4096
 #define FA_MAX_ROLES 1024

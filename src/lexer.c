@@ -10,8 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "rules.h"
-
 static int too_large(const char *path, char *err, size_t errlen)
 {
     if (err && errlen)
