@@ -22,21 +22,16 @@
 set -euo pipefail
 
 PROG=${0##*/}
-
-die() {
-    echo "$PROG: $*" >&2
-    exit 1
-}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HELPERS=$HERE/netns
+# shellcheck source=netns/common.sh
+source "$HELPERS/common.sh"
 
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
     sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 
-[[ $(id -u) -eq 0 ]] || die "must be run as root: it creates network namespaces, veth pairs and nftables rules"
-
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-HELPERS=$HERE/netns
 OUT=${1:-$HERE/../pcaps/real}
 shift || true
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -44,11 +39,7 @@ ALL_SCENARIOS=(ws-clean ws-nginx-idle ws-blackhole ws-rst-inject ws-open ws-ping
 SCENARIOS=("$@")
 [[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=("${ALL_SCENARIOS[@]}")
 
-for tool in ip bridge ethtool nft tcpdump tshark nginx ss sysctl; do
-    command -v "$tool" >/dev/null || die "missing required tool: $tool"
-done
-"$PYTHON" -c 'import websockets' 2>/dev/null ||
-    die "$PYTHON cannot import websockets (apt-get install python3-websockets, or set PYTHON=)"
+preflight ip bridge ethtool nft tcpdump tshark nginx ss sysctl
 
 TAG=fa-$$
 NS_C=$TAG-c
@@ -75,74 +66,11 @@ DECODE=(-d "tcp.port==$WS_PORT,http" -d "tcp.port==443,http")
 
 WORK=$(mktemp -d /tmp/fa-netns.XXXXXX)
 PIDS=()
-LAST_PID=
-CAP_PID=
-CAP_NAME=
-
-# ---- process bookkeeping -------------------------------------------------
-
-# shellcheck source=netns/procs.sh
-source "$HELPERS/procs.sh"
-
-# start_bg NAME NS CMD...: run CMD inside NS in the background, output to
-# $WORK/NAME.log; its pid is left in LAST_PID.
-start_bg() {
-    local name=$1 ns=$2
-    shift 2
-    ip netns exec "$ns" "$@" >"$WORK/$name.log" 2>&1 &
-    LAST_PID=$!
-    PIDS+=("$LAST_PID")
-}
-
-# wait_until SECONDS WHAT CMD...: poll CMD every 0.1 s.
-wait_until() {
-    local limit=$1 what=$2 i
-    shift 2
-    for ((i = 0; i < limit * 10; i++)); do
-        "$@" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    die "timed out after ${limit}s waiting for $what"
-}
-
-listening() {
-    local ns=$1 proto=$2 addr=$3 port=$4
-    [[ -n $(ip netns exec "$ns" ss -Hln "-$proto" src "$addr:$port") ]]
-}
-
-wait_listen() {
-    wait_until 10 "$3:$4/$2 to listen in $1" listening "$@"
-}
-
-exited() {
-    ! kill -0 "$1" 2>/dev/null
-}
-
-# wait_exit PID SECONDS: wait for a client to finish on its own and fail
-# the run if it does not, or if it exits non-zero.
-wait_exit() {
-    local pid=$1 rc=0
-    wait_until "$2" "pid $pid to exit" exited "$pid"
-    wait "$pid" || rc=$?
-    forget_pid "$pid"
-    [[ $rc -eq 0 ]] || die "client pid $pid exited with status $rc"
-}
-
-log_has() {
-    grep -q -- "$2" "$WORK/$1.log"
-}
+CAP_NS=$NS_R
+CAP_IF=r-client
+NGINX_SUBST=(-e "s|@BACKEND@|$SERVER:$WS_PORT|g")
 
 # ---- topology ------------------------------------------------------------
-
-ns_init() {
-    ip netns add "$1"
-    # No IPv6 means no router/neighbour solicitations or MLD in the captures.
-    if [[ -e /proc/sys/net/ipv6/conf/default/disable_ipv6 ]]; then
-        ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-            net.ipv6.conf.default.disable_ipv6=1
-    fi
-    ip -n "$1" link set lo up
-}
 
 topology_up() {
     local ns a
@@ -215,33 +143,14 @@ topology_up() {
 # topology_down: stop whatever still runs in our namespaces, then delete
 # them (their veths and bridge go with them).
 topology_down() {
-    local p ns pid
+    local p
     for p in "${PIDS[@]}"; do
         stop_pid "$p"
     done
-    for ns in "$NS_C" "$NS_R" "$NS_S" "$NS_P"; do
-        [[ -e /run/netns/$ns ]] || continue
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do
-            kill -KILL "$pid" 2>/dev/null || true
-        done
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    del_namespaces "$NS_C" "$NS_R" "$NS_S" "$NS_P"
 }
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    if [[ -n $CAP_PID ]]; then
-        stop_pid "$CAP_PID" INT
-    fi
-    topology_down
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+arm_cleanup
 
 # ---- servers, capture, checks --------------------------------------------
 
@@ -254,36 +163,9 @@ ws_server_start() {
     wait_listen "$NS_S" t "$SERVER" "$WS_PORT"
 }
 
-# nginx_start TEMPLATE NS ADDR PORT: run nginx in the foreground of a
-# private prefix so nothing under /etc or /var is touched.
-nginx_start() {
-    local rundir=$WORK/${1%.conf.in}
-    mkdir -p "$rundir"
-    sed -e "s|@RUNDIR@|$rundir|g" -e "s|@BACKEND@|$SERVER:$WS_PORT|g" \
-        "$HELPERS/$1" >"$rundir/nginx.conf"
-    start_bg "${1%.conf.in}" "$2" nginx -p "$rundir" -e "$rundir/error.log" \
-        -c "$rundir/nginx.conf" -g 'daemon off;'
-    wait_listen "$2" t "$3" "$4"
-}
-
 ws_client_start() {
     start_bg ws-client "$NS_C" "$PYTHON" "$HELPERS/wsdemo.py" client \
         --src "$CLIENT" --sport "$WS_SPORT" "$@"
-}
-
-capture_start() {
-    CAP_NAME=$1
-    start_bg "tcpdump-$1" "$NS_R" tcpdump -i r-client -s 262144 -U --immediate-mode -n -Z root \
-        -w "$WORK/$1.pcap"
-    CAP_PID=$LAST_PID
-    wait_until 10 "tcpdump to start" log_has "tcpdump-$1" "listening on"
-}
-
-# capture_stop: SIGINT makes tcpdump flush and close the file.
-capture_stop() {
-    stop_pid "$CAP_PID" INT
-    CAP_PID=
-    log_has "tcpdump-$CAP_NAME" "packets captured" || die "tcpdump for $CAP_NAME did not exit cleanly"
 }
 
 # publish: only a complete capture that passed its checks reaches the
@@ -297,18 +179,6 @@ publish() {
     size=$(stat -c %s "$OUT/$CAP_NAME.pcap")
     printf '%-28s %4d frames %7d bytes  %s\n' "$CAP_NAME.pcap" "$frames" "$size" \
         "$(cat "$WORK/ws-client.log" "$WORK/probes.log" 2>/dev/null | tail -n 1)"
-}
-
-# expect FILTER OP N: the latest capture has OP (eq, ge) N frames
-# matching the tshark display FILTER.
-expect() {
-    local n ok=0
-    n=$(tshark -n -r "$WORK/$CAP_NAME.pcap" "${DECODE[@]}" -Y "$1" 2>/dev/null | wc -l)
-    case $2 in
-    eq) ((n == $3)) && ok=1 ;;
-    ge) ((n >= $3)) && ok=1 ;;
-    esac
-    ((ok)) || die "$CAP_NAME.pcap: expected $2 $3 frames matching '$1', found $n"
 }
 
 # ---- scenarios -------------------------------------------------------------
@@ -455,14 +325,4 @@ scenario_tcp_blocked_rejected() {
 
 # ---- main ------------------------------------------------------------------
 
-for s in "${SCENARIOS[@]}"; do
-    printf '%s\n' "${ALL_SCENARIOS[@]}" | grep -qx -- "$s" || die "unknown scenario: $s"
-done
-
-for s in "${SCENARIOS[@]}"; do
-    topology_up
-    "scenario_${s//-/_}"
-    publish
-    topology_down
-    rm -f "$WORK"/*.log
-done
+run_scenarios

@@ -8,6 +8,7 @@ Compression is off so message payloads stay readable on the wire.
 
 import argparse
 import asyncio
+import ssl
 import sys
 
 import websockets
@@ -61,11 +62,18 @@ async def wait_for_end(ws, seconds):
 
 
 async def client(args):
-    uri = "ws://%s:%d%s" % (args.host, args.port, args.path)
+    scheme, ctx = "ws", None
+    if args.tls:
+        # A throw-away certificate made at run time: nothing to verify.
+        scheme, ctx = "wss", ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    uri = "%s://%s:%d%s" % (scheme, args.host, args.port, args.path)
     ping = args.ping_interval if args.ping_interval > 0 else None
     # A fixed source address and port keep the flow key identical between
     # runs, so the README can name the exact endpoints.
     ws = await websockets.connect(uri, local_addr=(args.src, args.sport),
+                                  ssl=ctx,
                                   ping_interval=ping, ping_timeout=5,
                                   compression=None, close_timeout=5)
     log("connected")
@@ -107,6 +115,7 @@ def main():
     c.add_argument("--idle", type=float, default=0.0)
     c.add_argument("--wait", type=float, default=20.0)
     c.add_argument("--ping-interval", type=float, default=0.0)
+    c.add_argument("--tls", action="store_true", help="wss:// (no verification)")
     args = p.parse_args()
     if args.cmd == "server":
         asyncio.run(serve(args))
