@@ -3,12 +3,14 @@
 #include "lexer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int too_large(const char *path, char *err, size_t errlen)
 {
@@ -265,16 +267,25 @@ static int read_stream(FILE *f, const char *path, char **text, size_t *len, char
     return read_error(path, "out of memory", err, errlen);
 }
 
-/* Reads a regular file into a new NUL-terminated buffer the caller frees. */
+/* Reads a regular file into a new NUL-terminated buffer the caller frees.
+ * The open does not block: opening a FIFO for reading waits for a writer,
+ * which would hang start-up, or a reload and with it live capture. Only a
+ * regular file is read, so the read is bounded by its size. */
 int fa_lex_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
         return read_error(path, strerror(errno), err, errlen);
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         return read_error(path, "not a regular file", err, errlen);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int why = errno;
+        close(fd);
+        return read_error(path, strerror(why), err, errlen);
     }
     int rc = read_stream(f, path, text, len, err, errlen);
     fclose(f);

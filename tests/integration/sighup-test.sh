@@ -19,6 +19,10 @@
 #                          connection 3: documented (S1 still in force)
 #   rule file repaired     "configuration reloaded", ok:true
 #                          connection 4: undocumented (S0 now)
+#   a FIFO in the rules    "reload failed ... fifo.rules: not a regular file", ok:false,
+#   directory              at once: nothing writes to it, and opening it for
+#                          reading must not wait for a writer
+#                          connection 5: undocumented (S0 still in force)
 #   SIGTERM                exit 0
 #
 # jq programs are single-quoted on purpose: $name is a jq variable.
@@ -129,18 +133,26 @@ reload 3 true
 wait_until 5 "the second reload message" stderr_lines "^flowaudit: configuration reloaded$" 2
 connect 4 'undocumented []'
 
+mkfifo "$WORK/rules/fifo.rules"
+reload 4 false
+wait_until 5 "the FIFO reload failure message" stderr_lines "reload failed" 2
+expect_eq "$(grep 'reload failed' "$WORK/audit.err" | tail -n 1)" \
+    "flowaudit: reload failed, keeping the previous configuration: $WORK/rules/fifo.rules: not a regular file" \
+    "stderr after a reload that met a FIFO"
+connect 5 'undocumented []'
+
 kill -TERM "$PID"
 finish "$PID" 20
 expect_eq "$RC" 0 "exit status after SIGTERM"
 seq_check "$WORK/h.ndjson"
-expect_jq "$WORK/h.ndjson" "four flow records, one per connection, nothing else" \
-    '[.[] | select(.type == "flow")] | length == 4'
-expect_jq "$WORK/h.ndjson" "reload records: ok true, false, true; one error, only on the failure" \
-    '[.[] | select(.type == "config_reload") | [.ok, has("error")]] == [[true, false], [false, true], [true, false]]'
+expect_jq "$WORK/h.ndjson" "five flow records, one per connection, nothing else" \
+    '[.[] | select(.type == "flow")] | length == 5'
+expect_jq "$WORK/h.ndjson" "reload records: ok true, false, true, false; errors only on the failures" \
+    '[.[] | select(.type == "config_reload") | [.ok, has("error")]] == [[true, false], [false, true], [true, false], [false, true]]'
 # A good reload reports the window so far under the old configuration and
 # starts a new one; a failed reload changes nothing.
 expect_jq "$WORK/h.ndjson" "reports: the one asked for, one per good reload, the final one" \
     '[.[] | select(.type == "report") | .final] == [false, false, false, true]'
 expect_jq "$WORK/h.ndjson" "each window counts its own connections" \
-    '[.[] | select(.type == "audit_totals") | [.documented, .undocumented]] == [[0, 0], [0, 1], [2, 0], [0, 1]]'
+    '[.[] | select(.type == "audit_totals") | [.documented, .undocumented]] == [[0, 0], [0, 1], [2, 0], [0, 2]]'
 note "passed"

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """huge-config.py - oversized rule and site files must be refused quickly
 with a message naming the limit, never read for ever or parsed slowly; a
-file just under the size limit must load as quickly.
+file just under the size limit must load as quickly. A FIFO as rule or
+site file, which no one writes to, must be refused at once, not wait for a
+writer.
 
 Usage: huge-config.py FLOWAUDIT SOURCE_DIR WORK_DIR
 
@@ -66,6 +68,10 @@ def endless(path):
     os.symlink("/dev/zero", path)
 
 
+def fifo(path):
+    os.mkfifo(path)
+
+
 def huge_site(path):
     write_chunks(path, "site \"big\"\nproduct hyworks\nphase operation\n", "#" * 63 + "\n", 100 * MB)
 
@@ -86,7 +92,9 @@ CASES = [
     ("5000 rules", many_rules, "rules", 2, "too many rules (limit 4096)"),
     ("a 100 kB line", long_line, "rules", 2, "line too long (limit 4095 bytes)"),
     ("an endless rules file", endless, "rules", 2, "not a regular file"),
+    ("a FIFO among the rules files", fifo, "rules", 2, "big.rules: not a regular file"),
     ("100 MB site file", huge_site, "site", 2, "file too large (limit 16777216 bytes)"),
+    ("a FIFO as site file", fifo, "site", 2, "big.site: not a regular file"),
     ("2000 site addresses", many_addresses, "site", 2, "too many role addresses (limit 1024)"),
 ]
 
@@ -105,14 +113,20 @@ def run_case(flowaudit, src, work, n, case):
                os.path.join(case_dir, "big.site"), "-r",
                os.path.join(src, "tests/malformed/corpus/header-only.pcap")]
     start = time.monotonic()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       stdin=subprocess.DEVNULL, timeout=60)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, timeout=10 * TIME_LIMIT)
+        returncode, out = p.returncode, p.stdout
+    except subprocess.TimeoutExpired as e:
+        returncode, out = None, e.stdout or b""
     took = time.monotonic() - start
     shutil.rmtree(case_dir)
-    out = p.stdout.decode("utf-8", "replace").strip()
+    out = out.decode("utf-8", "replace").strip()
     failed = []
-    if p.returncode != status:
-        failed.append("exit status %d, expected %d" % (p.returncode, status))
+    if returncode is None:
+        failed.append("still running after %.0f s: killed" % (10 * TIME_LIMIT))
+    elif returncode != status:
+        failed.append("exit status %d, expected %d" % (returncode, status))
     if want not in out:
         failed.append("message lacks %r" % want)
     if took >= TIME_LIMIT:
