@@ -30,7 +30,8 @@ static int open_file(fa_evidence *e, char *err, size_t errlen)
 {
     e->out = pcap_dump_open(e->dead, e->path);
     if (!e->out) {
-        snprintf(err, errlen, "%s: %s", e->path, pcap_geterr(e->dead));
+        /* libpcap names the file in its message. */
+        snprintf(err, errlen, "%s", pcap_geterr(e->dead));
         return -1;
     }
     return 0;
