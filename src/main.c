@@ -9,6 +9,7 @@
 
 #include "live.h"
 #include "options.h"
+#include "outputs.h"
 #include "pipeline.h"
 #include "rules.h"
 #include "run.h"
@@ -80,6 +81,10 @@ static int audit_mode(const fa_options *o)
 {
     char err[1024];
     fa_run_result res;
+    if (fa_outputs_check(o, err, sizeof err) != 0) {
+        fprintf(stderr, "flowaudit: %s\n", err);
+        return EXIT_ERROR;
+    }
     install_signals();
     fa_run *run = fa_run_start(o, err, sizeof err);
     int rc = -1;

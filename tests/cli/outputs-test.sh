@@ -1,0 +1,71 @@
+#!/bin/sh
+# outputs-test.sh - an output path that names an input is refused before
+# anything is written, whatever the spelling (same path, symlink, hard link,
+# a rotated -w name, /dev/stdin under "-r -"), and an output into a missing
+# directory is refused once, before the run. Each case runs on a copy of a
+# capture in a temporary directory and checks the exit status, the message
+# on standard error and that the copy is byte for byte unchanged.
+#
+#   outputs-test.sh FLOWAUDIT SRCDIR
+set -eu
+[ $# -eq 2 ] || { echo "usage: $0 FLOWAUDIT SRCDIR" >&2; exit 2; }
+flowaudit=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp "$src/pcaps/synthetic/state-SF.pcap" "$tmp/orig.pcap"
+cd "$tmp"
+failed=0
+
+# expect EXIT MESSAGE ARGS...: runs flowaudit -q ARGS on in.pcap (also its
+# standard input) and checks what it did; $keep names the copies that must
+# come out unchanged.
+keep="in.pcap in.pcap.2"
+expect() {
+    want_exit=$1 want_msg=$2
+    shift 2
+    rm -f in.pcap in.pcap.* link.pcap hard.pcap
+    cp orig.pcap in.pcap
+    ln -s in.pcap link.pcap
+    ln in.pcap hard.pcap
+    cp orig.pcap in.pcap.2
+    set +e
+    "$flowaudit" -q "$@" <in.pcap >out.txt 2>err.txt
+    got=$?
+    set -e
+    case_ok=1
+    [ "$got" = "$want_exit" ] || { echo "$*: exit $got, expected $want_exit" >&2; case_ok=0; }
+    if [ -n "$want_msg" ]; then
+        [ "$(cat err.txt)" = "flowaudit: $want_msg" ] ||
+            { echo "$*: stderr '$(cat err.txt)', expected 'flowaudit: $want_msg'" >&2; case_ok=0; }
+    fi
+    for f in $keep; do
+        cmp -s orig.pcap "$f" || { echo "$*: $f was changed" >&2; case_ok=0; }
+    done
+    [ "$case_ok" = 1 ] || failed=1
+}
+
+expect 2 "-j in.pcap is the input -r in.pcap: refusing to overwrite it" -r in.pcap -j in.pcap
+expect 2 "-w in.pcap is the input -r in.pcap: refusing to overwrite it" -r in.pcap -w in.pcap
+expect 2 "-j link.pcap is the input -r in.pcap: refusing to overwrite it" -r in.pcap -j link.pcap
+expect 2 "-w in.pcap is the input -r link.pcap: refusing to overwrite it" -r link.pcap -w in.pcap
+expect 2 "-w hard.pcap is the input -r in.pcap: refusing to overwrite it" -r in.pcap -w hard.pcap
+expect 2 "-j ./in.pcap is the input -r in.pcap: refusing to overwrite it" -r other.pcap -r in.pcap -j ./in.pcap
+expect 2 "-w in.pcap would rotate into in.pcap.2, the input -r in.pcap.2: refusing to overwrite it" \
+    -r in.pcap.2 -w in.pcap
+expect 2 "-j /dev/stdin is the input -r - (standard input): refusing to overwrite it" -r - -j /dev/stdin
+expect 2 "-j no-such-dir/out.json: directory no-such-dir: No such file or directory" \
+    -r in.pcap -j no-such-dir/out.json
+expect 2 "-w no-such-dir/out.pcap: directory no-such-dir: No such file or directory" \
+    -r in.pcap -w no-such-dir/out.pcap
+expect 2 "-w in.pcap/out.pcap: in.pcap is not a directory" -r in.pcap -w in.pcap/out.pcap
+mkdir -p a-dir
+expect 2 "-w a-dir is a directory" -r in.pcap -w a-dir
+# Not inputs: a rotated name when rotation is off, a new file, /dev/null.
+keep=in.pcap.2
+expect 0 "" -r in.pcap.2 -w in.pcap --evidence-size 0
+keep="in.pcap in.pcap.2"
+expect 0 "" -r in.pcap -j new.json -w new.pcap
+expect 0 "" -r in.pcap -j /dev/null
+[ -s new.json ] || { echo "new.json not written" >&2; failed=1; }
+[ "$failed" = 0 ] && echo "outputs: all cases refused or accepted as expected"
+exit "$failed"
