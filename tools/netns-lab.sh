@@ -7,7 +7,8 @@
 # Usage: tools/netns-lab.sh [OUTDIR [SCENARIO...]]
 #   OUTDIR defaults to pcaps/lab next to this script's repository.
 #   SCENARIO names (default: all): hyworks-single-node hyworks-ha-ad
-#   pcoip-sg-bypass psw-proxy-idle psw-fw-reset
+#   hyworks-hysecure pcoip-sg-bypass psw-proxy-idle psw-fw-reset
+#   applayering-vsphere
 #
 # Every host is a namespace with one veth to the router namespace, which
 # routes between the three documentation prefixes (192.0.2.0/24 servers,
@@ -34,7 +35,8 @@ fi
 OUT=${1:-$HERE/../pcaps/lab}
 shift || true
 PYTHON=${PYTHON:-/usr/bin/python3}
-ALL_SCENARIOS=(hyworks-single-node hyworks-ha-ad pcoip-sg-bypass psw-proxy-idle psw-fw-reset)
+ALL_SCENARIOS=(hyworks-single-node hyworks-ha-ad hyworks-hysecure pcoip-sg-bypass psw-proxy-idle
+    psw-fw-reset applayering-vsphere)
 SCENARIOS=("$@")
 [[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=("${ALL_SCENARIOS[@]}")
 MAX_PCAP_BYTES=300000
@@ -287,6 +289,72 @@ scenario_hyworks_ha_ad() {
     expect 'tcp.flags.reset == 1' eq 0
 }
 
+# HySecure gateway 203.0.113.40 (Linux appliance) in front of one DVM,
+# 192.0.2.61 (Windows); the HySecure client is a user PC on the WAN,
+# 198.51.100.50 (Windows). The gateway relays the user's TLS session on 443
+# to the DVM's RDP port (tools/netns/session.py relay).
+scenario_hyworks_hysecure() {
+    host mgmt1 "$WINDOWS" 192.0.2.11
+    host sql "$WINDOWS" 192.0.2.21
+    host dvm1 "$WINDOWS" 192.0.2.61
+    host hysecure "$LINUX" 203.0.113.40
+    host user "$WINDOWS" 198.51.100.50
+    hyworks_dc
+    firewall lab-hyworks-hysecure.nft
+    # Written after the rules are loaded: the conntrack sysctls of a
+    # namespace exist only once conntrack is in use there.
+    ip netns exec "$NS_R" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=5
+    serve mgmt1 --tls 192.0.2.11:443 --tls 192.0.2.11:38866
+    serve sql --tcp 192.0.2.21:1433
+    serve dvm1 --tls 192.0.2.61:38863 --echo-tls 192.0.2.61:3389
+    start_bg relay-hysecure "$TAG-hysecure" "$PYTHON" "$HELPERS/session.py" relay \
+        --tcp 203.0.113.40:443=192.0.2.61:3389
+    wait_until 10 "the HySecure relay" log_has relay-hysecure relaying
+    capture_start hyworks-hysecure
+    # 1. The controller: database, directory (LDAP only).
+    probe mgmt1 tcp --src 192.0.2.11 --sport 51433 --dst 192.0.2.21 --dport 1433 --send "TDS prelogin" --expect connected
+    probe mgmt1 tcp --src 192.0.2.11 --sport 50389 --dst 192.0.2.5 --dport 389 --send "LDAP bind" --expect connected
+    # 2. The controller polls the DVM's agent (38863) and checks its RDP
+    #    port; the DVM's answers go back on a path the span does not see.
+    probe mgmt1 tcp --src 192.0.2.11 --sport 58863 --dst 192.0.2.61 --dport 38863 --tls --send "DVM status" --expect connected
+    probe mgmt1 tcp --src 192.0.2.11 --sport 53389 --dst 192.0.2.61 --dport 3389 --send "RDP readiness" --expect connected
+    # 3. The HySecure gateway signs the user in against AD and HyWorks.
+    probe hysecure tcp --src 203.0.113.40 --sport 40389 --dst 192.0.2.5 --dport 389 --send "LDAP bind user1" --expect connected
+    probe hysecure tcp --src 203.0.113.40 --sport 48866 --dst 192.0.2.11 --dport 38866 --tls --send "app list user1" --expect connected
+    # 4. The user's desktop session: HySecure client -> gateway 443 ->
+    #    DVM 3389. Two exchanges, then 6 s idle (longer than the router's
+    #    5 s established timeout); the next input is relayed by the gateway
+    #    and dropped by the firewall; the gateway retransmits it.
+    start_bg rdp-user "$TAG-user" "$PYTHON" "$HELPERS/session.py" idle \
+        --src 198.51.100.50 --sport 50443 --dst 203.0.113.40 --port 443 \
+        --messages 2 --idle 6 --wait 30
+    local client=$LAST_PID
+    wait_until 20 "the input after the idle gap" log_has rdp-user "sent after idle"
+    # The gateway's retransmissions go out about 0.2, 0.6, 1.4 and 3 s
+    # after the input; 5 s later four or five of them are in the file.
+    sleep 5
+    capture_stop
+    stop_pid "$client"
+    log_has rdp-user "reply after idle" && die "hyworks-hysecure: the idle session was not black-holed"
+    answered_once "192.0.2.11 192.0.2.21 1433" "192.0.2.11 192.0.2.5 389" "203.0.113.40 192.0.2.5 389" \
+        "203.0.113.40 192.0.2.11 38866" "198.51.100.50 203.0.113.40 443"
+    # The asymmetric DVM: its SYN-ACKs and everything else it sends to the
+    # management node are missing; the node's own packets are there.
+    expect "$(syn 192.0.2.11 192.0.2.61 38863)" eq 1
+    expect "$(syn 192.0.2.11 192.0.2.61 3389)" eq 1
+    expect 'ip.src == 192.0.2.61 && ip.dst == 192.0.2.11' eq 0
+    expect 'ip.src == 192.0.2.11 && ip.dst == 192.0.2.61 && tcp.flags.fin == 1' eq 2
+    # The gateway's leg to the DVM: one SYN, answered; the input after the
+    # idle gap (from 203.0.113.40) sent again at least three times, never
+    # acknowledged; no FIN or RST on either leg.
+    expect "$(syn 203.0.113.40 192.0.2.61 3389)" eq 1
+    expect "$(synack 203.0.113.40 192.0.2.61 3389)" eq 1
+    expect 'tcp.analysis.retransmission && ip.src == 203.0.113.40 && tcp.dstport == 3389' ge 3
+    expect 'ip.src == 192.0.2.61 && ip.dst == 203.0.113.40 && frame.time_relative > 7' eq 0
+    expect '(tcp.port == 443 || (tcp.port == 3389 && ip.addr == 203.0.113.40)) && (tcp.flags.fin == 1 || tcp.flags.reset == 1)' eq 0
+    expect 'tcp.port == 636 || tcp.port == 3268 || icmp' eq 0
+}
+
 # ---- HP Anyware PCoIP ----------------------------------------------------------
 # Connection Manager and Security Gateway on one Linux machine in the DMZ,
 # 203.0.113.10; connection broker 192.0.2.50 (Linux); PCoIP agents on two
@@ -468,6 +536,68 @@ scenario_psw_fw_reset() {
     expect 'tcp.srcport == 80 && tcp.flags.reset == 1 && ip.src == 192.0.2.10 && ip.ttl == 64' eq 1
     expect 'tcp.srcport == 80 && tcp.flags.reset == 0 && ip.ttl != 63' eq 0
     expect 'tcp.port == 80 && tcp.flags.fin == 1' eq 0
+}
+
+# ---- Citrix App Layering -------------------------------------------------------
+# The appliance 192.0.2.80 (Linux) with the vSphere connector; domain
+# controller 192.0.2.5 (Windows: LDAPS, DNS, NTP); vCenter 192.0.2.90 and
+# an ESXi host 192.0.2.91 (Linux stacks); the layer file share 192.0.2.85
+# (Windows, SMB); admin PC 198.51.100.10; on the Internet side the App
+# Layering web API 203.0.113.100 and the upgrade media CDN 203.0.113.101.
+
+scenario_applayering_vsphere() {
+    host appliance "$LINUX" 192.0.2.80
+    host dc "$WINDOWS" 192.0.2.5
+    host vcenter "$LINUX" 192.0.2.90
+    host esxi "$LINUX" 192.0.2.91
+    host files "$WINDOWS" 192.0.2.85
+    host admin "$WINDOWS" 198.51.100.10
+    host webapi "$LINUX" 203.0.113.100
+    host cdn "$LINUX" 203.0.113.101
+    firewall lab-applayering.nft
+    serve appliance --tls 192.0.2.80:443 --tcp 192.0.2.80:80 --tcp 192.0.2.80:22 \
+        --tcp 192.0.2.80:8888 --tls 192.0.2.80:3504
+    serve dc --tcp 192.0.2.5:389 --tls 192.0.2.5:636 --udp 192.0.2.5:53 --udp 192.0.2.5:123
+    serve vcenter --tls 192.0.2.90:443
+    serve esxi --tls 192.0.2.91:443
+    serve files --tcp 192.0.2.85:445
+    serve webapi --tls 203.0.113.100:443
+    serve cdn --tcp 203.0.113.101:80
+    capture_start applayering-vsphere
+    # 1. The appliance: DNS, time, directory (LDAPS only), its layer share.
+    probe appliance udp --src 192.0.2.80 --sport 41053 --dst 192.0.2.5 --dport 53 \
+        --payload "query A vcenter.corp.example" --expect reply
+    probe appliance udp --src 192.0.2.80 --sport 41123 --dst 192.0.2.5 --dport 123 \
+        --payload "NTP v4 client request" --expect reply
+    probe appliance tcp --src 192.0.2.80 --sport 40636 --dst 192.0.2.5 --dport 636 --tls --send "LDAPS bind" --expect connected
+    probe appliance tcp --src 192.0.2.80 --sport 40445 --dst 192.0.2.85 --dport 445 --send "SMB negotiate" --expect connected
+    # 2. The admin: management console (HTTPS), the vSphere connector
+    #    (HTTPS 3504), then an SSH attempt that the firewall drops.
+    probe admin tcp --src 198.51.100.10 --sport 50443 --dst 192.0.2.80 --dport 443 --tls --send "GET /" --expect connected
+    probe admin tcp --src 198.51.100.10 --sport 53504 --dst 192.0.2.80 --dport 3504 --tls --send "vSphere connector config" --expect connected
+    probe admin tcp --src 198.51.100.10 --sport 50022 --dst 192.0.2.80 --dport 22 --timeout 4 --expect timeout
+    # 3. The connector talks to vCenter and, for the disk transfer, to the
+    #    ESXi host.
+    probe appliance tcp --src 192.0.2.80 --sport 40443 --dst 192.0.2.90 --dport 443 --tls --send "vSphere API login" --expect connected
+    probe appliance tcp --src 192.0.2.80 --sport 40444 --dst 192.0.2.91 --dport 443 --tls --send "datastore upload" --expect connected
+    # 4. The appliance calls the App Layering web API, then tries to fetch
+    #    upgrade media over plain HTTP: refused by the firewall.
+    probe appliance tcp --src 192.0.2.80 --sport 40100 --dst 203.0.113.100 --dport 443 --tls --send "POST /api" --expect connected
+    probe appliance tcp --src 192.0.2.80 --sport 40080 --dst 203.0.113.101 --dport 80 --expect refused
+    sleep 0.5
+    capture_stop
+    answered_once "192.0.2.80 192.0.2.5 636" "192.0.2.80 192.0.2.85 445" "198.51.100.10 192.0.2.80 443" \
+        "198.51.100.10 192.0.2.80 3504" "192.0.2.80 192.0.2.90 443" "192.0.2.80 192.0.2.91 443" \
+        "192.0.2.80 203.0.113.100 443"
+    expect 'udp.dstport == 53 || udp.dstport == 123' eq 2
+    expect 'udp.srcport == 53 || udp.srcport == 123' eq 2
+    expect "$(syn 198.51.100.10 192.0.2.80 22)" eq 3
+    expect 'tcp.srcport == 22' eq 0
+    expect "$(syn 192.0.2.80 203.0.113.101 80)" eq 1
+    expect 'tcp.srcport == 80 && tcp.flags.reset == 1 && ip.src == 203.0.113.101 && ip.ttl == 64' eq 1
+    expect 'tcp.srcport == 80 && tcp.flags.reset == 0' eq 0
+    expect 'tcp.flags.reset == 1' eq 1
+    expect 'tcp.port == 389 || tcp.port == 80 && ip.addr == 198.51.100.10 || tcp.port == 8888 || icmp' eq 0
 }
 
 # ---- main ------------------------------------------------------------------

@@ -4,9 +4,11 @@
 "session" holds one TLS control connection and one UDP stream to the same
 server port for a few seconds, as a PCoIP client does (TCP 4172 control,
 UDP 4172 user data); the server side is `matrix.py serve --echo-tls --udp`.
+"idle" is a TLS session (an RDP user's) that exchanges a few lines, goes
+idle, then sends one more and waits for its echo.
 "relay" forwards TCP connections and a UDP stream to a backend, as the
-PCoIP Security Gateway does; its UDP leg leaves from a fixed source port
-(the gateway's UDP 55000).
+PCoIP Security Gateway (or the HySecure gateway) does; its UDP leg leaves
+from a fixed source port (the gateway's UDP 55000).
 """
 
 import argparse
@@ -29,12 +31,38 @@ class UdpCounter(asyncio.DatagramProtocol):
         self.replies += 1
 
 
-async def session(args):
+def connect_tls(args, sport):
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    reader, writer = await asyncio.open_connection(
-        args.dst, args.port, ssl=ctx, local_addr=(args.src, args.tcp_sport))
+    return asyncio.open_connection(args.dst, args.port, ssl=ctx,
+                                   local_addr=(args.src, sport))
+
+
+async def idle_session(args):
+    reader, writer = await connect_tls(args, args.sport)
+    log("connected")
+    for i in range(1, args.messages + 1):
+        await asyncio.sleep(0.2)
+        writer.write(b"RDP input %d\n" % i)
+        await writer.drain()
+        log("reply: " + (await reader.readline()).decode().strip())
+    log("exchanged")
+    await asyncio.sleep(args.idle)
+    writer.write(b"RDP input after idle\n")
+    await writer.drain()
+    log("sent after idle")
+    try:
+        line = await asyncio.wait_for(reader.readline(), args.wait)
+        log("reply after idle: " + line.decode().strip())
+    except asyncio.TimeoutError:
+        log("no reply after %g s" % args.wait)
+    # Stay connected: the generator ends the process after the capture.
+    await asyncio.Future()
+
+
+async def session(args):
+    reader, writer = await connect_tls(args, args.tcp_sport)
     log("control connected")
     loop = asyncio.get_running_loop()
     udp, counter = await loop.create_datagram_endpoint(
@@ -133,6 +161,14 @@ def main():
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--seconds", type=float, default=3.0)
     s.add_argument("--interval", type=float, default=0.25)
+    i = sub.add_parser("idle")
+    i.add_argument("--src", required=True)
+    i.add_argument("--sport", type=int, required=True)
+    i.add_argument("--dst", required=True)
+    i.add_argument("--port", type=int, required=True)
+    i.add_argument("--messages", type=int, default=2)
+    i.add_argument("--idle", type=float, default=6.0)
+    i.add_argument("--wait", type=float, default=30.0)
     r = sub.add_parser("relay")
     r.add_argument("--tcp", action="append", default=[],
                    metavar="LISTEN:PORT=TARGET:PORT")
@@ -142,6 +178,8 @@ def main():
     if args.cmd == "relay":
         asyncio.run(relay(args))
         return 0
+    if args.cmd == "idle":
+        return asyncio.run(idle_session(args))
     return asyncio.run(session(args))
 
 
