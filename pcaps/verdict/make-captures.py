@@ -114,8 +114,9 @@ def ws_ntp(c, t):
 
 
 def dvm_syslog(c, t):
-    # One syslog message, never answered (a oneway rule).
-    c.udp(t, "192.0.2.70", 40004, "192.0.2.62", 514, b"<14>flowaudit test message")
+    # One syslog message, never answered (a oneway rule), to the port the
+    # site moved HYW-060 to.
+    c.udp(t, "192.0.2.70", 40004, "192.0.2.62", 1514, b"<14>flowaudit test message")
 
 
 def healthy_set(c, skip=()):
