@@ -191,6 +191,14 @@ def rst_ttl(c):
         c.tcp(t + 0.006, srv, 443, cli, cport, RST, 5021, 0, ttl=rst_ttl_value)
 
 
+def pcoip_sport(c):
+    # PCoIP user data from the Security Gateway to an agent (sites/pcoip.site
+    # addresses): first from UDP 55000, the source port the vendor row
+    # names, then from UDP 40007; each answered once.
+    udp_answered(c, T0, "192.0.2.11", 55000, "192.0.2.30", 4172)
+    udp_answered(c, T0 + 10, "192.0.2.11", 40007, "192.0.2.30", 4172)
+
+
 CAPTURES = {
     "healthy": healthy,
     "only-missing": only_missing,
@@ -202,6 +210,7 @@ CAPTURES = {
     "only-wrong-direction": only_wrong_direction,
     "hr-rej": hr_rej,
     "rst-ttl": rst_ttl,
+    "pcoip-sport": pcoip_sport,
 }
 
 
