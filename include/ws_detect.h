@@ -53,6 +53,24 @@ typedef enum fa_app_kind {
     FA_APP_LONGLIVED,  /* TCP on a long-lived rule's port, neither of the above */
 } fa_app_kind;
 
+/* One RST as it arrived: what tells a forger from the endpoint it names. */
+typedef struct fa_ws_rst {
+    uint64_t ts_us;
+    int32_t seq_off;      /* its sequence number minus the receiver's last ACK */
+    uint16_t ip_id;       /* 0 for IPv6 */
+    uint16_t ip_id_prev;  /* the sender's IP id on its packet before */
+    uint16_t rcv_window;  /* the receiver's last advertised window, unscaled */
+    uint8_t ttl;
+    bool seq_known;       /* the receiver had sent an ACK to compare with */
+} fa_ws_rst;
+
+/* The RSTs one side sent: the first, which is judged (an injector fires
+ * before the endpoint can), and the last. */
+typedef struct fa_ws_rsts {
+    uint32_t count;
+    fa_ws_rst first, last;
+} fa_ws_rsts;
+
 /* One finished session, as the detector judged it: the facts the report
  * and the NDJSON writer (fa_ws_session_json) turn into text. */
 typedef struct fa_ws_session {
@@ -66,16 +84,18 @@ typedef struct fa_ws_session {
     int status;              /* HTTP status of the upgrade answer, -1 when none was seen */
     uint64_t start_us, end_us;
     double idle_s;           /* idle time before the ending */
+    uint8_t killer_ttl;      /* TTL of the FIN or first RST that ended it, 0 when none */
     char host[FA_HTTP_FIELD_MAX], path[FA_HTTP_FIELD_MAX];  /* websocket only */
     char sni[FA_TLS_NAME_MAX], alpn[FA_TLS_ALPN_MAX];       /* tls only */
     fa_ws_dir_stats dir[2];  /* frames read per direction, 0 client */
     bool frames_unparsed[2]; /* a gap lost the frame boundaries */
+    fa_ws_rsts rst[2];       /* RSTs sent by each side, 0 client */
     char evidence[192];      /* why the ending was judged so, for people */
 } fa_ws_session;
 
 typedef struct fa_ws_config {
     uint32_t max_flows;       /* detector states, at most (up to FA_APP_MAX) */
-    double min_idle_s;        /* idle before a close that counts as an idle kill */
+    double min_idle_s;        /* noise floor: a FIN after less idle is never an idle kill */
     double min_duration_s;    /* long-lived: TLS flows shorter than this are not reported */
     uint8_t longlived_ports[65536 / 8]; /* bitmap: responder ports of websocket/long-lived rules */
 } fa_ws_config;

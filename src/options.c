@@ -117,9 +117,9 @@ static const opt_row opt_table[] = {
              "udp (60), icmp (60), other (60)"},
     {.name = "ws-min-idle", .arg = "S", .kind = OPT_DOUBLE, .field = FIELD(ws_min_idle_s),
      .min = 1, .max = 86400, .unit = "seconds ",
-     .help = "a WebSocket or long-lived connection closed without\n"
-             "a close frame after S seconds idle counts as killed\n"
-             "by an idle timeout (default 30)"},
+     .help = "noise floor: a FIN without a close frame less than\n"
+             "S seconds after the last data is never judged an\n"
+             "idle kill (default 1)"},
     {.name = "rules", .arg = "DIR", .kind = OPT_STRING, .field = FIELD(rules_dir),
      .section = "Rules",
      .help = "rule files to load (*.rules); enables the audit\n"
@@ -343,7 +343,7 @@ static void set_defaults(fa_options *o)
     o->capture.promisc = true;
     o->capture.immediate = true;
     o->capture.snaplen = FA_DEFAULT_SNAPLEN;
-    o->ws_min_idle_s = 30;
+    o->ws_min_idle_s = 1;
     o->interim_s = -1;
     o->evidence_ring_mib = 16;
     o->evidence_file_mib = 100;

@@ -25,7 +25,7 @@ void fa_ws_config_default(fa_ws_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->max_flows = FA_APP_DEFAULT_MAX;
-    cfg->min_idle_s = 30;
+    cfg->min_idle_s = 1;
     cfg->min_duration_s = 60;
 }
 
@@ -266,8 +266,10 @@ static void note_ack(app_state *st, int d, const fa_packet *p)
     app_dir *ad = &st->dir[d], *peer = &st->dir[1 - d];
     if (!(p->tcp_flags & FA_TH_ACK) || (p->tcp_flags & FA_TH_RST))
         return;
-    if (seq_diff(p->ack, ad->max_ack) > 0 || ad->max_ack == 0)
+    if (seq_diff(p->ack, ad->max_ack) > 0 || !ad->ack_known)
         ad->max_ack = p->ack;
+    ad->ack_known = true;
+    ad->window = p->window;
     if (peer->seq_known && seq_diff(p->ack, peer->next_seq) >= 0) {
         peer->unacked_rxmt = 0;
         peer->unanswered_us = 0;
@@ -294,9 +296,12 @@ static void note_payload(fa_ws *w, app_state *st, int d, const fa_packet *p)
     } else if (off > 0) {
         stream_gap(w, ad);
     }
+    uint64_t gap = st->last_payload_us ? p->ts_us - st->last_payload_us : 0;
+    if (gap > st->longest_gap_us)
+        st->longest_gap_us = gap;
     if (ad->unanswered_us == 0) {
         ad->unanswered_us = p->ts_us;
-        ad->idle_before_us = st->last_payload_us ? p->ts_us - st->last_payload_us : 0;
+        ad->idle_before_us = gap;
     }
     if (cap > skip)
         stream_bytes(w, st, d, p->payload + skip, cap - skip, p->ts_us);
@@ -304,6 +309,45 @@ static void note_payload(fa_ws *w, app_state *st, int d, const fa_packet *p)
         stream_gap(w, ad);
     ad->next_seq = p->seq + len;
     ad->last_data_us = st->last_payload_us = p->ts_us;
+}
+
+/* The silence a RST ended. One that answers a send (the peer's, which it
+ * refused, or else its sender's own, which went unanswered) ended the
+ * silence before that send; any other ended the silence up to itself.
+ * Taken when the RST arrives: data after it must not shorten it. */
+static uint64_t silence_before_rst(const app_state *st, int d, uint64_t ts)
+{
+    const app_dir *peer = &st->dir[1 - d], *own = &st->dir[d];
+    if (peer->unanswered_us)
+        return peer->idle_before_us;
+    if (own->unanswered_us)
+        return own->idle_before_us;
+    return st->last_payload_us && ts > st->last_payload_us ? ts - st->last_payload_us : 0;
+}
+
+/* Every RST is counted; the first, which is judged, and the last are kept
+ * with what could give a forger away: TTL, IP id after the sender's
+ * previous one, sequence number against what the receiver acknowledged. */
+static void note_rst(app_state *st, int d, const fa_packet *p)
+{
+    app_dir *ad = &st->dir[d];
+    const app_dir *rcv = &st->dir[1 - d];
+    fa_ws_rst r = {
+        .ts_us = p->ts_us,
+        .seq_off = seq_diff(p->seq, rcv->max_ack),
+        .ip_id = p->ip_id,
+        .ip_id_prev = ad->last_ip_id,
+        .rcv_window = rcv->window,
+        .ttl = p->ttl,
+        .seq_known = rcv->ack_known,
+    };
+    if (ad->rst.count == 0) {
+        ad->rst.first = r;
+        ad->rst_idle_us = silence_before_rst(st, d, p->ts_us);
+    }
+    ad->rst.last = r;
+    if (ad->rst.count < UINT32_MAX)
+        ad->rst.count++;
 }
 
 /* Which kind of candidate a flow is, decided by its first client bytes. */
@@ -345,15 +389,15 @@ void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
         if (k != FA_APP_UNKNOWN)
             st->kind = (uint8_t)k;
     }
+    if (p->tcp_flags & FA_TH_RST)
+        note_rst(st, d, p);
     note_ip_id(ad, p, ad->last_ip_id == 0 && ad->ip_id_steps == 0 && ad->ip_id_jumps == 0);
-    if ((p->tcp_flags & FA_TH_RST) && !ad->rst_us) {
-        ad->rst_us = p->ts_us;
-        ad->rst_ip_id = p->ip_id;
-    }
     /* A FIN that carries data ends no silence. */
     if ((p->tcp_flags & FA_TH_FIN) && !ad->fin_us) {
         ad->fin_us = p->ts_us;
+        ad->fin_ttl = p->ttl;
         ad->fin_idle_us = st->last_payload_us && !p->payload_len ? p->ts_us - st->last_payload_us : 0;
+        ad->fin_longest_us = st->longest_gap_us;
     }
     if ((p->tcp_flags & FA_TH_SYN) && !ad->seq_known) {
         ad->seq_known = true;
@@ -376,6 +420,7 @@ typedef struct verdict {
     fa_ws_ending ending;
     int side;            /* 0 client side, 1 server side, -1 none */
     uint64_t idle_us;
+    uint8_t killer_ttl;  /* of the FIN or first RST that ended it, 0 none */
     char evidence[192];
 } verdict;
 
@@ -415,50 +460,91 @@ static int first_of(uint64_t a, uint64_t b)
     return 1;
 }
 
+/* Where a RST's sequence number lies: an endpoint sends its next byte,
+ * which is what the receiver acknowledged; a blind injector guesses
+ * across the window. The window is unscaled (the scale is in the SYN
+ * options, not read), so "beyond" may still fall inside a scaled one. */
+static const char *rst_seq_text(const fa_ws_rst *r, char *buf, size_t len)
+{
+    if (!r->seq_known)
+        snprintf(buf, len, "seq, no ACK to compare");
+    else if (r->seq_off == 0)
+        snprintf(buf, len, "seq = ACK");
+    else if (r->seq_off > 0 && (uint32_t)r->seq_off < r->rcv_window)
+        snprintf(buf, len, "seq ACK+%d in window %u", r->seq_off, r->rcv_window);
+    else
+        snprintf(buf, len, "seq ACK%+d, window %u", r->seq_off, r->rcv_window);
+    return buf;
+}
+
+/* A TTL outside the range of the sender's other packets: another stack at
+ * another distance built it. Unknown (false) when the sender sent nothing
+ * else. */
+static bool ttl_foreign(const fa_flow *f, int d, uint8_t ttl)
+{
+    const fa_flow_dir *fd = &f->dir[d];
+    return fd->ttl_max != 0 && (ttl < fd->ttl_min || ttl > fd->ttl_max);
+}
+
+/* Judged on the side's first RST: an injector fires before the endpoint
+ * can, and the endpoint's own RST may follow it. */
 static void judge_rst(const app_state *st, const fa_flow *f, int r, verdict *v)
 {
     const app_dir *rd = &st->dir[r];
-    fa_rst_origin origin = fa_flow_rst_origin(f, r);
-    bool both = st->dir[0].rst_us && st->dir[1].rst_us &&
-                (st->dir[0].rst_us > st->dir[1].rst_us ? st->dir[0].rst_us - st->dir[1].rst_us
-                                                      : st->dir[1].rst_us - st->dir[0].rst_us) <= BOTH_RST_WINDOW_US;
+    const fa_ws_rst *first = &rd->rst.first, *last = &rd->rst.last;
+    uint64_t t0 = st->dir[0].rst.first.ts_us, t1 = st->dir[1].rst.first.ts_us;
+    bool both = t0 && t1 && (t0 > t1 ? t0 - t1 : t1 - t0) <= BOTH_RST_WINDOW_US;
+    bool foreign = ttl_foreign(f, r, first->ttl);
     /* A sender whose IP ids count up one by one would have sent its RST
      * with the next few; a forger picks its own. */
-    uint16_t id_gap = (uint16_t)(rd->rst_ip_id - rd->last_ip_id);
+    uint16_t id_gap = (uint16_t)(first->ip_id - first->ip_id_prev);
     bool id_jump = fa_addr_is_v4(&f->key.lo_addr) && rd->ip_id_steps >= 3 && rd->ip_id_jumps == 0 &&
                    (id_gap == 0 || id_gap > 64);
+    char seq[64];
     v->side = r;
-    /* The send that provoked the RST came after the idle gap. */
-    const app_dir *other = &st->dir[1 - r];
-    v->idle_us = other->unanswered_us ? other->idle_before_us
-                                      : (st->last_payload_us && rd->rst_us > st->last_payload_us
-                                             ? rd->rst_us - st->last_payload_us : 0);
-    if (origin == FA_RST_MIDDLEBOX || both) {
-        v->ending = FA_WS_KILLED_RST;
-        if (origin == FA_RST_MIDDLEBOX)
-            add_evidence(v, "RST with TTL %u, other packets from that side TTL %u-%u", f->dir[r].ttl_rst,
-                         f->dir[r].ttl_min, f->dir[r].ttl_max);
-        if (both)
-            add_evidence(v, "RSTs to both ends within %d us", BOTH_RST_WINDOW_US);
-        if (id_jump)
-            add_evidence(v, "RST IP id %u breaks the sender's sequence (last %u)", rd->rst_ip_id,
-                         rd->last_ip_id);
-        return;
-    }
-    v->ending = FA_WS_CLOSED_ENDPOINT;
-    add_evidence(v, "RST with TTL %u matches the sender's other packets", f->dir[r].ttl_rst);
+    v->idle_us = rd->rst_idle_us;
+    v->killer_ttl = first->ttl;
+    v->ending = foreign || both ? FA_WS_KILLED_RST : FA_WS_CLOSED_ENDPOINT;
+    if (foreign)
+        add_evidence(v, "RST with TTL %u, other packets from that side TTL %u-%u", first->ttl,
+                     f->dir[r].ttl_min, f->dir[r].ttl_max);
+    else
+        add_evidence(v, "RST with TTL %u matches the sender's other packets", first->ttl);
+    if (both)
+        add_evidence(v, "RSTs to both ends within %d us", BOTH_RST_WINDOW_US);
+    if (id_jump && v->ending == FA_WS_KILLED_RST)
+        add_evidence(v, "RST IP id %u breaks the sender's sequence (last %u)", first->ip_id, first->ip_id_prev);
+    add_evidence(v, "%s", rst_seq_text(first, seq, sizeof seq));
+    if (rd->rst.count > 1)
+        add_evidence(v, "%u RSTs, last TTL %u, %s", rd->rst.count, last->ttl,
+                     rst_seq_text(last, seq, sizeof seq));
 }
 
+/* A middlebox's idle timer fires after the longest silence the session
+ * has had: had it been silent that long before, it would have been cut
+ * then. An endpoint's FIN without a close frame comes after data (a FIN
+ * with data, or within the --ws-min-idle noise floor) or after a silence
+ * the session had already survived. */
 static void judge_fin(const fa_ws *w, const app_state *st, int fd, verdict *v)
 {
+    const app_dir *ad = &st->dir[fd];
+    double idle = (double)ad->fin_idle_us / 1e6, longest = (double)ad->fin_longest_us / 1e6;
     v->side = fd;
-    v->idle_us = st->dir[fd].fin_idle_us;
-    if (v->idle_us >= (uint64_t)(w->cfg.min_idle_s * 1e6)) {
-        v->ending = FA_WS_KILLED_IDLE;
-        add_evidence(v, "FIN without a close frame after %.1f s idle", (double)v->idle_us / 1e6);
+    v->idle_us = ad->fin_idle_us;
+    v->killer_ttl = ad->fin_ttl;
+    v->ending = FA_WS_CLOSED_ENDPOINT;
+    if (ad->fin_idle_us == 0) {
+        add_evidence(v, "FIN without a close frame, with data or before any");
+    } else if (ad->fin_idle_us <= ad->fin_longest_us) {
+        add_evidence(v, "FIN without a close frame after %.1f s idle; the session had been silent %.1f s before",
+                     idle, longest);
+    } else if (idle < w->cfg.min_idle_s) {
+        add_evidence(v, "FIN without a close frame %.1f s after data, under the %.1f s floor", idle,
+                     w->cfg.min_idle_s);
     } else {
-        v->ending = FA_WS_CLOSED_ENDPOINT;
-        add_evidence(v, "FIN without a close frame");
+        v->ending = FA_WS_KILLED_IDLE;
+        add_evidence(v, "FIN without a close frame after %.1f s idle, the longest silence of the session "
+                        "(before: %.1f s)", idle, longest);
     }
 }
 
@@ -477,7 +563,7 @@ static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, verd
     memset(v, 0, sizeof *v);
     v->side = -1;
     bool closed = st->dir[0].rd.st.close_seen || st->dir[1].rd.st.close_seen;
-    int r = first_of(st->dir[0].rst_us, st->dir[1].rst_us);
+    int r = first_of(st->dir[0].rst.first.ts_us, st->dir[1].rst.first.ts_us);
     int fd = first_of(st->dir[0].fin_us, st->dir[1].fin_us);
     int bh = blackholed_side(st);
     if (st->kind == FA_APP_WEBSOCKET && !st->upgraded) {
@@ -495,7 +581,7 @@ static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, verd
                          close_code_text(&st->dir[1].rd.st, codes[1], sizeof codes[1]));
         return;
     }
-    if (r >= 0 && (fd < 0 || st->dir[r].rst_us <= st->dir[fd].fin_us)) {
+    if (r >= 0 && (fd < 0 || st->dir[r].rst.first.ts_us <= st->dir[fd].fin_us)) {
         judge_rst(st, f, r, v);
         if (bh >= 0)
             add_evidence(v, "%u unanswered retransmissions first", st->dir[bh].unacked_rxmt);
@@ -582,6 +668,7 @@ static void fill_session(fa_ws_session *s, const app_state *st, const fa_flow *f
     s->start_us = f->first_us;
     s->end_us = f->last_us;
     s->idle_s = (double)v->idle_us / 1e6;
+    s->killer_ttl = v->killer_ttl;
     if (st->kind == FA_APP_WEBSOCKET) {
         memcpy(s->host, st->host, sizeof s->host);
         memcpy(s->path, st->path, sizeof s->path);
@@ -593,8 +680,48 @@ static void fill_session(fa_ws_session *s, const app_state *st, const fa_flow *f
     for (int d = 0; d < 2; d++) {
         s->dir[d] = st->dir[d].rd.st;
         s->frames_unparsed[d] = st->dir[d].rd.lost;
+        s->rst[d] = st->dir[d].rst;
     }
     memcpy(s->evidence, v->evidence, sizeof s->evidence);
+}
+
+/* The network a path runs to, for grouping: /24 for IPv4 (stored
+ * IPv4-mapped), /64 for IPv6. */
+static fa_addr path_net(const fa_addr *a)
+{
+    fa_addr n = *a;
+    if (fa_addr_is_v4(a))
+        n.b[15] = 0;
+    else
+        memset(n.b + 8, 0, 8);
+    return n;
+}
+
+/* A kill's idle time, filed under the group of kills the same middlebox
+ * plausibly made (ws_group). */
+static void keep_kill(fa_ws *w, const fa_ws_session *s)
+{
+    if (w->nkills == FA_WS_KILLS_KEPT)
+        return;
+    ws_group g;
+    memset(&g, 0, sizeof g);
+    g.client_net = path_net(&s->client);
+    g.server_net = path_net(&s->server);
+    g.side = s->side;
+    g.ending = s->ending;
+    g.killer_ttl = s->killer_ttl;
+    uint32_t i = 0;
+    while (i < w->ngroups && memcmp(&w->groups[i], &g, sizeof g) != 0)
+        i++;
+    if (i == w->ngroups) {
+        if (w->ngroups == FA_WS_GROUPS_MAX) {
+            w->kills_not_grouped++;
+            return;
+        }
+        w->groups[w->ngroups++] = g;
+    }
+    w->kill_idle[w->nkills] = s->idle_s;
+    w->kill_group[w->nkills++] = (uint8_t)i;
 }
 
 bool fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived, fa_ws_session *out)
@@ -612,10 +739,8 @@ bool fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longliv
         fill_session(out, st, f, &v, conf);
         w->sessions++;
         w->endings[v.ending]++;
-        if (fa_ws_ending_is_kill(v.ending) && w->nkills < FA_WS_KILLS_KEPT) {
-            w->kill_idle[w->nkills] = out->idle_s;
-            w->kill_kind[w->nkills++] = (uint8_t)v.ending;
-        }
+        if (fa_ws_ending_is_kill(v.ending))
+            keep_kill(w, out);
         if (w->nkept < FA_WS_SESSIONS_KEPT)
             w->kept[w->nkept++] = *out;
     }

@@ -1,10 +1,12 @@
 /* test_ws_detect.c - WebSocket lifecycle tracking and kill classification,
  * driven with crafted packet sequences through a real flow table: one test
  * per ending (clean, forged RST, RSTs both ways, endpoint RST, black hole,
- * idle close, endpoint close, still open, failed upgrade), keep-alive
- * pings, handshakes split, coalesced or retransmitted, sequence wrap,
- * sessions on rule-marked ports, TLS hellos split across segments, and the
- * idle timeout estimate over several kills. */
+ * idle close, endpoint close, still open, failed upgrade), idle closes
+ * under any timeout told from endpoint closes, the idle time before a RST,
+ * the first RST judged, keep-alive pings, handshakes split, coalesced or
+ * retransmitted, sequence wrap, sessions on rule-marked ports, TLS hellos
+ * split across segments, and the idle timeout estimates per group of
+ * kills. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -86,7 +88,8 @@ static fa_addr parse(const char *text)
     return c.net;
 }
 
-/* longlived: responder ports of websocket / long-lived rules, or NULL. */
+/* min_idle_s: the --ws-min-idle floor, 0 for the default.
+ * longlived: responder ports of websocket / long-lived rules, or NULL. */
 static sim *sim_new_ports(double min_idle_s, const char *longlived)
 {
     sim *s = calloc(1, sizeof *s);
@@ -97,7 +100,8 @@ static sim *sim_new_ports(double min_idle_s, const char *longlived)
     s->t = fa_flow_table_new(&fcfg, on_end, s);
     fa_ws_config wcfg;
     fa_ws_config_default(&wcfg);
-    wcfg.min_idle_s = min_idle_s;
+    if (min_idle_s > 0)
+        wcfg.min_idle_s = min_idle_s;
     if (longlived) {
         fa_portset ps;
         const char *why = NULL;
@@ -497,32 +501,40 @@ static void test_black_hole(void **state)
     sim_free(s);
 }
 
+/* A WebSocket from client port 40001 that chats, then is quiet for
+ * idle_us. */
+static void quiet_session(sim *s, uint64_t idle_us)
+{
+    connect_from(s, 40001);
+    upgrade(s);
+    chat(s);
+    wait_us(s, idle_us);
+}
+
+/* A quiet session closed by FINs, side first's first; returns its record. */
+static json_t *fin_after(sim *s, uint64_t idle_us, int first)
+{
+    quiet_session(s, idle_us);
+    fin_exchange(s, first);
+    return only_session(s);
+}
+
 /* The ws-nginx-idle capture: a proxy closes after its read timeout with a
  * FIN and no close frame. */
 static void test_idle_close(void **state)
 {
     (void)state;
     sim *s = sim_new(30);
-    connect_from(s, 40001);
-    upgrade(s);
-    chat(s);
-    wait_us(s, 45 * SEC);
-    fin_exchange(s, S);
-    json_t *rec = only_session(s);
+    json_t *rec = fin_after(s, 45 * SEC, S);
     expect_ending(rec, "killed_idle_close", "server");
     expect_idle(rec, 45);
     assert_true(jnull(rec, "client_close_code"));
     assert_true(jnull(rec, "server_close_code"));
     sim_free(s);
 
-    /* Under the configured idle time: the endpoint closed. */
+    /* Under a floor set above the idle time: the endpoint closed. */
     s = sim_new(60);
-    connect_from(s, 40001);
-    upgrade(s);
-    chat(s);
-    wait_us(s, 45 * SEC);
-    fin_exchange(s, S);
-    expect_ending(only_session(s), "closed_by_endpoint", "server");
+    expect_ending(fin_after(s, 45 * SEC, S), "closed_by_endpoint", "server");
     sim_free(s);
 }
 
@@ -530,12 +542,7 @@ static void test_fin_soon_after_data(void **state)
 {
     (void)state;
     sim *s = sim_new(30);
-    connect_from(s, 40001);
-    upgrade(s);
-    chat(s);
-    wait_us(s, SEC);
-    fin_exchange(s, C);
-    json_t *rec = only_session(s);
+    json_t *rec = fin_after(s, SEC, C);
     expect_ending(rec, "closed_by_endpoint", "client");
     expect_idle(rec, 1.0);
     sim_free(s);
@@ -560,6 +567,113 @@ static void test_fin_with_data_after_idle(void **state)
     json_t *rec = only_session(s);
     expect_ending(rec, "closed_by_endpoint", "server");
     assert_int_equal(jnum(rec, "server_messages"), 3);
+    sim_free(s);
+}
+
+/* The ws-nginx-idle-5s capture: a proxy with a 5 s read timeout. With the
+ * default options its close is a kill: the FIN ends the longest silence
+ * of the session, and 5 s is above the noise floor. */
+static void test_idle_close_short_timeout(void **state)
+{
+    (void)state;
+    sim *s = sim_new(0);
+    json_t *rec = fin_after(s, 5 * SEC, S);
+    expect_ending(rec, "killed_idle_close", "server");
+    expect_idle(rec, 5);
+    assert_int_equal(jnum(rec, "killer_ttl"), 63);
+    assert_non_null(strstr(jstr(rec, "evidence"), "longest silence"));
+    sim_free(s);
+
+    /* The same 5 s, but the session had already been silent 10 s and
+     * lived: no middlebox cuts at 5 s there, the endpoint closed. */
+    s = sim_new(0);
+    quiet_session(s, 10 * SEC);
+    message(s, C, "message 2");
+    message(s, S, "echo: message 2");
+    wait_us(s, 5 * SEC);
+    fin_exchange(s, S);
+    rec = only_session(s);
+    expect_ending(rec, "closed_by_endpoint", "server");
+    expect_idle(rec, 5);
+    assert_non_null(strstr(jstr(rec, "evidence"), "silent 10.0 s before"));
+    sim_free(s);
+
+    /* Under the noise floor: a FIN half a second after the last data. */
+    s = sim_new(0);
+    expect_ending(fin_after(s, SEC / 2, C), "closed_by_endpoint", "client");
+    sim_free(s);
+}
+
+/* Azure Load Balancer's reset after its 4-minute idle timeout: no data
+ * resumes, the RST itself ends the silence. Whether its TTL gives it away
+ * or not, the idle time before it is reported. */
+static void test_rst_after_idle(void **state)
+{
+    (void)state;
+    for (int forged = 0; forged < 2; forged++) {
+        sim *s = sim_new(0);
+        quiet_session(s, 240 * SEC);
+        send_raw(s, S, RST | ACK, s->next[S], NULL, 0, forged ? 64 : s->ttl[S]);
+        json_t *rec = only_session(s);
+        expect_ending(rec, forged ? "killed_rst_injected" : "closed_by_endpoint", "server");
+        expect_idle(rec, 240);
+        sim_free(s);
+    }
+
+    /* A forged RST the client ignored (its sequence number was off), then
+     * more talk and a close: the RST's idle is the silence before it, not
+     * what was left after the data that followed. */
+    sim *s = sim_new(0);
+    quiet_session(s, 240 * SEC);
+    send_raw(s, S, RST, s->next[S] + 100000, NULL, 0, 64);
+    wait_us(s, SEC);
+    message(s, C, "still here");
+    json_t *rec = only_session(s);
+    expect_ending(rec, "killed_rst_injected", "server");
+    expect_idle(rec, 240);
+    assert_non_null(strstr(jstr(rec, "evidence"), "seq ACK+100000"));
+    sim_free(s);
+}
+
+/* The ws-rst-endpoint-rst capture: a RST forged in the server's name
+ * (TTL 64), then the server's own (TTL 63). The first is judged; both
+ * are kept. */
+static void test_first_rst_judged(void **state)
+{
+    (void)state;
+    sim *s = sim_new(0);
+    quiet_session(s, 3 * SEC);
+    uint8_t b[64];
+    send_seg(s, C, PSH | ACK, b, ws_frame(b, C, 0x81, "after idle", 10));
+    wait_us(s, 40);
+    send_raw(s, S, RST, s->next[S], NULL, 0, 64);
+    wait_us(s, SEC);
+    send_raw(s, S, RST | ACK, s->next[S], NULL, 0, s->ttl[S]);
+    json_t *rec = only_session(s);
+    expect_ending(rec, "killed_rst_injected", "server");
+    expect_idle(rec, 3);
+    assert_int_equal(jnum(rec, "killer_ttl"), 64);
+    assert_int_equal(jnum(rec, "server_rsts"), 2);
+    assert_int_equal(jnum(rec, "client_rsts"), 0);
+    const json_t *first = json_object_get(rec, "server_rst_first"), *last = json_object_get(rec, "server_rst_last");
+    assert_int_equal(jnum(first, "ttl"), 64);
+    assert_int_equal(jnum(last, "ttl"), 63);
+    assert_int_equal(jnum(first, "ip_id"), 0);
+    assert_int_equal(jnum(first, "seq_vs_ack"), 0);
+    assert_int_equal(jnum(last, "seq_vs_ack"), 0);
+    assert_non_null(strstr(jstr(rec, "evidence"), "RST with TTL 64"));
+    assert_non_null(strstr(jstr(rec, "evidence"), "2 RSTs, last TTL 63"));
+    sim_free(s);
+
+    /* The other way round: the endpoint reset first, whatever came after. */
+    s = sim_new(0);
+    quiet_session(s, 3 * SEC);
+    send_raw(s, S, RST | ACK, s->next[S], NULL, 0, s->ttl[S]);
+    wait_us(s, SEC);
+    send_raw(s, S, RST, s->next[S], NULL, 0, 64);
+    rec = only_session(s);
+    expect_ending(rec, "closed_by_endpoint", "server");
+    assert_int_equal(jnum(json_object_get(rec, "server_rst_last"), "ttl"), 64);
     sim_free(s);
 }
 
@@ -1004,9 +1118,9 @@ static char *summary_text(const fa_ws *ws, char *out, size_t cap)
     return out;
 }
 
-static bool has_hint(const json_t *summary, double seconds)
+static bool has_hint(const json_t *estimate, double seconds)
 {
-    const json_t *hints = json_object_get(summary, "timeout_hints"), *h;
+    const json_t *hints = json_object_get(estimate, "hints"), *h;
     size_t i;
     json_array_foreach(hints, i, h)
         if (json_number_value(json_object_get(h, "seconds")) == seconds)
@@ -1014,11 +1128,40 @@ static bool has_hint(const json_t *summary, double seconds)
     return false;
 }
 
+/* The summary's estimate for kills of that kind on the path to that
+ * server network; fails when there is none, or more than one. */
+static const json_t *estimate_for(const json_t *summary, const char *ending, const char *server_net)
+{
+    const json_t *all = json_object_get(summary, "timeout_estimates"), *e, *found = NULL;
+    size_t i;
+    json_array_foreach(all, i, e)
+        if (strcmp(jstr(e, "ending"), ending) == 0 && strcmp(jstr(e, "server_net"), server_net) == 0) {
+            if (found)
+                fail_msg("two estimates for %s to %s", ending, server_net);
+            found = e;
+        }
+    if (!found)
+        fail_msg("no estimate for %s to %s", ending, server_net);
+    return found;
+}
+
+static void expect_estimate(const json_t *e, double seconds, const char *is, int kills, int clustered)
+{
+    double got = jnum(e, "seconds");
+    if (got < seconds - 0.1 || got > seconds + 0.1)
+        fail_msg("estimate %.1f s, expected %.1f s", got, seconds);
+    assert_string_equal(jstr(e, "is"), is);
+    assert_int_equal(jnum(e, "kills"), kills);
+    assert_int_equal(jnum(e, "clustered"), clustered);
+}
+
+/* Idle closes and a forged RST on one path: each kind has its estimate,
+ * and the RST is not dropped because idle closes were seen. */
 static void test_timeout_estimate(void **state)
 {
     (void)state;
     char text[8192];
-    sim *s = sim_new(30);
+    sim *s = sim_new(0);
     idle_kill(s, 40001, 60.0);
     idle_kill(s, 40002, 59.5);
     idle_kill(s, 40003, 60.5);
@@ -1031,43 +1174,83 @@ static void test_timeout_estimate(void **state)
     assert_int_equal(jnum(sum, "killed"), 4);
     assert_int_equal(jnum(json_object_get(sum, "endings"), "killed_idle_close"), 3);
     assert_int_equal(jnum(json_object_get(sum, "endings"), "killed_rst_injected"), 1);
-    /* Idle closes happen at the timeout: they win over the RST's bound. */
-    assert_true(jnum(sum, "timeout_estimate") > 59.9 && jnum(sum, "timeout_estimate") < 60.1);
-    assert_string_equal(jstr(sum, "timeout_estimate_is"), "approximate");
-    assert_true(has_hint(sum, 60));
-    assert_false(has_hint(sum, 300));
+    assert_int_equal(json_array_size(json_object_get(sum, "timeout_estimates")), 2);
+    const json_t *idle = estimate_for(sum, "killed_idle_close", "192.0.2.0/24");
+    expect_estimate(idle, 60, "approximate", 3, 3);
+    assert_string_equal(jstr(idle, "client_net"), "198.51.100.0/24");
+    assert_string_equal(jstr(idle, "side"), "server");
+    assert_int_equal(jnum(idle, "killer_ttl"), 63);
+    assert_int_equal(jnum(idle, "killer_hops"), 1);
+    assert_true(has_hint(idle, 60));
+    assert_false(has_hint(idle, 300));
+    const json_t *rst = estimate_for(sum, "killed_rst_injected", "192.0.2.0/24");
+    expect_estimate(rst, 300, "upper_bound", 1, 1);
+    assert_int_equal(jnum(rst, "killer_ttl"), 64);
+    assert_int_equal(jnum(rst, "killer_hops"), 0);
+    assert_true(has_hint(rst, 300));
     json_decref(sum);
     summary_text(s->ws, text, sizeof text);
     assert_non_null(strstr(text, "4 sessions: killed_rst_injected=1 killed_idle_close=3"));
-    assert_non_null(strstr(text, "middlebox idle timeout: about 60.0 s (3 of 3 kills within 20%)"));
+    assert_non_null(strstr(text, "198.51.100.0/24 -> 192.0.2.0/24 server side, TTL 63 (1 hop), "
+                                 "killed_idle_close: about 60.0 s (3 of 3 kills within 20%)"));
+    assert_non_null(strstr(text, "TTL 64 (0 hops), killed_rst_injected: at most 300.0 s (1 of 1 kills"));
     assert_non_null(strstr(text, "hint: 60 s"));
     sim_free(s);
 
     /* Only kills noticed when traffic resumed: an upper bound. */
-    s = sim_new(30);
+    s = sim_new(0);
     rst_kill(s, 40001, 250);
     rst_kill(s, 40002, 245);
     rst_kill(s, 40003, 600);
     fa_flow_table_flush(s->t, FA_END_EOF);
     sum = summary_json(s->ws);
-    assert_true(jnum(sum, "timeout_estimate") > 249.9 && jnum(sum, "timeout_estimate") < 250.1);
-    assert_string_equal(jstr(sum, "timeout_estimate_is"), "upper_bound");
-    assert_true(has_hint(sum, 240));
-    assert_false(has_hint(sum, 60));
+    assert_int_equal(json_array_size(json_object_get(sum, "timeout_estimates")), 1);
+    rst = estimate_for(sum, "killed_rst_injected", "192.0.2.0/24");
+    expect_estimate(rst, 250, "upper_bound", 3, 2);
+    assert_true(has_hint(rst, 240));
+    assert_false(has_hint(rst, 60));
     json_decref(sum);
     summary_text(s->ws, text, sizeof text);
     assert_non_null(strstr(text, "at most 250.0 s (2 of 3 kills within 20%)"));
     sim_free(s);
 
     /* No kill, no estimate. */
-    s = sim_new(30);
+    s = sim_new(0);
     connect_from(s, 40001);
     upgrade(s);
     chat(s);
     fa_flow_table_flush(s->t, FA_END_EOF);
     sum = summary_json(s->ws);
-    assert_true(jnull(sum, "timeout_estimate"));
-    assert_int_equal(json_array_size(json_object_get(sum, "timeout_hints")), 0);
+    assert_int_equal(json_array_size(json_object_get(sum, "timeout_estimates")), 0);
+    json_decref(sum);
+    sim_free(s);
+}
+
+/* Two middleboxes: a 5 s proxy in front of one network, a 60 s one in
+ * front of another, and a black hole on the first path. One estimate each;
+ * a single median over all of them would describe neither. */
+static void test_timeout_estimate_per_path(void **state)
+{
+    (void)state;
+    sim *s = sim_new(0);
+    idle_kill(s, 40001, 5.0);
+    idle_kill(s, 40002, 5.1);
+    s->addr[S] = parse("203.0.113.10");
+    idle_kill(s, 40003, 60.0);
+    idle_kill(s, 40004, 60.2);
+    idle_kill(s, 40005, 59.9);
+    s->addr[S] = parse("192.0.2.10");
+    blackhole(s, 3);
+    fa_flow_table_flush(s->t, FA_END_EOF);
+    json_t *sum = summary_json(s->ws);
+    assert_int_equal(json_array_size(json_object_get(sum, "timeout_estimates")), 3);
+    expect_estimate(estimate_for(sum, "killed_idle_close", "192.0.2.0/24"), 5.1, "approximate", 2, 2);
+    expect_estimate(estimate_for(sum, "killed_idle_close", "203.0.113.0/24"), 60, "approximate", 3, 3);
+    const json_t *bh = estimate_for(sum, "killed_black_hole", "192.0.2.0/24");
+    expect_estimate(bh, 40, "upper_bound", 1, 1);
+    assert_string_equal(jstr(bh, "side"), "client");
+    assert_true(jnull(bh, "killer_ttl"));
+    assert_int_equal(jnum(sum, "kills_not_grouped"), 0);
     json_decref(sum);
     sim_free(s);
 }
@@ -1083,6 +1266,9 @@ int main(void)
         cmocka_unit_test(test_idle_close),
         cmocka_unit_test(test_fin_soon_after_data),
         cmocka_unit_test(test_fin_with_data_after_idle),
+        cmocka_unit_test(test_idle_close_short_timeout),
+        cmocka_unit_test(test_rst_after_idle),
+        cmocka_unit_test(test_first_rst_judged),
         cmocka_unit_test(test_still_open),
         cmocka_unit_test(test_failed_upgrade),
         cmocka_unit_test(test_pings_keep_alive),
@@ -1096,6 +1282,7 @@ int main(void)
         cmocka_unit_test(test_tls_hello_split),
         cmocka_unit_test(test_tls_short),
         cmocka_unit_test(test_timeout_estimate),
+        cmocka_unit_test(test_timeout_estimate_per_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

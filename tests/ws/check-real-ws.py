@@ -20,13 +20,10 @@ CASES = [
         "ending": "clean", "side": None, "killed": False, "client_close_code": 1000,
         "server_close_code": 1000, "client_messages": 3, "server_messages": 4,
         "client_pings": 0, "server_pings": 0}),
-    ("ws-nginx-idle.pcap", ["--ws-min-idle", "2"], {
+    ("ws-nginx-idle.pcap", [], {
         "ending": "killed_idle_close", "side": "server", "killed": True, "idle": 3.0,
         "server_h": "192.0.2.20", "server_p": 80, "client_close_code": None,
         "server_close_code": None, "client_messages": 2, "server_messages": 3}),
-    # Default --ws-min-idle 30: 3 s of idle is the proxy's business, not a kill.
-    ("ws-nginx-idle.pcap", [], {
-        "ending": "closed_by_endpoint", "side": "server", "killed": False}),
     ("ws-blackhole.pcap", [], {
         "ending": "killed_black_hole", "side": "client", "killed": True, "idle": 8.0,
         "client_close_code": None, "server_close_code": None, "client_messages": 3,
@@ -37,7 +34,7 @@ CASES = [
     ("ws-open.pcap", [], {
         "ending": "still_open", "side": None, "killed": False, "client_close_code": None,
         "server_close_code": None, "client_messages": 3, "server_messages": 4}),
-    ("ws-pings.pcap", ["--ws-min-idle", "2"], {
+    ("ws-pings.pcap", [], {
         "ending": "clean", "side": None, "killed": False, "client_pings": 7, "server_pongs": 7,
         "client_pongs": 0, "server_pings": 0, "client_messages": 1, "server_messages": 2,
         "client_close_code": 1000, "server_close_code": 1000}),
