@@ -4,8 +4,9 @@
 #
 # Usage: tools/netns-captures.sh [OUTDIR [SCENARIO...]]
 #   OUTDIR defaults to pcaps/real next to this script's repository.
-#   SCENARIO names (default: all): ws-clean ws-nginx-idle ws-blackhole
-#   ws-rst-inject ws-open ws-pings tcp-blocked-rejected
+#   SCENARIO names (default: all): ws-clean ws-nginx-idle ws-nginx-idle-5s
+#   ws-blackhole ws-rst-inject ws-rst-endpoint-rst ws-open ws-pings
+#   tcp-blocked-rejected
 #
 # Topology (rebuilt for every scenario, documentation addresses only, no
 # route to the host or anything beyond it):
@@ -28,14 +29,15 @@ HELPERS=$HERE/netns
 source "$HELPERS/common.sh"
 
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 
 OUT=${1:-$HERE/../pcaps/real}
 shift || true
 PYTHON=${PYTHON:-/usr/bin/python3}
-ALL_SCENARIOS=(ws-clean ws-nginx-idle ws-blackhole ws-rst-inject ws-open ws-pings tcp-blocked-rejected)
+ALL_SCENARIOS=(ws-clean ws-nginx-idle ws-nginx-idle-5s ws-blackhole ws-rst-inject ws-rst-endpoint-rst
+    ws-open ws-pings tcp-blocked-rejected)
 SCENARIOS=("$@")
 [[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=("${ALL_SCENARIOS[@]}")
 
@@ -158,8 +160,10 @@ load_rules() {
     ip netns exec "$NS_R" nft -f "$HELPERS/$1"
 }
 
+# ws_server_start [SERVER OPTION...]: the echo server, with wsdemo.py's
+# server options (--abort-after).
 ws_server_start() {
-    start_bg ws-server "$NS_S" "$PYTHON" "$HELPERS/wsdemo.py" server --host "$SERVER" --port "$WS_PORT"
+    start_bg ws-server "$NS_S" "$PYTHON" "$HELPERS/wsdemo.py" server --host "$SERVER" --port "$WS_PORT" "$@"
     wait_listen "$NS_S" t "$SERVER" "$WS_PORT"
 }
 
@@ -198,15 +202,22 @@ scenario_ws_clean() {
     expect 'tcp.flags.reset == 1' eq 0
 }
 
-scenario_ws_nginx_idle() {
+# nginx_idle NAME READ_TIMEOUT: the client goes quiet behind nginx until
+# nginx's proxy_read_timeout (READ_TIMEOUT) closes the upgraded connection.
+nginx_idle() {
+    local NGINX_SUBST=("${NGINX_SUBST[@]}" -e "s|@READ_TIMEOUT@|$2|g")
     ws_server_start
     nginx_start nginx-wsproxy.conf.in "$NS_P" "$PROXY" 80
-    capture_start ws-nginx-idle
+    capture_start "$1"
     ws_client_start --host "$PROXY" --port 80 --mode await-close --messages 2 --wait 20
     wait_exit "$LAST_PID" 30
     sleep 0.5
     capture_stop
-    log_has ws-client "closed by peer: code=1006" || die "ws-nginx-idle: nginx did not close the idle connection"
+    log_has ws-client "closed by peer: code=1006" || die "$1: nginx did not close the idle connection"
+}
+
+scenario_ws_nginx_idle() {
+    nginx_idle ws-nginx-idle 3s
     expect 'websocket.opcode == 1' eq 5
     expect 'websocket.opcode == 8' eq 0
     expect 'websocket.opcode == 9' eq 0
@@ -215,17 +226,31 @@ scenario_ws_nginx_idle() {
     expect 'tcp.flags.reset == 1' eq 0
 }
 
-# ws_expiring RULES NAME: a flow that idles past the router's shortened
-# conntrack timeout and then sends one more message.
+scenario_ws_nginx_idle_5s() {
+    nginx_idle ws-nginx-idle-5s 5s
+    expect 'websocket.opcode == 1' eq 5
+    expect 'websocket.opcode == 8 || websocket.opcode == 9 || websocket.opcode == 10' eq 0
+    expect 'tcp.flags.fin == 1' eq 2
+    expect 'tcp.flags.fin == 1 && ip.src == 192.0.2.20 && frame.time_relative > 5.3' eq 1
+    expect 'tcp.flags.fin == 1 && frame.time_relative < 5.3' eq 0
+    expect 'tcp.flags.reset == 1' eq 0
+}
+
+# ws_expiring RULES NAME [CT_TIMEOUT IDLE [SERVER OPTION...]]: a flow that
+# idles IDLE seconds (default 8), past the router's conntrack timeout
+# shortened to CT_TIMEOUT seconds (default 5), and then sends one more
+# message.
 ws_expiring() {
-    load_rules "$1"
+    local rules=$1 name=$2 ct=${3:-5} idle=${4:-8}
+    shift $(($# < 4 ? $# : 4))
+    load_rules "$rules"
     # Written after the rules are loaded: the conntrack sysctls of a
     # namespace exist only once conntrack is in use there.
-    ip netns exec "$NS_R" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=5
-    ws_server_start
-    capture_start "$2"
+    ip netns exec "$NS_R" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established="$ct"
+    ws_server_start "$@"
+    capture_start "$name"
     ws_client_start --host "$SERVER" --port "$WS_PORT" --mode send-after-idle \
-        --messages 2 --idle 8 --wait 120
+        --messages 2 --idle "$idle" --wait 120
 }
 
 scenario_ws_blackhole() {
@@ -251,6 +276,29 @@ scenario_ws_rst_inject() {
     log_has ws-client "closed by peer: code=1006" || die "ws-rst-inject: client was not reset"
     expect 'tcp.flags.reset == 1' eq 1
     expect 'tcp.flags.reset == 1 && ip.src == 192.0.2.10 && ip.ttl == 64' eq 1
+    expect 'ip.src == 192.0.2.10 && !tcp.flags.reset && ip.ttl != 63' eq 0
+    expect 'tcp.flags.fin == 1' eq 0
+    expect 'websocket.opcode == 1' eq 6
+}
+
+# The router forgets the flow after 2 s; the client's message after 3 s of
+# idle draws the router's reset in the server's name. The server, which
+# never heard of it, gives up on the silent client 4 s after its last
+# message and aborts the connection with a reset of its own, which the
+# router lets through.
+scenario_ws_rst_endpoint_rst() {
+    local client
+    ws_expiring ct-reset-rst.nft ws-rst-endpoint-rst 2 3 --abort-after 4
+    client=$LAST_PID
+    wait_exit "$client" 30
+    wait_until 10 "the server to abort" log_has ws-server "aborted"
+    sleep 0.5
+    capture_stop
+    log_has ws-client "closed by peer: code=1006" || die "ws-rst-endpoint-rst: client was not reset"
+    expect 'tcp.flags.reset == 1' eq 2
+    expect 'tcp.flags.reset == 1 && ip.src == 192.0.2.10' eq 2
+    expect 'tcp.flags.reset == 1 && ip.ttl == 64 && frame.time_relative > 3.3 && frame.time_relative < 3.6' eq 1
+    expect 'tcp.flags.reset == 1 && ip.ttl == 63 && frame.time_relative > 4.3' eq 1
     expect 'ip.src == 192.0.2.10 && !tcp.flags.reset && ip.ttl != 63' eq 0
     expect 'tcp.flags.fin == 1' eq 0
     expect 'websocket.opcode == 1' eq 6

@@ -24,6 +24,11 @@ CASES = [
         "ending": "killed_idle_close", "side": "server", "killed": True, "idle": 3.0,
         "server_h": "192.0.2.20", "server_p": 80, "client_close_code": None,
         "server_close_code": None, "client_messages": 2, "server_messages": 3}),
+    ("ws-nginx-idle-5s.pcap", [], {
+        "ending": "killed_idle_close", "side": "server", "killed": True, "idle": 5.0,
+        "server_h": "192.0.2.20", "server_p": 80, "client_close_code": None,
+        "server_close_code": None, "client_messages": 2, "server_messages": 3,
+        "evidence~": "longest silence"}),
     ("ws-blackhole.pcap", [], {
         "ending": "killed_black_hole", "side": "client", "killed": True, "idle": 8.0,
         "client_close_code": None, "server_close_code": None, "client_messages": 3,
@@ -31,6 +36,11 @@ CASES = [
     ("ws-rst-inject.pcap", [], {
         "ending": "killed_rst_injected", "side": "server", "killed": True, "idle": 8.0,
         "client_close_code": None, "server_close_code": None, "evidence~": "RST with TTL 64"}),
+    # Judged on the first RST (TTL 64), not the server's own later one (63).
+    ("ws-rst-endpoint-rst.pcap", [], {
+        "ending": "killed_rst_injected", "side": "server", "killed": True, "idle": 3.0,
+        "client_close_code": None, "server_close_code": None, "client_messages": 3,
+        "server_messages": 3, "evidence~": "RST with TTL 64"}),
     ("ws-open.pcap", [], {
         "ending": "still_open", "side": None, "killed": False, "client_close_code": None,
         "server_close_code": None, "client_messages": 3, "server_messages": 4}),

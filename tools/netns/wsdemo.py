@@ -8,7 +8,9 @@ Compression is off so message payloads stay readable on the wire.
 
 import argparse
 import asyncio
+import socket
 import ssl
+import struct
 import sys
 
 import websockets
@@ -20,12 +22,25 @@ def log(msg):
     print(msg, flush=True)
 
 
+def abort(ws):
+    # Linger 0: close() sends a RST instead of a FIN, as a server that gives
+    # up on a peer without a goodbye does.
+    sock = ws.transport.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ws.transport.abort()
+    log("aborted")
+
+
 async def serve(args):
     async def handler(ws):
         try:
             await ws.send("hello from server")
-            async for msg in ws:
+            while True:
+                # abort_after: the client has been silent that long.
+                msg = await asyncio.wait_for(ws.recv(), args.abort_after or None)
                 await ws.send("echo: " + msg)
+        except asyncio.TimeoutError:
+            abort(ws)
         except ConnectionClosed:
             # Abnormal closes (proxy timeouts, resets) are the point of
             # several scenarios, not server errors.
@@ -102,6 +117,8 @@ def main():
     s = sub.add_parser("server")
     s.add_argument("--host", required=True)
     s.add_argument("--port", type=int, required=True)
+    s.add_argument("--abort-after", type=float, default=0.0,
+                   help="reset a connection whose client is silent this long")
     c = sub.add_parser("client")
     c.add_argument("--host", required=True)
     c.add_argument("--port", type=int, required=True)
