@@ -35,6 +35,10 @@ int fa_lex_init(fa_lexer *lx, const char *name, const char *text, size_t len,
         lx->pos = lx->end;
         return too_large(name, err, errlen);
     }
+    /* Editors on Windows start UTF-8 files with a byte-order mark; it is
+     * no part of the first line. */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        lx->pos += 3;
     return 0;
 }
 

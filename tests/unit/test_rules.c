@@ -183,6 +183,27 @@ static void test_example_from_string(void **state)
     fa_rules_free(rs);
 }
 
+/* A UTF-8 byte-order mark opens the file only: elsewhere it is text that
+ * is no keyword. */
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    char err[ERRLEN] = "", text[4096];
+    fa_ruleset *rs = fa_rules_new();
+    assert_non_null(rs);
+    snprintf(text, sizeof text, "\xEF\xBB\xBF%s", example);
+    if (fa_rules_load_string(rs, "bom.rules", text, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    check_hyworks(rs, "bom.rules");
+    fa_rules_free(rs);
+    rs = fa_rules_new();
+    assert_non_null(rs);
+    snprintf(text, sizeof text, "# comment\n\xEF\xBB\xBF%s", example);
+    assert_int_equal(fa_rules_load_string(rs, "mid.rules", text, err, sizeof err), -1);
+    assert_non_null(strstr(err, "mid.rules:2: "));
+    fa_rules_free(rs);
+}
+
 static void test_example_from_file(void **state)
 {
     (void)state;
@@ -822,6 +843,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_from_string),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_example_from_file),
         cmocka_unit_test(test_second_example),
         cmocka_unit_test(test_load_dir),

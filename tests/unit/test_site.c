@@ -137,6 +137,18 @@ static void test_example_from_string(void **state)
     fa_site_free(site);
 }
 
+static void test_byte_order_mark(void **state)
+{
+    const fa_ruleset *rs = *state;
+    char err[ERRLEN] = "", text[8192];
+    snprintf(text, sizeof text, "\xEF\xBB\xBF%s", example_site);
+    fa_site *site = fa_site_load_string(rs, "bom.site", text, err, sizeof err);
+    if (!site)
+        fail_msg("%s", err);
+    check_example(rs, site, "bom.site");
+    fa_site_free(site);
+}
+
 static void test_example_from_file(void **state)
 {
     const fa_ruleset *rs = *state;
@@ -330,6 +342,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_from_string),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_example_from_file),
         cmocka_unit_test(test_bad_file),
         cmocka_unit_test(test_several_roles_and_unmapped),
