@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define HELP_COLUMN 26        /* where the help text of an option starts */
 #define OPT_LONG_BASE 256     /* getopt_long value of row i: OPT_LONG_BASE + i */
@@ -36,6 +37,7 @@ typedef struct opt_row {
     const char *unit;    /* of the range, in range errors ("MiB ") */
     int value;           /* OPT_BOOL, OPT_SET_INT, OPT_MODE */
     opt_handler set;     /* OPT_CALL */
+    bool live_only;      /* live capture only: a usage error with -r */
     const char *section; /* --help heading printed before this row */
     const char *help;    /* --help lines, '\n' between them */
 } opt_row;
@@ -81,24 +83,30 @@ static const opt_row opt_table[] = {
      .help = "BPF filter (or give it after the options)"},
     {.name = "snaplen", .short_name = 's', .arg = "N", .kind = OPT_INT, .field = FIELD(capture.snaplen),
      .min = 64, .max = 262144,
+     .live_only = true,
      .help = "live: bytes kept per packet (default 2048)"},
     {.name = "buffer", .short_name = 'B', .arg = "MIB", .kind = OPT_INT, .field = FIELD(capture.buffer_mib),
      .min = 0, .max = 4096, .unit = "MiB ",
+     .live_only = true,
      .help = "live: kernel capture buffer in MiB"},
     {.name = "no-promisc", .short_name = 'p', .kind = OPT_BOOL, .field = FIELD(capture.promisc),
      .value = false,
+     .live_only = true,
      .help = "live: do not enable promiscuous mode"},
     {.name = "no-immediate", .kind = OPT_BOOL, .field = FIELD(capture.immediate), .value = false,
+     .live_only = true,
      .help = "live: let the kernel batch packets"},
     {.name = "user", .short_name = 'Z', .arg = "USER", .kind = OPT_STRING, .field = FIELD(user),
      .help = "live: drop root privileges to USER once the\n"
              "interfaces are open"},
     {.name = "report-interval", .arg = "S", .kind = OPT_U32, .field = FIELD(report_interval_s),
      .min = 0, .max = SECONDS_MAX, .unit = "seconds ",
+     .live_only = true,
      .help = "live: print the report every S seconds (and on\n"
              "SIGUSR1); SIGHUP reloads rules and site"},
     {.name = "window", .arg = "S", .kind = OPT_U32, .field = FIELD(window_s),
      .min = 0, .max = SECONDS_MAX, .unit = "seconds ",
+     .live_only = true,
      .help = "live: judge required rules over windows of S\n"
              "seconds, reported at each window's end"},
     {.name = "interim", .arg = "S", .kind = OPT_INT, .field = FIELD(interim_s),
@@ -133,8 +141,9 @@ static const opt_row opt_table[] = {
      .help = "print the loaded matrix and exit"},
     {.name = "fail-on", .arg = "KINDS", .kind = OPT_CALL, .set = set_fail_on,
      .help = "exit 1 when any of these is found: missing, blocked,\n"
-             "rejected, undocumented, wrong-direction, ws-killed,\n"
-             "all, none (default none)"},
+             "rejected, undocumented, wrong-direction (these\n"
+             "need --rules or --site), ws-killed, all, none\n"
+             "(default none)"},
     {.name = "json", .short_name = 'j', .arg = "FILE", .kind = OPT_STRING, .field = FIELD(json_path),
      .section = "Output",
      .help = "write NDJSON records to FILE ('-' for stdout)"},
@@ -263,9 +272,23 @@ static int set_check_rules(fa_options *o, const char *arg, char *err, size_t err
     return 0;
 }
 
+/* "all" asks for whatever the run can judge; a kind named on its own asks
+ * for that kind, which check_audit holds against the rules given. */
 static int set_fail_on(fa_options *o, const char *arg, char *err, size_t errlen)
 {
-    return fa_fail_on_parse(arg, &o->fail_on, err, errlen);
+    if (fa_fail_on_parse(arg, &o->fail_on, err, errlen) != 0)
+        return -1;
+    o->fail_on_named = 0;
+    for (const char *w = arg; *w; w += *w == ',') {
+        char kind[32];
+        unsigned bit;
+        size_t len = strcspn(w, ",");
+        snprintf(kind, sizeof kind, "%.*s", (int)len, w);
+        w += len;
+        if (strcmp(kind, "all") != 0 && fa_fail_on_parse(kind, &bit, err, errlen) == 0)
+            o->fail_on_named |= bit;
+    }
+    return 0;
 }
 
 /* A number option: the range is checked before the field is written, and
@@ -307,10 +330,12 @@ static int apply(fa_options *o, const opt_row *r, const char *spelled, const cha
 }
 
 /* getopt_long's two spellings of opt_table: the short string (after '+',
- * which stops at the first non-option) and the long array. */
+ * which stops at the first non-option, and ':', which tells a missing
+ * argument from an unknown option) and the long array. */
 static void getopt_arrays(char *shorts, struct option *longs)
 {
     *shorts++ = '+';
+    *shorts++ = ':';
     for (size_t i = 0; i < OPT_COUNT; i++) {
         const opt_row *r = &opt_table[i];
         longs[i] = (struct option){r->name, r->arg ? required_argument : no_argument, NULL,
@@ -393,11 +418,43 @@ static int join_filter(fa_options *o, int argc, char **argv, int first)
     return 0;
 }
 
-/* Runs getopt_long over args; returns the index of the first non-option,
- * or -1 with a message in err. */
-static int parse_args(fa_options *o, int nargs, char **args, char *err, size_t errlen)
+/* An argument that is itself one of the options ("-r --rules DIR") means
+ * the option before it was given without its argument. */
+static bool is_option(const char *arg)
 {
-    char shorts[2 * OPT_COUNT + 2];
+    if (arg[0] != '-' || arg[1] == '\0')
+        return false;
+    for (const opt_row *r = opt_table; r->name; r++) {
+        size_t n = strlen(r->name);
+        if (arg[1] == '-' ? strncmp(arg + 2, r->name, n) == 0 && (arg[2 + n] == '\0' || arg[2 + n] == '=')
+                          : r->short_name && arg[1] == r->short_name && arg[2] == '\0')
+            return true;
+    }
+    return false;
+}
+
+/* The option getopt_long could not use: unknown, or without its argument
+ * (then optopt is the short name or the long option's value). */
+static void bad_option(int c, const char *arg, char *err, size_t errlen)
+{
+    const opt_row *r = c == ':' ? row_of(optopt) : NULL;
+    if (!r && optopt > 0 && optopt < OPT_LONG_BASE)
+        snprintf(err, errlen, "unknown option: '-%c' (see --help)", optopt);
+    else if (!r)
+        snprintf(err, errlen, "unknown option: '%s' (see --help)", arg);
+    else if (strncmp(arg, "--", 2) == 0)
+        snprintf(err, errlen, "--%s needs an argument (see --help)", r->name);
+    else
+        snprintf(err, errlen, "-%c needs an argument (see --help)", r->short_name);
+}
+
+/* Runs getopt_long over args; returns the index of the first non-option,
+ * or -1 with a message in err. The first live-only option given is copied
+ * into live, as typed. */
+static int parse_args(fa_options *o, int nargs, char **args, char *live, size_t livelen, char *err,
+                      size_t errlen)
+{
+    char shorts[2 * OPT_COUNT + 3];
     struct option longs[OPT_COUNT + 1];
     getopt_arrays(shorts, longs);
     /* 0, not 1: also forgets a cluster of short options an earlier call
@@ -411,8 +468,7 @@ static int parse_args(fa_options *o, int nargs, char **args, char *err, size_t e
             return optind;
         const opt_row *r = row_of(c);
         if (!r) {
-            snprintf(err, errlen, "%s: '%s' (see --help)",
-                     c == ':' ? "missing argument for" : "unknown option", args[optind - 1]);
+            bad_option(c, args[optind - 1], err, errlen);
             return -1;
         }
         char spelled[40];
@@ -420,13 +476,20 @@ static int parse_args(fa_options *o, int nargs, char **args, char *err, size_t e
             snprintf(spelled, sizeof spelled, "--%s", r->name);
         else
             snprintf(spelled, sizeof spelled, "-%c", r->short_name);
+        if (optarg && is_option(optarg)) {
+            snprintf(err, errlen, "%s needs an argument, not the option '%s' (see --help)", spelled, optarg);
+            return -1;
+        }
+        if (r->live_only && live[0] == '\0')
+            snprintf(live, livelen, "%s", spelled);
         if (apply(o, r, spelled, optarg, err, errlen) != 0)
             return -1;
     }
 }
 
-/* The combinations no single option can judge. */
-static int check_combinations(const fa_options *o, char *err, size_t errlen)
+/* What to read, and the options that only make sense with one kind of
+ * input. */
+static int check_inputs(const fa_options *o, const char *live, char *err, size_t errlen)
 {
     if (o->mode == FA_MODE_AUDIT && o->nfiles == 0 && o->nifaces == 0) {
         snprintf(err, errlen, "nothing to read: give -r FILE or -i IFACE (see --help)");
@@ -438,6 +501,32 @@ static int check_combinations(const fa_options *o, char *err, size_t errlen)
     }
     if (o->user && o->nifaces == 0) {
         snprintf(err, errlen, "-Z drops privileges after opening interfaces: it needs -i");
+        return -1;
+    }
+    if (live[0] && o->nfiles > 0) {
+        snprintf(err, errlen, "%s is for live capture (-i); it cannot be used with -r", live);
+        return -1;
+    }
+    return 0;
+}
+
+/* --fail-on kinds other than ws-killed are audit findings, which need the
+ * rules when named; the installed rules are only used when they are there. */
+static int check_audit(const fa_options *o, char *err, size_t errlen)
+{
+    struct stat st;
+    bool audit = o->rules_dir || o->site_path;
+    if (o->mode == FA_MODE_AUDIT && (o->fail_on_named & ~(unsigned)FA_FAIL_WS_KILLED) && !audit) {
+        snprintf(err, errlen, "--fail-on: nothing is audited without --rules DIR or --site FILE; "
+                              "only ws-killed (or all) is judged without them");
+        return -1;
+    }
+    bool needs_default = !o->rules_dir && (o->mode == FA_MODE_LIST_RULES ||
+                                           (o->mode == FA_MODE_AUDIT && o->site_path));
+    if (needs_default && stat(fa_default_rules_dir(), &st) != 0) {
+        snprintf(err, errlen, "%s without --rules reads the installed rules in %s, which is missing: "
+                              "give --rules DIR", o->mode == FA_MODE_LIST_RULES ? "--list-rules" : "--site",
+                 fa_default_rules_dir());
         return -1;
     }
     return 0;
@@ -452,14 +541,15 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int first = parse_args(o, nargs, args, err, errlen);
+    char live[40] = "";
+    int first = parse_args(o, nargs, args, live, sizeof live, err, errlen);
     if (first < 0)
         return -1;
     if (join_filter(o, nargs, args, first) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (check_combinations(o, err, errlen) != 0)
+    if (check_inputs(o, live, err, errlen) != 0 || check_audit(o, err, errlen) != 0)
         return -1;
     if (o->interim_s < 0)
         o->interim_s = o->nifaces ? 300 : 0;

@@ -115,7 +115,7 @@ static void test_modes_and_filter(void **state)
     assert_int_equal(o.mode, FA_MODE_CHECK_RULES);
     assert_string_equal(o.rules_dir, "some/dir");
     fa_options_free(&o);
-    parse_ok(&o, "--list-rules --json");
+    parse_ok(&o, "--list-rules --json --rules R");
     assert_int_equal(o.mode, FA_MODE_LIST_RULES);
     assert_string_equal(o.json_path, "-");
     fa_options_free(&o);
@@ -183,6 +183,59 @@ static void test_input_caps(void **state)
     assert_refused(line, "at most 64 -r files");
 }
 
+static void test_missing_argument(void **state)
+{
+    (void)state;
+    assert_refused("-r", "-r needs an argument (see --help)");
+    assert_refused("-qr", "-r needs an argument (see --help)");
+    assert_refused("-r a --rules", "--rules needs an argument (see --help)");
+    assert_refused("-r a -j", "-j needs an argument (see --help)");
+    assert_refused("-r a --max-flows", "--max-flows needs an argument (see --help)");
+    assert_refused("-r --rules R", "-r needs an argument, not the option '--rules'");
+    assert_refused("-r a --rules -j out", "--rules needs an argument, not the option '-j'");
+    assert_refused("-r a --site --rules=R", "--site needs an argument, not the option '--rules=R'");
+    fa_options o;
+    parse_ok(&o, "-r -");
+    assert_string_equal(o.files[0], "-");
+    fa_options_free(&o);
+}
+
+static void test_live_only_with_files(void **state)
+{
+    (void)state;
+    static const char *const live[] = {"--window 60", "--report-interval 60", "-s 100", "--snaplen 100",
+                                       "-B 8", "-p", "--no-immediate", NULL};
+    for (int i = 0; live[i]; i++) {
+        char line[128], want[64];
+        snprintf(line, sizeof line, "-r a %s", live[i]);
+        snprintf(want, sizeof want, "%.*s is for live capture (-i)", (int)strcspn(live[i], " "), live[i]);
+        assert_refused(line, want);
+        fa_options o;
+        snprintf(line, sizeof line, "-i eth0 %s", live[i]);
+        parse_ok(&o, line);
+        fa_options_free(&o);
+    }
+    fa_options o;
+    parse_ok(&o, "-r a --interim 60");
+    assert_int_equal(o.interim_s, 60);
+    fa_options_free(&o);
+}
+
+static void test_fail_on_needs_audit(void **state)
+{
+    (void)state;
+    assert_refused("-r a --fail-on blocked", "--fail-on: nothing is audited without --rules DIR");
+    assert_refused("-r a --fail-on ws-killed,missing", "only ws-killed (or all) is judged without them");
+    assert_refused("-r a --fail-on all,blocked", "--fail-on: nothing is audited");
+    static const char *const ok[] = {"-r a --fail-on ws-killed", "-r a --fail-on none", "-r a --fail-on all",
+                                     "-r a --rules R --fail-on all", "-i e --rules R --fail-on missing", NULL};
+    for (int i = 0; ok[i]; i++) {
+        fa_options o;
+        parse_ok(&o, ok[i]);
+        fa_options_free(&o);
+    }
+}
+
 /* Every option's line is in --help, long name and argument, in the column
  * the rest of the text uses. */
 static void test_usage_text(void **state)
@@ -213,6 +266,9 @@ int main(void)
         cmocka_unit_test(test_range_errors),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_input_caps),
+        cmocka_unit_test(test_missing_argument),
+        cmocka_unit_test(test_live_only_with_files),
+        cmocka_unit_test(test_fail_on_needs_audit),
         cmocka_unit_test(test_usage_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
