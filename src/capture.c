@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "decode.h"
 
@@ -88,6 +89,23 @@ static int live_setup(fa_capture *c, const fa_capture_opts *opts)
     return pcap_activate(c->p);
 }
 
+/* libpcap says what failed; the two ways to be allowed to capture are
+ * named here, with this program's path for setcap. */
+static void live_error(const char *iface, int rc, const char *why, char *err, size_t errlen)
+{
+    char exe[1024];
+    ssize_t n;
+    if (rc != PCAP_ERROR_PERM_DENIED) {
+        snprintf(err, errlen, "%s: %s", iface, why);
+        return;
+    }
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    snprintf(err, errlen, "%s: %s; run as root, or allow the program once with "
+                          "'setcap cap_net_raw,cap_net_admin+eip %s'",
+             iface, why, n > 0 ? exe : "FLOWAUDIT");
+}
+
 int fa_capture_open_live(fa_capture **out, const char *iface, const fa_capture_opts *opts,
                          char *err, size_t errlen)
 {
@@ -106,8 +124,7 @@ int fa_capture_open_live(fa_capture **out, const char *iface, const fa_capture_o
     }
     int rc = live_setup(c, opts);
     if (rc < 0) {
-        const char *why = rc == PCAP_ERROR ? pcap_geterr(c->p) : pcap_statustostr(rc);
-        snprintf(err, errlen, "%s: %s", iface, why);
+        live_error(iface, rc, rc == PCAP_ERROR ? pcap_geterr(c->p) : pcap_statustostr(rc), err, errlen);
         fa_capture_close(c);
         return -1;
     }

@@ -5,6 +5,8 @@
 #
 #   usage-test.sh FLOWAUDIT SRCDIR default-rules   --site, no --rules, no
 #                                                  installed rules
+#   usage-test.sh FLOWAUDIT SRCDIR no-privileges   -i without root or
+#                                                  capabilities
 set -eu
 [ $# -eq 3 ] || { echo "usage: $0 FLOWAUDIT SRCDIR CASE" >&2; exit 2; }
 flowaudit=$1 src=$2 case=$3
@@ -33,6 +35,18 @@ default-rules)
     status=$?
     set -e
     check 2 "--site without --rules reads the installed rules in $dir, which is missing: give --rules DIR"
+    ;;
+no-privileges)
+    run=
+    if [ "$(id -u)" = 0 ]; then
+        command -v setpriv >/dev/null || { echo "root and no setpriv: skipped"; exit 77; }
+        run="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all"
+    fi
+    set +e
+    $run "$flowaudit" -q -i lo 2>"$err"
+    status=$?
+    set -e
+    check 2 "setcap cap_net_raw,cap_net_admin+eip"
     ;;
 *)
     echo "unknown case $case" >&2
