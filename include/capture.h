@@ -50,7 +50,9 @@ int fa_capture_datalink(const fa_capture *c);
  * storage. */
 const char *fa_capture_datalink_name(const fa_capture *c);
 
-/* Reads the next packet. On FA_NEXT_ERROR err holds libpcap's message. */
+/* Reads the next packet; *ts_us is FA_TS_INVALID (clock.h) when the
+ * record's time cannot be represented. On FA_NEXT_ERROR err holds
+ * libpcap's message. */
 fa_next fa_capture_next(fa_capture *c, const uint8_t **data, uint32_t *caplen, uint32_t *len,
                         uint64_t *ts_us, char *err, size_t errlen);
 

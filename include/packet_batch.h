@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "decode.h"
 #include "flow_table.h"
 
@@ -29,8 +30,9 @@ typedef struct fa_batched {
     /* filled by the capture side */
     const uint8_t *frame;    /* the copy in the batch's arena */
     uint32_t caplen, wirelen;
-    uint64_t ts_us;
+    uint64_t ts_us;          /* FA_TS_INVALID when unrepresentable */
     int dlt;
+    bool new_input;          /* the first packet of an input file */
     /* filled by the processing side, ahead of the packet's turn */
     uint8_t result;          /* fa_decode_result */
     fa_packet pkt;           /* valid when result is FA_DEC_OK */
@@ -40,6 +42,10 @@ typedef struct fa_batched {
 typedef struct fa_batch {
     unsigned n;
     size_t arena_used;
+    /* Files: the time of the frame read after the last one, from the same
+     * file, which the flow clock may need to judge the last one's time;
+     * FA_TS_INVALID when there is none (end of file, live capture). */
+    uint64_t next_ts_us;
     fa_batched pkts[FA_BATCH_PACKETS];
     _Alignas(64) uint8_t arena[FA_BATCH_ARENA];
 } fa_batch;
@@ -54,6 +60,10 @@ void fa_batch_reset(fa_batch *b);
 bool fa_batch_add(fa_batch *b, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
                   uint64_t ts_us);
 
+/* The time, as read, of the packet after b->pkts[i] in the same file:
+ * the next in the batch, or next_ts_us after the last; FA_TS_INVALID when
+ * it is the first of another file or unknown. */
+uint64_t fa_batch_next_ts(const fa_batch *b, unsigned i);
 /* Readies packets for their turn, as the processing side calls it with
  * i = 0, 1, 2 ... before it processes b->pkts[i]: a frame's first line is
  * fetched 16 packets ahead; a packet is decoded, its flow key worked out

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "capture.h"
+#include "clock.h"
 #include "decode.h"
 #include "flow.h"
 #include "flow_table.h"
@@ -15,7 +16,7 @@
 typedef struct fa_summary {
     uint64_t files, packets, bytes;
     uint64_t decode[FA_DEC_COUNT];
-    uint64_t ts_backwards;                 /* packets older than the one before */
+    uint64_t ts[FA_TS_KINDS];              /* packet times by how the clock took them */
     uint64_t payload_cut;                  /* headers whole, payload cut by the snaplen */
     uint64_t flows_by_proto[4];            /* tcp, udp, icmp, other */
     uint64_t tcp_states[FA_CONN_STATES];   /* indexed by fa_conn_state */

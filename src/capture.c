@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "decode.h"
 
 struct fa_capture {
@@ -165,7 +166,7 @@ fa_next fa_capture_next(fa_capture *c, const uint8_t **data, uint32_t *caplen, u
         *data = d;
         *caplen = h->caplen;
         *len = h->len;
-        *ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+        *ts_us = fa_ts_from_parts((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
         return FA_NEXT_PACKET;
     }
     if (rc == 0)

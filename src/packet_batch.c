@@ -42,10 +42,18 @@ void fa_batch_look_ahead(fa_batch *b, const fa_flow_table *t, unsigned i)
         fa_flow_table_prefetch(t, &b->pkts[i + RECORD_AHEAD].hint);
 }
 
+uint64_t fa_batch_next_ts(const fa_batch *b, unsigned i)
+{
+    if (i + 1 < b->n)
+        return b->pkts[i + 1].new_input ? FA_TS_INVALID : b->pkts[i + 1].ts_us;
+    return b->next_ts_us;
+}
+
 void fa_batch_reset(fa_batch *b)
 {
     b->n = 0;
     b->arena_used = 0;
+    b->next_ts_us = FA_TS_INVALID;
 }
 
 bool fa_batch_add(fa_batch *b, int dlt, const uint8_t *data, uint32_t caplen, uint32_t len,
@@ -69,5 +77,6 @@ bool fa_batch_add(fa_batch *b, int dlt, const uint8_t *data, uint32_t caplen, ui
     e->wirelen = len;
     e->ts_us = ts_us;
     e->dlt = dlt;
+    e->new_input = false;
     return true;
 }

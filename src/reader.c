@@ -90,6 +90,7 @@ static int read_file(fa_reader *r, fa_capture *cap, fa_batch **b)
     const uint8_t *data;
     uint32_t caplen, len;
     uint64_t ts;
+    bool first = true;
     while (!r->sig->stop) {
         fa_next n = fa_capture_next(cap, &data, &caplen, &len, &ts, r->err, sizeof r->err);
         if (n == FA_NEXT_EOF)
@@ -99,10 +100,15 @@ static int read_file(fa_reader *r, fa_capture *cap, fa_batch **b)
         if (n != FA_NEXT_PACKET)
             continue;
         if (!fa_batch_add(*b, dlt, data, caplen, len, ts)) {
+            (*b)->next_ts_us = ts;
             hand_out(r, *b);
             *b = take_free(r);
             fa_batch_add(*b, dlt, data, caplen, len, ts); /* a fresh batch takes any frame */
         }
+        /* A file is a time line of its own: its start may lie any time
+         * after the previous file's end (clock.h). */
+        (*b)->pkts[(*b)->n - 1].new_input = first;
+        first = false;
         r->packets++;
         if (r->show_progress && (r->packets & 4095) == 0)
             show_progress(r, cap, false);

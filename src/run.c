@@ -136,19 +136,35 @@ static void process(fa_run *ctx, const fa_batched *e)
         fa_ws_packet(ctx->ws, f, dir, pkt);
 }
 
+/* Puts packet i on the flow clock (clock.h); from here on it carries the
+ * time it is processed at. Files: the next packet may confirm a jump;
+ * live: the wall clock of the last poll. Returns false for a packet that
+ * has no time to take. */
+static bool place_in_time(fa_run *ctx, fa_batch *b, unsigned i, bool by_packet_time)
+{
+    fa_batched *e = &b->pkts[i];
+    uint64_t at;
+    fa_ts_kind k = fa_clock_place(&ctx->flow_clock, e->ts_us, fa_batch_next_ts(b, i), e->new_input,
+                                  by_packet_time ? 0 : ctx->clock_us, &at);
+    ctx->summary.ts[k]++;
+    if (k == FA_TS_SKIPPED)
+        return false;
+    e->ts_us = e->pkt.ts_us = at;
+    ctx->last_ts = ctx->flow_clock.now_us;
+    return true;
+}
+
 void fa_run_batch(fa_run *ctx, fa_batch *b, bool by_packet_time)
 {
     for (unsigned i = 0; i < b->n; i++) {
-        const fa_batched *e = &b->pkts[i];
+        fa_batched *e = &b->pkts[i];
         fa_batch_look_ahead(b, ctx->flows, i);
         if (ctx->opts->evidence_path && !ctx->evidence && !ctx->evidence_failed)
             open_evidence(ctx, e->dlt);
         ctx->summary.packets++;
         ctx->summary.bytes += e->wirelen;
-        if (e->ts_us < ctx->last_ts)
-            ctx->summary.ts_backwards++;
-        else
-            ctx->last_ts = e->ts_us;
+        if (!place_in_time(ctx, b, i, by_packet_time))
+            continue;
         ctx->summary.decode[e->result]++;
         if (e->result == FA_DEC_OK) {
             if (e->pkt.payload_caplen < e->pkt.payload_len)
@@ -331,7 +347,7 @@ static void report_marker(fa_run *ctx, bool final)
 static void live_note(const fa_run *ctx, FILE *text)
 {
     uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
-    fprintf(text, "  window: %.0f s of live capture", (double)(end - ctx->window_start_us) / 1e6);
+    fprintf(text, "  window: %.0f s of live capture", (double)fa_time_since(end, ctx->window_start_us) / 1e6);
     if (ctx->live.valid && (ctx->live.dropped || ctx->live.if_dropped))
         fprintf(text, "; WARNING: %" PRIu64 " packets dropped by the kernel, %" PRIu64
                       " by the interface: a 'not seen' or 'blocked' verdict may be wrong",

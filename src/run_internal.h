@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "capture.h"
+#include "clock.h"
 #include "evidence.h"
 #include "flow_table.h"
 #include "packet_batch.h"
@@ -33,7 +34,8 @@ struct fa_run {
     fa_ws *ws;
     fa_evidence *evidence;   /* -w; opened with the first packet's link type */
     bool evidence_failed;
-    uint64_t last_ts;        /* newest packet time */
+    fa_clock flow_clock;     /* packet times on one time line (clock.h) */
+    uint64_t last_ts;        /* newest packet time: the flow clock's */
     uint64_t clock_us;       /* live: wall clock at the last poll */
     uint64_t window_start_us;
     uint64_t next_interim_us; /* files: capture time of the next interim records */

@@ -45,8 +45,9 @@ static void print_decode(const fa_summary *s, FILE *out)
             fprintf(out, "  %-26s %" PRIu64 "\n", fa_decode_result_name(r), s->decode[r]);
     if (s->payload_cut)
         fprintf(out, "  %-26s %" PRIu64 " (still tracked)\n", "payload_cut_by_snaplen", s->payload_cut);
-    if (s->ts_backwards)
-        fprintf(out, "  %-26s %" PRIu64 "\n", "timestamp_went_backwards", s->ts_backwards);
+    for (int k = FA_TS_IN_ORDER + 1; k < FA_TS_KINDS; k++)
+        if (s->ts[k])
+            fprintf(out, "  %-26s %" PRIu64 "%s\n", fa_ts_kind_name((fa_ts_kind)k), s->ts[k], fa_ts_kind_note((fa_ts_kind)k));
 }
 
 static void print_flows(const fa_summary *s, const fa_flow_stats *fs, FILE *out)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "ws_internal.h"
 
 #define NIL UINT32_MAX
@@ -296,7 +297,7 @@ static void note_payload(fa_ws *w, app_state *st, int d, const fa_packet *p)
     } else if (off > 0) {
         stream_gap(w, ad);
     }
-    uint64_t gap = st->last_payload_us ? p->ts_us - st->last_payload_us : 0;
+    uint64_t gap = st->last_payload_us ? fa_time_since(p->ts_us, st->last_payload_us) : 0;
     if (gap > st->longest_gap_us)
         st->longest_gap_us = gap;
     if (ad->unanswered_us == 0) {
@@ -396,7 +397,7 @@ void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
     if ((p->tcp_flags & FA_TH_FIN) && !ad->fin_us) {
         ad->fin_us = p->ts_us;
         ad->fin_ttl = p->ttl;
-        ad->fin_idle_us = st->last_payload_us && !p->payload_len ? p->ts_us - st->last_payload_us : 0;
+        ad->fin_idle_us = st->last_payload_us && !p->payload_len ? fa_time_since(p->ts_us, st->last_payload_us) : 0;
         ad->fin_longest_us = st->longest_gap_us;
     }
     if ((p->tcp_flags & FA_TH_SYN) && !ad->seq_known) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "decode.h"
 #include "flow_json.h"
 #include "flow_table.h"
@@ -32,7 +33,7 @@ typedef struct run {
     fa_summary summary;
     fa_audit *audit;
     fa_ws *ws;
-    uint64_t last_ts;
+    fa_clock clock;
 } run;
 
 static const fa_site *shipped_site(const fa_ruleset *rs, size_t pick)
@@ -103,14 +104,16 @@ static void on_flow_end(fa_flow *f, void *arg)
 static void handle_batch(run *r, fa_flow_table *t, fa_batch *b)
 {
     for (unsigned i = 0; i < b->n; i++) {
-        const fa_batched *e = &b->pkts[i];
+        fa_batched *e = &b->pkts[i];
         fa_batch_look_ahead(b, t, i);
         r->summary.packets++;
         r->summary.bytes += e->wirelen;
-        if (e->ts_us < r->last_ts)
-            r->summary.ts_backwards++;
-        else
-            r->last_ts = e->ts_us;
+        uint64_t at;
+        fa_ts_kind k = fa_clock_place(&r->clock, e->ts_us, fa_batch_next_ts(b, i), e->new_input, 0, &at);
+        r->summary.ts[k]++;
+        if (k == FA_TS_SKIPPED)
+            continue;
+        e->ts_us = e->pkt.ts_us = at;
         r->summary.decode[e->result]++;
         if (e->result != FA_DEC_OK)
             continue;
@@ -138,12 +141,16 @@ static void read_all(run *r, pcap_t *p)
     int dlt = pcap_datalink(p);
     struct pcap_pkthdr *h;
     const u_char *data;
+    bool first = true;
     while (pcap_next_ex(p, &h, &data) == 1) {
-        uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+        uint64_t ts = fa_ts_from_parts((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
         if (!fa_batch_add(b, dlt, data, h->caplen, h->len, ts)) {
+            b->next_ts_us = ts;
             handle_batch(r, t, b);
             fa_batch_add(b, dlt, data, h->caplen, h->len, ts);
         }
+        b->pkts[b->n - 1].new_input = first;
+        first = false;
     }
     handle_batch(r, t, b);
     fa_flow_table_flush(t, FA_END_EOF);

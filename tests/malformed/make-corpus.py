@@ -149,6 +149,74 @@ def timestamps_backwards():
     return pcap_header() + b"".join(recs)
 
 
+def four_flows(hostile=(), seconds=10, start=T0, after=20):
+    """Four connections, each sending a packet a second; after the after-th
+    record, one more packet of the first connection for each hostile
+    (sec, usec) time, as 32-bit fields."""
+    recs = []
+    for s in range(seconds):
+        for c in range(4):
+            recs.append(record(good_tcp(c), ts=(start + s, c * 1000)))
+            if len(recs) == after:
+                recs += [record(good_tcp(0), ts=t) for t in hostile]
+    return recs
+
+
+def ts_wrap():
+    """Forty packets of four connections over ten seconds and, in the
+    middle, one stamped 0xffffffff seconds: -1 to libpcap's signed field."""
+    return pcap_header() + b"".join(four_flows([(0xFFFFFFFF, 0)]))
+
+
+def ts_far_ahead():
+    """The same with one packet stamped 0x7fffffff (2038) in the middle."""
+    return pcap_header() + b"".join(four_flows([(0x7FFFFFFF, 0)]))
+
+
+def ts_far_ahead_pair():
+    """The same with two packets in a row stamped 0x7fffffff and 0x7fff0000
+    (2038, 18 hours apart): far ahead, and too far apart to confirm each
+    other."""
+    return pcap_header() + b"".join(four_flows([(0x7FFFFFFF, 0), (0x7FFF0000, 0)]))
+
+
+def ts_usec_overflow():
+    """The same with one packet whose microsecond field is 0xffffffff."""
+    return pcap_header() + b"".join(four_flows([(T0 + 5, 0xFFFFFFFF)]))
+
+
+def ts_far_behind():
+    """The same with one packet stamped one second after the epoch."""
+    return pcap_header() + b"".join(four_flows([(1, 0)]))
+
+
+def ts_gap():
+    """Four connections for five seconds, silence for three hours (longer
+    than the tcp-established timeout), four more seconds: a real jump."""
+    return pcap_header() + b"".join(four_flows(seconds=5) + four_flows(seconds=4, start=T0 + 3 * 3600))
+
+
+def ts_gap_batch_edge():
+    """The same silence after 1023 packets, so that the first packet after
+    it is the last of the first batch of 1024 the capture thread hands on
+    (packet_batch.h); then seven more."""
+    recs = [record(good_tcp(i % 4), ts=(T0 + i // 100, (i % 100) * 10000)) for i in range(1023)]
+    recs += [record(good_tcp(i % 4), ts=(T0 + 3 * 3600 + i, 0)) for i in range(8)]
+    return pcap_header() + b"".join(recs)
+
+
+def ts_day(day):
+    """Four connections for five seconds on day 0 or 1: the two files
+    read together (golden test two-days) are one run across a day."""
+    return pcap_header() + b"".join(four_flows(seconds=5, start=T0 + day * 86400))
+
+
+def ts_invalid_first():
+    """A first packet stamped 0xffffffff seconds, then three good ones."""
+    return pcap_header() + record(good_tcp(0), ts=(0xFFFFFFFF, 0)) + b"".join(
+        record(good_tcp(i), i) for i in range(1, 4))
+
+
 def ipv4_bad_ihl():
     """IHL 0, 1 and 4 (fewer than the 5 words of the fixed header)."""
     return pcap([ether(ipv4(TCP, tcp(), ihl=n)) for n in (0, 1, 4)] + [good_tcp(3)])
@@ -247,6 +315,14 @@ def pcapng_unknown_blocks():
             + block(0x80000001, b"") + epb(good_tcp(2), 2))
 
 
+def pcapng_ts_huge():
+    """Three packets, the second stamped 2^64 - 1 microseconds (year
+    586524)."""
+    huge = block(0x00000006, struct.pack("<IIIII", 0, 0xFFFFFFFF, 0xFFFFFFFF, len(good_tcp(1)),
+                                         len(good_tcp(1))) + good_tcp(1))
+    return shb() + idb() + epb(good_tcp(0), 0) + huge + epb(good_tcp(2), 2)
+
+
 def pcapng_truncated():
     """Two packets, then a third enhanced packet block cut in the middle."""
     return shb() + idb() + epb(good_tcp(0), 0) + epb(good_tcp(1), 1) + epb(good_tcp(2), 2)[:40]
@@ -263,6 +339,17 @@ CORPUS = {
     "header-only.pcap": header_only,
     "not-a-capture.pcap": not_a_capture,
     "timestamps-backwards.pcap": timestamps_backwards,
+    "ts-wrap.pcap": ts_wrap,
+    "ts-far-ahead.pcap": ts_far_ahead,
+    "ts-far-ahead-pair.pcap": ts_far_ahead_pair,
+    "ts-usec-overflow.pcap": ts_usec_overflow,
+    "ts-far-behind.pcap": ts_far_behind,
+    "ts-gap.pcap": ts_gap,
+    "ts-gap-batch-edge.pcap": ts_gap_batch_edge,
+    "ts-invalid-first.pcap": ts_invalid_first,
+    "ts-day0.pcap": lambda: ts_day(0),
+    "ts-day1.pcap": lambda: ts_day(1),
+    "ts-huge.pcapng": pcapng_ts_huge,
     "ipv4-bad-ihl.pcap": ipv4_bad_ihl,
     "tcp-bad-doff.pcap": tcp_bad_doff,
     "ipv6-ext-loops.pcap": ipv6_ext_loops,

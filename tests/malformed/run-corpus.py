@@ -57,6 +57,9 @@ def check(out, status, want_status, checks):
             got = summary_value(out, key)
             if got != int(value):
                 failed.append("%s is %s, expected %s" % (key, got, value))
+        elif c.startswith("!"):
+            if c[1:] in out:
+                failed.append("output has %r" % c[1:])
         elif c not in out:
             failed.append("output lacks %r" % c)
     return failed

@@ -548,6 +548,24 @@ static void test_fin_soon_after_data(void **state)
     sim_free(s);
 }
 
+/* A FIN stamped half a second before the last message (two span ports
+ * merged, clocks apart): no silence came before it, however the times
+ * subtract. */
+static void test_fin_stamped_before_data(void **state)
+{
+    (void)state;
+    sim *s = sim_new(30);
+    connect_from(s, 40001);
+    upgrade(s);
+    chat(s);
+    s->now -= SEC / 2;
+    fin_exchange(s, C);
+    json_t *rec = only_session(s);
+    expect_ending(rec, "closed_by_endpoint", "client");
+    expect_idle(rec, 0);
+    sim_free(s);
+}
+
 /* Fresh data on the FIN itself: the endpoint was alive and chose to close,
  * however long the session had been quiet before. */
 static void test_fin_with_data_after_idle(void **state)
@@ -1265,6 +1283,7 @@ int main(void)
         cmocka_unit_test(test_black_hole),
         cmocka_unit_test(test_idle_close),
         cmocka_unit_test(test_fin_soon_after_data),
+        cmocka_unit_test(test_fin_stamped_before_data),
         cmocka_unit_test(test_fin_with_data_after_idle),
         cmocka_unit_test(test_idle_close_short_timeout),
         cmocka_unit_test(test_rst_after_idle),
