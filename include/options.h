@@ -38,7 +38,7 @@ typedef struct fa_options {
     const char *site_path;
     unsigned fail_on;        /* fa_fail_bits that make the exit status 1 */
     unsigned fail_on_named;  /* those --fail-on names one by one, not by "all" */
-    double ws_min_idle_s;    /* noise floor: a FIN after less idle is never an idle kill */
+    double ws_min_idle_s;    /* noise floor: a FIN or RST after less idle is never an idle kill */
     uint32_t report_interval_s; /* live: periodic report, 0 = only at exit */
     uint32_t window_s;       /* live: rules are judged per window, 0 = whole run */
     int interim_s;           /* interim records of long flows; -1 = default */

@@ -95,7 +95,7 @@ typedef struct fa_ws_session {
 
 typedef struct fa_ws_config {
     uint32_t max_flows;       /* detector states, at most (up to FA_APP_MAX) */
-    double min_idle_s;        /* noise floor: a FIN after less idle is never an idle kill */
+    double min_idle_s;        /* noise floor: a FIN or RST after less idle is never an idle kill */
     double min_duration_s;    /* long-lived: TLS flows shorter than this are not reported */
     uint8_t longlived_ports[65536 / 8]; /* bitmap: responder ports of websocket/long-lived rules */
 } fa_ws_config;

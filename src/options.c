@@ -125,9 +125,9 @@ static const opt_row opt_table[] = {
              "udp (60), icmp (60), other (60)"},
     {.name = "ws-min-idle", .arg = "S", .kind = OPT_DOUBLE, .field = FIELD(ws_min_idle_s),
      .min = 1, .max = 86400, .unit = "seconds ",
-     .help = "noise floor: a FIN without a close frame less than\n"
-             "S seconds after the last data is never judged an\n"
-             "idle kill (default 1)"},
+     .help = "noise floor: a FIN or RST without a close frame less\n"
+             "than S seconds after the last data is never judged\n"
+             "an idle kill (default 1)"},
     {.name = "rules", .arg = "DIR", .kind = OPT_STRING, .field = FIELD(rules_dir),
      .section = "Rules",
      .help = "rule files to load (*.rules); enables the audit\n"

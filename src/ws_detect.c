@@ -345,6 +345,7 @@ static void note_rst(app_state *st, int d, const fa_packet *p)
     if (ad->rst.count == 0) {
         ad->rst.first = r;
         ad->rst_idle_us = silence_before_rst(st, d, p->ts_us);
+        ad->rst_longest_us = st->longest_gap_us;
     }
     ad->rst.last = r;
     if (ad->rst.count < UINT32_MAX)
@@ -487,9 +488,21 @@ static bool ttl_foreign(const fa_flow *f, int d, uint8_t ttl)
     return fd->ttl_max != 0 && (ttl < fd->ttl_min || ttl > fd->ttl_max);
 }
 
+/* A middlebox's idle timer fires after the longest silence the session
+ * has had: had it been silent that long before, it would have been cut
+ * then. Silences under the --ws-min-idle floor are an endpoint's pause
+ * between its last data and its close, whatever came before. */
+static bool idle_timer_silence(const fa_ws *w, uint64_t idle_us, uint64_t longest_before_us)
+{
+    return idle_us > longest_before_us && (double)idle_us / 1e6 >= w->cfg.min_idle_s;
+}
+
 /* Judged on the side's first RST: an injector fires before the endpoint
- * can, and the endpoint's own RST may follow it. */
-static void judge_rst(const app_state *st, const fa_flow *f, int r, verdict *v)
+ * can, and the endpoint's own RST may follow it. A RST that fits its
+ * sender, answers no data and ends the longest silence of the session is
+ * an idle timer's (Azure Load Balancer resets both ends when its idle
+ * timeout fires), judged as a FIN would be. */
+static void judge_rst(const fa_ws *w, const app_state *st, const fa_flow *f, int r, verdict *v)
 {
     const app_dir *rd = &st->dir[r];
     const fa_ws_rst *first = &rd->rst.first, *last = &rd->rst.last;
@@ -505,12 +518,17 @@ static void judge_rst(const app_state *st, const fa_flow *f, int r, verdict *v)
     v->side = r;
     v->idle_us = rd->rst_idle_us;
     v->killer_ttl = first->ttl;
-    v->ending = foreign || both ? FA_WS_KILLED_RST : FA_WS_CLOSED_ENDPOINT;
+    /* A RST answering data never qualifies: the data ended the silence. */
+    bool timer = !foreign && !both && idle_timer_silence(w, rd->rst_idle_us, rd->rst_longest_us);
+    v->ending = foreign || both ? FA_WS_KILLED_RST : timer ? FA_WS_KILLED_IDLE : FA_WS_CLOSED_ENDPOINT;
     if (foreign)
         add_evidence(v, "RST with TTL %u, other packets from that side TTL %u-%u", first->ttl,
                      f->dir[r].ttl_min, f->dir[r].ttl_max);
     else
         add_evidence(v, "RST with TTL %u matches the sender's other packets", first->ttl);
+    if (timer)
+        add_evidence(v, "no data to answer; after %.1f s idle, the longest silence of the session (before: %.1f s)",
+                     (double)rd->rst_idle_us / 1e6, (double)rd->rst_longest_us / 1e6);
     if (both)
         add_evidence(v, "RSTs to both ends within %d us", BOTH_RST_WINDOW_US);
     if (id_jump && v->ending == FA_WS_KILLED_RST)
@@ -521,11 +539,9 @@ static void judge_rst(const app_state *st, const fa_flow *f, int r, verdict *v)
                      rst_seq_text(last, seq, sizeof seq));
 }
 
-/* A middlebox's idle timer fires after the longest silence the session
- * has had: had it been silent that long before, it would have been cut
- * then. An endpoint's FIN without a close frame comes after data (a FIN
- * with data, or within the --ws-min-idle noise floor) or after a silence
- * the session had already survived. */
+/* An endpoint's FIN without a close frame comes after data (a FIN with
+ * data, or within the --ws-min-idle noise floor) or after a silence the
+ * session had already survived; a middlebox's ends the longest one. */
 static void judge_fin(const fa_ws *w, const app_state *st, int fd, verdict *v)
 {
     const app_dir *ad = &st->dir[fd];
@@ -533,20 +549,21 @@ static void judge_fin(const fa_ws *w, const app_state *st, int fd, verdict *v)
     v->side = fd;
     v->idle_us = ad->fin_idle_us;
     v->killer_ttl = ad->fin_ttl;
-    v->ending = FA_WS_CLOSED_ENDPOINT;
-    if (ad->fin_idle_us == 0) {
-        add_evidence(v, "FIN without a close frame, with data or before any");
-    } else if (ad->fin_idle_us <= ad->fin_longest_us) {
-        add_evidence(v, "FIN without a close frame after %.1f s idle; the session had been silent %.1f s before",
-                     idle, longest);
-    } else if (idle < w->cfg.min_idle_s) {
-        add_evidence(v, "FIN without a close frame %.1f s after data, under the %.1f s floor", idle,
-                     w->cfg.min_idle_s);
-    } else {
+    if (idle_timer_silence(w, ad->fin_idle_us, ad->fin_longest_us)) {
         v->ending = FA_WS_KILLED_IDLE;
         add_evidence(v, "FIN without a close frame after %.1f s idle, the longest silence of the session "
                         "(before: %.1f s)", idle, longest);
+        return;
     }
+    v->ending = FA_WS_CLOSED_ENDPOINT;
+    if (ad->fin_idle_us == 0)
+        add_evidence(v, "FIN without a close frame, with data or before any");
+    else if (ad->fin_idle_us <= ad->fin_longest_us)
+        add_evidence(v, "FIN without a close frame after %.1f s idle; the session had been silent %.1f s before",
+                     idle, longest);
+    else
+        add_evidence(v, "FIN without a close frame %.1f s after data, under the %.1f s floor", idle,
+                     w->cfg.min_idle_s);
 }
 
 /* "1000", "0" for a close frame without a code, "-" for no close frame. */
@@ -583,7 +600,7 @@ static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, verd
         return;
     }
     if (r >= 0 && (fd < 0 || st->dir[r].rst.first.ts_us <= st->dir[fd].fin_us)) {
-        judge_rst(st, f, r, v);
+        judge_rst(w, st, f, r, v);
         if (bh >= 0)
             add_evidence(v, "%u unanswered retransmissions first", st->dir[bh].unacked_rxmt);
         return;

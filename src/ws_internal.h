@@ -31,6 +31,7 @@ typedef struct app_dir {
     uint64_t fin_longest_us; /* longest silence of the session before that one */
     fa_ws_rsts rst;
     uint64_t rst_idle_us;    /* the silence this side's first RST ended */
+    uint64_t rst_longest_us; /* longest silence of the session before that one */
     uint16_t window;         /* last window this side advertised, unscaled */
     uint16_t last_ip_id;
     uint16_t ip_id_steps, ip_id_jumps;

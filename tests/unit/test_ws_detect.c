@@ -272,6 +272,16 @@ static void chat(sim *s)
     message(s, S, "echo: message 1");
 }
 
+/* A WebSocket from client port 40001 that chats, then is quiet for
+ * idle_us. */
+static void quiet_session(sim *s, uint64_t idle_us)
+{
+    connect_from(s, 40001);
+    upgrade(s);
+    chat(s);
+    wait_us(s, idle_us);
+}
+
 static void fin_exchange(sim *s, int first)
 {
     send_seg(s, first, FIN | ACK, NULL, 0);
@@ -329,6 +339,11 @@ static void expect_idle(const json_t *rec, double seconds)
     if (got < seconds - 0.01 || got > seconds + 0.01)
         fail_msg("idle_before_end %.3f, expected %.3f", got, seconds);
 }
+
+static json_t *summary_json(const fa_ws *ws);
+static const json_t *estimate_for(const json_t *summary, const char *ending, const char *server_net);
+static void expect_estimate(const json_t *e, double seconds, const char *is, int kills, int clustered);
+static bool has_hint(const json_t *estimate, double seconds);
 
 static void test_clean_close(void **state)
 {
@@ -417,7 +432,9 @@ static void test_rst_both_ways(void **state)
     assert_non_null(strstr(jstr(rec, "evidence"), "both ends"));
     sim_free(s);
 
-    /* 5 ms apart: two endpoints, each closing. */
+    /* 5 ms apart: not one injector. The first RST fits its sender, answers
+     * no data and ends the longest silence: an idle timer's, judged as a
+     * FIN would be. */
     s = sim_new(30);
     connect_from(s, 40001);
     upgrade(s);
@@ -426,7 +443,9 @@ static void test_rst_both_ways(void **state)
     send_raw(s, C, RST | ACK, s->next[C], NULL, 0, s->ttl[C]);
     wait_us(s, 5000);
     send_raw(s, S, RST | ACK, s->next[S], NULL, 0, s->ttl[S]);
-    expect_ending(only_session(s), "closed_by_endpoint", "client");
+    json_t *idle = only_session(s);
+    expect_ending(idle, "killed_idle_close", "client");
+    assert_null(strstr(jstr(idle, "evidence"), "both ends"));
     sim_free(s);
 }
 
@@ -443,6 +462,19 @@ static void test_rst_from_endpoint(void **state)
     expect_ending(rec, "closed_by_endpoint", "server");
     assert_non_null(strstr(jstr(rec, "evidence"), "matches"));
     assert_int_equal(fa_ws_killed(s->ws), 0);
+    sim_free(s);
+
+    /* With the default floor: the server resets in answer to data, as the
+     * stack of a process that closed its socket does. */
+    s = sim_new(0);
+    quiet_session(s, 2 * SEC);
+    uint8_t b[64];
+    send_seg(s, C, PSH | ACK, b, ws_frame(b, C, 0x81, "anyone?", 7));
+    wait_us(s, 100);
+    send_raw(s, S, RST | ACK, s->next[S], NULL, 0, s->ttl[S]);
+    rec = only_session(s);
+    expect_ending(rec, "closed_by_endpoint", "server");
+    expect_idle(rec, 2);
     sim_free(s);
 }
 
@@ -499,16 +531,6 @@ static void test_black_hole(void **state)
     send_ack(s, S);
     expect_ending(only_session(s), "still_open", NULL);
     sim_free(s);
-}
-
-/* A WebSocket from client port 40001 that chats, then is quiet for
- * idle_us. */
-static void quiet_session(sim *s, uint64_t idle_us)
-{
-    connect_from(s, 40001);
-    upgrade(s);
-    chat(s);
-    wait_us(s, idle_us);
 }
 
 /* A quiet session closed by FINs, side first's first; returns its record. */
@@ -623,8 +645,10 @@ static void test_idle_close_short_timeout(void **state)
 }
 
 /* Azure Load Balancer's reset after its 4-minute idle timeout: no data
- * resumes, the RST itself ends the silence. Whether its TTL gives it away
- * or not, the idle time before it is reported. */
+ * resumes, the RST itself ends the silence, and the idle time before it
+ * is reported. A TTL that gives it away makes it a forged RST; one that
+ * fits the server still makes it an idle timer's, since it answered no
+ * data and ended the longest silence: an idle close, at the timeout. */
 static void test_rst_after_idle(void **state)
 {
     (void)state;
@@ -633,8 +657,13 @@ static void test_rst_after_idle(void **state)
         quiet_session(s, 240 * SEC);
         send_raw(s, S, RST | ACK, s->next[S], NULL, 0, forged ? 64 : s->ttl[S]);
         json_t *rec = only_session(s);
-        expect_ending(rec, forged ? "killed_rst_injected" : "closed_by_endpoint", "server");
+        expect_ending(rec, forged ? "killed_rst_injected" : "killed_idle_close", "server");
         expect_idle(rec, 240);
+        json_t *sum = summary_json(s->ws);
+        const json_t *e = estimate_for(sum, jstr(rec, "ending"), "192.0.2.0/24");
+        expect_estimate(e, 240, forged ? "upper_bound" : "approximate", 1, 1);
+        assert_true(has_hint(e, 240));
+        json_decref(sum);
         sim_free(s);
     }
 
@@ -683,9 +712,12 @@ static void test_first_rst_judged(void **state)
     assert_non_null(strstr(jstr(rec, "evidence"), "2 RSTs, last TTL 63"));
     sim_free(s);
 
-    /* The other way round: the endpoint reset first, whatever came after. */
+    /* The other way round: the endpoint reset first (in answer to data),
+     * whatever came after. */
     s = sim_new(0);
     quiet_session(s, 3 * SEC);
+    send_seg(s, C, PSH | ACK, b, ws_frame(b, C, 0x81, "after idle", 10));
+    wait_us(s, 100);
     send_raw(s, S, RST | ACK, s->next[S], NULL, 0, s->ttl[S]);
     wait_us(s, SEC);
     send_raw(s, S, RST, s->next[S], NULL, 0, 64);
