@@ -114,6 +114,9 @@ void fa_flow_table_each_older(fa_flow_table *t, uint64_t now_us, uint64_t age_us
 
 /* A flow's slot number, stable while it is active (evidence ring key). */
 uint32_t fa_flow_table_index(const fa_flow_table *t, const fa_flow *f);
+/* The slot number of the active flow the last packet, an ICMP error, was
+ * charged to (not the error's own flow); false when it charged none. */
+bool fa_flow_table_charged(const fa_flow_table *t, uint32_t *index);
 
 /* Ends every flow idle for longer than its class allows at time now_us. */
 void fa_flow_table_expire(fa_flow_table *t, uint64_t now_us);

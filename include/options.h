@@ -28,7 +28,7 @@ typedef struct fa_options {
     int nifaces;
     const char *user;        /* -Z: drop root to this user once capturing */
     const char *evidence_path; /* -w: packets of flagged flows */
-    uint32_t evidence_ring_mib, evidence_file_mib;
+    uint32_t evidence_ring_mib, evidence_keys_mib, evidence_file_mib;
     int evidence_files;
     char *filter;            /* owned: joined from trailing arguments or -f */
     char **argv_copy;        /* owned: argv as getopt saw it */

@@ -1,7 +1,9 @@
-/* evidence.c - the ring of recent packets and the rotating evidence pcap. */
+/* evidence.c - the ring of recent packets, the store of each flow's key
+ * packets, and the rotating evidence pcap. */
 #include "evidence.h"
 
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +12,47 @@ typedef struct slot {
     uint64_t ts_us;
     uint32_t flow;
     uint32_t caplen, len;      /* caplen here is what the slot holds */
+    uint32_t back;             /* packets since the flow's previous one, 0: none in the ring */
     uint8_t data[FA_EVIDENCE_SNAP];
 } slot;
+_Static_assert(sizeof(slot) == 408, "ring slot size, as docs/ARCHITECTURE.md says");
+
+/* A key packet: a packet that proves a verdict, kept apart from the ring
+ * so that a flood does not push it out. Headers are enough for most (a
+ * SYN, a RST, an ICMP error with its quote); the first payload keeps the
+ * start of a request. */
+#define KEY_SNAP 132
+#define NIL UINT32_MAX
+
+enum key_role {
+    ROLE_FIRST = 0,      /* + direction: the first packet each way (SYN, SYN-ACK) */
+    ROLE_PAYLOAD = 2,    /* + direction: the first payload each way */
+    ROLE_RST = 4,
+    ROLE_FIN = 5,
+    ROLE_ICMP = 6,       /* the first ICMP error charged to the flow */
+};
+
+typedef struct key_slot {
+    uint64_t ts_us;
+    uint64_t seq;              /* the packet's number in arrival order */
+    uint32_t next;             /* the flow's next key slot, or the next free one */
+    uint32_t len;
+    uint16_t caplen;
+    uint8_t data[KEY_SNAP];
+} key_slot;
+_Static_assert(sizeof(key_slot) == FA_EVIDENCE_KEY_SLOT, "key slot size");
+
+/* Per flow-table slot: its key packets, and the two newest of its other
+ * packets (what came just before a kill). */
+typedef struct key_flow {
+    uint64_t newest;           /* number + 1 of the flow's newest packet in the ring, 0: none */
+    uint32_t head;             /* chain of key slots, newest first */
+    uint32_t last[2];
+    uint8_t taken;             /* roles kept, bit per enum key_role */
+    uint8_t lost;              /* a first packet, RST, FIN or ICMP error found no free slot */
+    uint8_t thin;              /* a first payload or newest packet was not kept */
+    uint8_t last_next;         /* which of last[] the next packet takes */
+} key_flow;
 
 struct fa_evidence {
     char *path;
@@ -22,7 +63,12 @@ struct fa_evidence {
     int keep;
     slot *ring;
     uint32_t nslots, next;
-    uint64_t stored;           /* packets ever put in the ring */
+    uint64_t stored;           /* packets ever put in the ring; packet n sits in ring[n % nslots] */
+    uint32_t *found;           /* ring slots of the flow being written */
+    key_slot *keys;
+    uint32_t nkeys, keys_used, key_free, nfree;
+    key_flow *flows;           /* one per flow-table slot */
+    uint32_t nflows;
     fa_evidence_stats st;
 };
 
@@ -37,9 +83,26 @@ static int open_file(fa_evidence *e, char *err, size_t errlen)
     return 0;
 }
 
-fa_evidence *fa_evidence_open(const char *path, int dlt, uint32_t ring_mib, uint32_t file_mib, int keep,
-                              char *err, size_t errlen)
+/* The key store: budget_mib of slots, taken as needed (calloc's pages
+ * are backed only when first written), and an entry per flow slot. */
+static int open_keys(fa_evidence *e, uint32_t budget_mib, uint32_t max_flows)
 {
+    e->nkeys = (uint32_t)(((uint64_t)budget_mib << 20) / sizeof(key_slot));
+    e->nflows = max_flows ? max_flows : 1;
+    e->keys = calloc(e->nkeys, sizeof *e->keys);
+    e->flows = malloc((size_t)e->nflows * sizeof *e->flows);
+    if (!e->keys || !e->flows)
+        return -1;
+    for (uint32_t i = 0; i < e->nflows; i++)
+        e->flows[i] = (key_flow){.head = NIL, .last = {NIL, NIL}};
+    e->key_free = NIL;
+    e->nfree = e->nkeys;
+    return 0;
+}
+
+fa_evidence *fa_evidence_open(const char *path, int dlt, const fa_evidence_config *cfg, char *err, size_t errlen)
+{
+    uint32_t ring_mib = cfg->ring_mib;
     fa_evidence *e = calloc(1, sizeof *e);
     if (!e || !(e->path = strdup(path))) {
         free(e);
@@ -47,12 +110,13 @@ fa_evidence *fa_evidence_open(const char *path, int dlt, uint32_t ring_mib, uint
         return NULL;
     }
     e->dlt = dlt;
-    e->keep = keep;
-    e->file_limit = (uint64_t)file_mib << 20;
+    e->keep = cfg->keep;
+    e->file_limit = (uint64_t)cfg->file_mib << 20;
     e->nslots = (uint32_t)(((uint64_t)(ring_mib ? ring_mib : 1) << 20) / sizeof(slot));
     e->ring = calloc(e->nslots, sizeof *e->ring);
+    e->found = malloc((size_t)e->nslots * sizeof *e->found);
     e->dead = pcap_open_dead(dlt, FA_EVIDENCE_SNAP);
-    if (!e->ring || !e->dead) {
+    if (!e->ring || !e->found || !e->dead || open_keys(e, cfg->keys_mib ? cfg->keys_mib : 1, cfg->max_flows) != 0) {
         snprintf(err, errlen, "out of memory for the evidence ring");
         fa_evidence_close(e);
         return NULL;
@@ -73,18 +137,121 @@ void fa_evidence_close(fa_evidence *e)
     if (e->dead)
         pcap_close(e->dead);
     free(e->ring);
+    free(e->found);
+    free(e->keys);
+    free(e->flows);
     free(e->path);
     free(e);
 }
 
-void fa_evidence_packet(fa_evidence *e, int dlt, uint32_t flow, uint64_t ts_us, const uint8_t *data,
-                        uint32_t caplen, uint32_t len)
+/* A free key slot, or NIL when the budget is spent. */
+static uint32_t take_key(fa_evidence *e)
+{
+    uint32_t k = e->key_free;
+    if (k != NIL)
+        e->key_free = e->keys[k].next;
+    else if (e->keys_used < e->nkeys)
+        k = e->keys_used++;
+    if (k != NIL)
+        e->nfree--;
+    return k;
+}
+
+static void give_key(fa_evidence *e, uint32_t k)
+{
+    e->keys[k].next = e->key_free;
+    e->key_free = k;
+    e->nfree++;
+}
+
+static void fill_key(key_slot *s, uint64_t seq, uint64_t ts_us, const uint8_t *data, uint32_t caplen, uint32_t len)
+{
+    s->ts_us = ts_us;
+    s->seq = seq;
+    s->caplen = (uint16_t)(caplen < KEY_SNAP ? caplen : KEY_SNAP);
+    s->len = len;
+    memcpy(s->data, data, s->caplen);
+}
+
+/* Roles that prove a verdict on their own: they may take the last free
+ * slots, the others only while a quarter of the store is free, so that
+ * under a flood the store goes to more flows' SYNs and RSTs. */
+#define ESSENTIAL ((1u << ROLE_FIRST) | (2u << ROLE_FIRST) | (1u << ROLE_RST) | (1u << ROLE_FIN) | (1u << ROLE_ICMP))
+
+static bool room_for(const fa_evidence *e, unsigned roles)
+{
+    return (roles & ESSENTIAL) ? e->nfree > 0 : e->nfree > e->nkeys / 4;
+}
+
+/* The roles a packet would fill that its flow has not filled yet. */
+static unsigned new_roles(const key_flow *kf, unsigned facts)
+{
+    int d = (facts & FA_EV_RESP) ? 1 : 0;
+    unsigned roles = 1u << (ROLE_FIRST + d);
+    if (facts & FA_EV_PAYLOAD)
+        roles |= 1u << (ROLE_PAYLOAD + d);
+    if (facts & FA_EV_RST)
+        roles |= 1u << ROLE_RST;
+    if (facts & FA_EV_FIN)
+        roles |= 1u << ROLE_FIN;
+    if (facts & FA_EV_ICMP_ERROR)
+        roles = 1u << ROLE_ICMP;
+    return roles & ~(unsigned)kf->taken;
+}
+
+/* Keeps the packet in the flow's key store: as a key packet when it fills
+ * a role, else as one of the two newest. No free slot: counted as lost. */
+static void keep_key(fa_evidence *e, uint32_t flow, unsigned facts, uint64_t seq, uint64_t ts_us,
+                     const uint8_t *data, uint32_t caplen, uint32_t len)
+{
+    if (flow >= e->nflows)
+        return;
+    key_flow *kf = &e->flows[flow];
+    unsigned roles = new_roles(kf, facts);
+    if (!roles && !(facts & FA_EV_FOLLOWED))
+        return;
+    uint32_t *last = &kf->last[kf->last_next];
+    uint32_t k = NIL;
+    if (!roles && *last != NIL)
+        k = *last;
+    else if (room_for(e, roles))
+        k = take_key(e);
+    if (k == NIL) {
+        if (roles & ESSENTIAL)
+            kf->lost = 1;
+        else
+            kf->thin = 1;
+        return;
+    }
+    fill_key(&e->keys[k], seq, ts_us, data, caplen, len);
+    if (roles) {
+        kf->taken |= (uint8_t)roles;
+        e->keys[k].next = kf->head;
+        kf->head = k;
+    } else {
+        *last = k;
+        kf->last_next ^= 1;
+    }
+}
+
+void fa_evidence_packet(fa_evidence *e, int dlt, uint32_t flow, unsigned facts, uint64_t ts_us,
+                        const uint8_t *data, uint32_t caplen, uint32_t len)
 {
     if (dlt != e->dlt) {
         e->st.other_linktype++;
         return;
     }
+    keep_key(e, flow, facts & ~(unsigned)FA_EV_ICMP_ERROR, e->stored, ts_us, data, caplen, len);
     slot *s = &e->ring[e->next];
+    /* Each packet points back to its flow's previous one, so a flow's
+     * packets are found without a walk through the ring. */
+    s->back = 0;
+    if (flow < e->nflows) {
+        key_flow *kf = &e->flows[flow];
+        if (kf->newest && e->stored + 1 - kf->newest < e->nslots)
+            s->back = (uint32_t)(e->stored + 1 - kf->newest);
+        kf->newest = e->stored + 1;
+    }
     e->next = (e->next + 1) % e->nslots;
     e->stored++;
     s->ts_us = ts_us;
@@ -92,6 +259,14 @@ void fa_evidence_packet(fa_evidence *e, int dlt, uint32_t flow, uint64_t ts_us, 
     s->caplen = caplen < FA_EVIDENCE_SNAP ? caplen : FA_EVIDENCE_SNAP;
     s->len = len;
     memcpy(s->data, data, s->caplen);
+}
+
+void fa_evidence_icmp_error(fa_evidence *e, int dlt, uint32_t flow, uint64_t ts_us, const uint8_t *data,
+                            uint32_t caplen, uint32_t len)
+{
+    /* Numbered as the packet the ring has just taken: the same packet. */
+    if (dlt == e->dlt && e->stored > 0)
+        keep_key(e, flow, FA_EV_ICMP_ERROR, e->stored - 1, ts_us, data, caplen, len);
 }
 
 /* path -> path.1 -> ... -> path.keep, the oldest dropped. */
@@ -113,34 +288,133 @@ static int rotate(fa_evidence *e)
     return open_file(e, err, sizeof err);
 }
 
-/* Packets of earlier flows in the same slot are older than first_us; no
- * later flow can have used the slot yet, since this one only now ends. */
+/* Gives the flow's key slots back; the next flow in its table slot starts
+ * afresh. */
+void fa_evidence_release(fa_evidence *e, uint32_t flow)
+{
+    if (flow >= e->nflows)
+        return;
+    key_flow *kf = &e->flows[flow];
+    for (uint32_t k = kf->head, next; k != NIL; k = next) {
+        next = e->keys[k].next;
+        give_key(e, k);
+    }
+    for (int i = 0; i < 2; i++)
+        if (kf->last[i] != NIL)
+            give_key(e, kf->last[i]);
+    *kf = (key_flow){.head = NIL, .last = {NIL, NIL}};
+}
+
+/* The ring slots of the flow's packets since first_us, oldest first, into
+ * e->found; returns how many. The chain is followed while it stays in the
+ * ring: packet n is gone once stored - n > nslots. */
+static uint32_t chain(fa_evidence *e, uint32_t flow, uint64_t first_us, uint64_t *oldest_seq)
+{
+    uint64_t oldest = e->stored > e->nslots ? e->stored - e->nslots : 0;
+    uint32_t n = 0;
+    if (flow >= e->nflows || !e->flows[flow].newest)
+        return 0;
+    for (uint64_t seq = e->flows[flow].newest - 1; seq >= oldest;) {
+        const slot *s = &e->ring[seq % e->nslots];
+        if (s->flow != flow || s->ts_us < first_us)
+            break;
+        e->found[n++] = (uint32_t)(seq % e->nslots);
+        if (!s->back || s->back > seq || n == e->nslots)
+            break;
+        seq -= s->back;
+    }
+    for (uint32_t i = 0; i < n / 2; i++) {
+        uint32_t t = e->found[i];
+        e->found[i] = e->found[n - 1 - i];
+        e->found[n - 1 - i] = t;
+    }
+    *oldest_seq = oldest;
+    return n;
+}
+
+/* The flow's key packets since first_us, in arrival order; returns how
+ * many (at most KEYS_PER_FLOW). */
+#define KEYS_PER_FLOW 9
+static size_t gather_keys(const fa_evidence *e, uint32_t flow, uint64_t first_us, const key_slot **out)
+{
+    size_t n = 0;
+    if (flow >= e->nflows)
+        return 0;
+    const key_flow *kf = &e->flows[flow];
+    uint32_t ids[KEYS_PER_FLOW];
+    for (uint32_t k = kf->head; k != NIL && n < KEYS_PER_FLOW - 2; k = e->keys[k].next)
+        ids[n++] = k;
+    for (int i = 0; i < 2; i++)
+        if (kf->last[i] != NIL)
+            ids[n++] = kf->last[i];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const key_slot *s = &e->keys[ids[i]];
+        if (s->ts_us < first_us)
+            continue;
+        size_t j = m++;
+        for (; j > 0 && out[j - 1]->seq > s->seq; j--)
+            out[j] = out[j - 1];
+        out[j] = s;
+    }
+    return m;
+}
+
+static void dump(fa_evidence *e, uint64_t ts_us, const uint8_t *data, uint32_t caplen, uint32_t len)
+{
+    struct pcap_pkthdr h = {.caplen = caplen, .len = len};
+    h.ts.tv_sec = (time_t)(ts_us / 1000000u);
+    h.ts.tv_usec = (suseconds_t)(ts_us % 1000000u);
+    pcap_dump((u_char *)e->out, &h, data);
+}
+
+/* Writes the flow's packets still in the ring, and before, between and
+ * after them in arrival order its key packets the ring no longer holds
+ * (or holds under another flow: an ICMP error). Returns how many were
+ * written, *from_keys of them from the key store. */
+static uint32_t write_flow(fa_evidence *e, uint32_t flow, uint64_t first_us, uint32_t *from_keys)
+{
+    const key_slot *keys[KEYS_PER_FLOW];
+    size_t nk = gather_keys(e, flow, first_us, keys), ki = 0;
+    uint64_t oldest = 0;
+    uint32_t n = chain(e, flow, first_us, &oldest);
+    *from_keys = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const slot *s = &e->ring[e->found[i]];
+        /* the packet's number, from its slot and the ring's oldest */
+        uint64_t seq = oldest + (e->found[i] + e->nslots - oldest % e->nslots) % e->nslots;
+        for (; ki < nk && keys[ki]->seq < seq; ki++, (*from_keys)++)
+            dump(e, keys[ki]->ts_us, keys[ki]->data, keys[ki]->caplen, keys[ki]->len);
+        if (ki < nk && keys[ki]->seq == seq)
+            ki++;
+        dump(e, s->ts_us, s->data, s->caplen, s->len);
+    }
+    for (; ki < nk; ki++, (*from_keys)++)
+        dump(e, keys[ki]->ts_us, keys[ki]->data, keys[ki]->caplen, keys[ki]->len);
+    return n + *from_keys;
+}
+
 int fa_evidence_flow(fa_evidence *e, uint32_t flow, uint64_t first_us, uint32_t pkts)
 {
-    uint32_t filled = e->stored < e->nslots ? (uint32_t)e->stored : e->nslots;
-    uint32_t start = e->stored < e->nslots ? 0 : e->next;
-    uint32_t found = 0, k = filled;
     /* A failed rotation left no file open; the caller was told then. */
-    if (!e->out)
+    if (!e->out) {
+        fa_evidence_release(e, flow);
         return -1;
-    /* The ring is in arrival order: walk back to the flow's start only, so
-     * a short flow costs its own lifetime, not the whole ring. */
-    while (k > 0 && e->ring[(start + k - 1) % e->nslots].ts_us >= first_us)
-        k--;
-    for (; k < filled; k++) {
-        const slot *s = &e->ring[(start + k) % e->nslots];
-        if (s->flow != flow || s->ts_us < first_us)
-            continue;
-        struct pcap_pkthdr h = {.caplen = s->caplen, .len = s->len};
-        h.ts.tv_sec = (time_t)(s->ts_us / 1000000u);
-        h.ts.tv_usec = (suseconds_t)(s->ts_us % 1000000u);
-        pcap_dump((u_char *)e->out, &h, s->data);
-        found++;
     }
+    uint32_t from_keys;
+    uint32_t found = write_flow(e, flow, first_us, &from_keys);
     e->st.flows_written++;
     e->st.packets_written += found;
+    e->st.key_packets_written += from_keys;
     if (pkts > found)
         e->st.packets_gone += pkts - found;
+    if (flow < e->nflows && e->flows[flow].lost)
+        e->st.flows_keys_lost++;
+    else if (flow < e->nflows && e->flows[flow].thin)
+        e->st.flows_keys_thin++;
+    if (found == 0)
+        e->st.flows_empty++;
+    fa_evidence_release(e, flow);
     if (pcap_dump_flush(e->out) != 0)
         return -1;
     if (e->file_limit && (uint64_t)pcap_dump_ftell64(e->out) >= e->file_limit)

@@ -123,6 +123,7 @@ struct fa_flow_table {
     uint64_t now_us, next_expire_us;
     uint16_t now_s;      /* now_us in seconds, mod 2^16 (lru_stamp) */
     uint64_t seed;       /* of the key hash */
+    uint32_t charged;    /* the flow the last packet's ICMP error was charged to, NIL */
     bool oom;
     fa_flow_stats stats;
     frag_slot frags[FRAG_SLOTS];
@@ -202,6 +203,7 @@ fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_en
     t->on_end = on_end;
     t->ctx = ctx;
     t->free_head = NIL;
+    t->charged = NIL;
     for (int c = 0; c < FA_TMO_COUNT; c++)
         t->lru[c].head = t->lru[c].tail = NIL;
     return t;
@@ -320,6 +322,8 @@ static bool resumes(fa_flow_table *t, const fa_flow_key *k, bool sender_lo, cons
 static void end_flow(fa_flow_table *t, fa_flow *f, fa_end_reason why)
 {
     uint32_t idx = flow_index(t, f);
+    if (idx == t->charged)
+        t->charged = NIL;
     f->end_reason = natural_end(f, why) & 0xf;
     if (f->key.proto == FA_PROTO_TCP && (f->end_reason == FA_END_IDLE || f->end_reason == FA_END_EVICTED) &&
         !fa_tcp_closing(f))
@@ -575,6 +579,7 @@ static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
         return;
     }
     t->stats.icmp_errors_attributed++;
+    t->charged = flow_index(t, f);
     if (f->icmp_errors < UINT8_MAX)
         f->icmp_errors++;
     f->icmp_type = p->icmp_type;
@@ -665,6 +670,7 @@ fa_flow *fa_flow_table_packet_hinted(fa_flow_table *t, const fa_packet *pkt, con
                                      int *dir)
 {
     t->stats.packets++;
+    t->charged = NIL;
     maybe_expire(t, pkt->ts_us);
     /* Only a later fragment is changed (given its first fragment's ports):
      * the copy is made for fragments alone. */
@@ -733,6 +739,12 @@ fa_flow *fa_flow_table_packet_hinted(fa_flow_table *t, const fa_packet *pkt, con
 uint32_t fa_flow_table_index(const fa_flow_table *t, const fa_flow *f)
 {
     return flow_index(t, f);
+}
+
+bool fa_flow_table_charged(const fa_flow_table *t, uint32_t *index)
+{
+    *index = t->charged;
+    return t->charged != NIL;
 }
 
 void fa_flow_table_each_older(fa_flow_table *t, uint64_t now_us, uint64_t age_us,

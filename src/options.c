@@ -154,6 +154,10 @@ static const opt_row opt_table[] = {
     {.name = "evidence-buffer", .arg = "MIB", .kind = OPT_U32, .field = FIELD(evidence_ring_mib),
      .min = 1, .max = 65536, .unit = "MiB ",
      .help = "recent packets kept for -w (default 16)"},
+    {.name = "evidence-keys", .arg = "MIB", .kind = OPT_U32, .field = FIELD(evidence_keys_mib),
+     .min = 1, .max = 65536, .unit = "MiB ",
+     .help = "key packets kept apart per flow for -w: SYNs,\n"
+             "RST, ICMP error, first payloads (default 32)"},
     {.name = "evidence-size", .arg = "MIB", .kind = OPT_U32, .field = FIELD(evidence_file_mib),
      .min = 0, .max = 65536, .unit = "MiB ",
      .help = "rotate the -w file at this size (default 100,\n"
@@ -371,6 +375,7 @@ static void set_defaults(fa_options *o)
     o->ws_min_idle_s = 1;
     o->interim_s = -1;
     o->evidence_ring_mib = 16;
+    o->evidence_keys_mib = 32;
     o->evidence_file_mib = 100;
     o->evidence_files = 5;
     fa_flow_config_default(&o->flow);

@@ -66,10 +66,14 @@ static bool flagged(const fa_run *ctx, const fa_flow_verdict *v, const fa_ws_ses
            (v->verdict == FA_VERDICT_DOCUMENTED && v->attempt != FA_ATTEMPT_SEEN);
 }
 
-static void save_evidence(fa_run *ctx, const fa_flow *f)
+/* A flagged flow's packets are written; every flow's key packets are
+ * given back to the store. */
+static void save_evidence(fa_run *ctx, const fa_flow *f, bool write)
 {
-    if (fa_evidence_flow(ctx->evidence, fa_flow_table_index(ctx->flows, f), f->first_us,
-                         f->dir[0].pkts + f->dir[1].pkts) != 0)
+    uint32_t idx = fa_flow_table_index(ctx->flows, f);
+    if (!write)
+        fa_evidence_release(ctx->evidence, idx);
+    else if (fa_evidence_flow(ctx->evidence, idx, f->first_us, f->dir[0].pkts + f->dir[1].pkts) != 0)
         ctx->evidence_failed = true;
 }
 
@@ -84,8 +88,8 @@ static void on_flow_end(fa_flow *f, void *arg)
     rule_flags(ctx, &v, &ws, &ll);
     fa_ws_session session;
     bool reported = fa_ws_flow_end(ctx->ws, f, ws, ll, &session);
-    if (ctx->evidence && flagged(ctx, &v, reported ? &session : NULL))
-        save_evidence(ctx, f);
+    if (ctx->evidence)
+        save_evidence(ctx, f, flagged(ctx, &v, reported ? &session : NULL));
     if (!ctx->json || ctx->json_failed)
         return;
     json_t *o = fa_flow_to_json(f);
@@ -101,8 +105,9 @@ static void open_evidence(fa_run *ctx, int dlt)
 {
     char err[512];
     const fa_options *o = ctx->opts;
-    ctx->evidence = fa_evidence_open(o->evidence_path, dlt, o->evidence_ring_mib, o->evidence_file_mib,
-                                     o->evidence_files, err, sizeof err);
+    fa_evidence_config cfg = {o->evidence_ring_mib, o->evidence_keys_mib, o->evidence_file_mib, o->evidence_files,
+                              o->flow.max_flows};
+    ctx->evidence = fa_evidence_open(o->evidence_path, dlt, &cfg, err, sizeof err);
     if (!ctx->evidence) {
         fprintf(stderr, "flowaudit: %s\n", err);
         ctx->evidence_failed = true;
@@ -123,17 +128,31 @@ static void interim_by_packet_time(fa_run *ctx, uint64_t ts)
     }
 }
 
+/* The ring keeps every packet; the key store what proves a verdict. */
+static void keep_evidence(fa_run *ctx, const fa_batched *e, const fa_flow *f, int dir)
+{
+    const fa_packet *pkt = &e->pkt;
+    unsigned facts = (dir ? FA_EV_RESP : 0) | (pkt->payload_len ? FA_EV_PAYLOAD : 0) |
+                     ((pkt->tcp_flags & FA_TH_RST) ? FA_EV_RST : 0) | ((pkt->tcp_flags & FA_TH_FIN) ? FA_EV_FIN : 0) |
+                     ((f->bits & FA_FLOW_HAS_APP) ? FA_EV_FOLLOWED : 0);
+    uint32_t charged;
+    fa_evidence_packet(ctx->evidence, e->dlt, fa_flow_table_index(ctx->flows, f), facts, e->ts_us, e->frame,
+                       pkt->caplen, pkt->wirelen);
+    if (fa_flow_table_charged(ctx->flows, &charged))
+        fa_evidence_icmp_error(ctx->evidence, e->dlt, charged, e->ts_us, e->frame, pkt->caplen, pkt->wirelen);
+}
+
 /* Flow table, evidence and detectors, for one decoded packet. */
 static void process(fa_run *ctx, const fa_batched *e)
 {
     int dir;
     const fa_packet *pkt = &e->pkt;
     fa_flow *f = fa_flow_table_packet_hinted(ctx->flows, pkt, &e->hint, &dir);
-    if (f && ctx->evidence)
-        fa_evidence_packet(ctx->evidence, e->dlt, fa_flow_table_index(ctx->flows, f), e->ts_us, e->frame,
-                           pkt->caplen, pkt->wirelen);
     if (f && (!pkt->fragment || pkt->first_fragment))
         fa_ws_packet(ctx->ws, f, dir, pkt);
+    /* After the detector: it says whether it follows the flow. */
+    if (f && ctx->evidence)
+        keep_evidence(ctx, e, f, dir);
 }
 
 /* Puts packet i on the flow clock (clock.h); from here on it carries the
@@ -318,8 +337,13 @@ static void print_evidence(const fa_evidence *e, FILE *text)
 {
     const fa_evidence_stats *st = fa_evidence_get_stats(e);
     fprintf(text, "  evidence  %" PRIu64 " flagged flows, %" PRIu64 " packets written (%" PRIu64
-                  " already gone from the buffer, %" PRIu64 " of another link type); %u file rotations\n",
-            st->flows_written, st->packets_written, st->packets_gone, st->other_linktype, st->files_rotated);
+                  " of them key packets kept apart; %" PRIu64 " already gone from the buffer, %" PRIu64
+                  " of another link type); %u file rotations\n",
+            st->flows_written, st->packets_written, st->key_packets_written, st->packets_gone, st->other_linktype,
+            st->files_rotated);
+    fprintf(text, "  evidence  %" PRIu64 " flagged flows lost a SYN, RST, FIN or ICMP error (key store full), %" PRIu64
+                  " a first payload or last packet; %" PRIu64 " have no packet at all\n",
+            st->flows_keys_lost, st->flows_keys_thin, st->flows_empty);
 }
 
 static FILE *text_out(const fa_run *ctx)

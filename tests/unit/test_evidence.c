@@ -22,6 +22,7 @@
 
 #define T0 1700000000000000ull
 #define MAX_READ 8192
+#define MAX_FLOWS 20000
 
 /* Every packet carries its flow number and index in its first bytes. */
 typedef struct pkt_read {
@@ -86,7 +87,8 @@ static int teardown(void **state)
 static fa_evidence *open_ev(fixture *fx, const char *path, uint32_t ring_mib, uint32_t file_mib, int keep)
 {
     char err[256];
-    fx->e = fa_evidence_open(path, DLT_EN10MB, ring_mib, file_mib, keep, err, sizeof err);
+    fa_evidence_config cfg = {ring_mib, 1, file_mib, keep, MAX_FLOWS};
+    fx->e = fa_evidence_open(path, DLT_EN10MB, &cfg, err, sizeof err);
     if (!fx->e)
         fail_msg("fa_evidence_open: %s", err);
     return fx->e;
@@ -94,16 +96,30 @@ static fa_evidence *open_ev(fixture *fx, const char *path, uint32_t ring_mib, ui
 
 /* A frame of caplen bytes (wire length len): flow number, index, then a
  * pattern that depends on both. */
+static void frame(uint8_t *buf, uint32_t flow, uint32_t index, uint32_t caplen)
+{
+    memcpy(buf, &flow, 4);
+    memcpy(buf + 4, &index, 4);
+    for (uint32_t i = 8; i < caplen; i++)
+        buf[i] = (uint8_t)(flow * 31 + index + i);
+}
+
+/* A packet of flow number flow with FA_EV_* facts. */
+static void put_f(fa_evidence *e, uint32_t flow, unsigned facts, uint32_t index, uint64_t ts, uint32_t caplen)
+{
+    uint8_t buf[2048];
+    assert_true(caplen <= sizeof buf && caplen >= 8);
+    frame(buf, flow, index, caplen);
+    fa_evidence_packet(e, DLT_EN10MB, flow, facts, ts, buf, caplen, caplen);
+}
+
 static void put(fa_evidence *e, int dlt, uint32_t flow, uint32_t index, uint64_t ts, uint32_t caplen,
                 uint32_t len)
 {
     uint8_t buf[2048];
     assert_true(caplen <= sizeof buf && caplen >= 8);
-    memcpy(buf, &flow, 4);
-    memcpy(buf + 4, &index, 4);
-    for (uint32_t i = 8; i < caplen; i++)
-        buf[i] = (uint8_t)(flow * 31 + index + i);
-    fa_evidence_packet(e, dlt, flow, ts, buf, caplen, len);
+    frame(buf, flow, index, caplen);
+    fa_evidence_packet(e, dlt, flow, FA_EV_FOLLOWED, ts, buf, caplen, len);
 }
 
 /* Reads a pcap file into fx->pkts; returns the packet count. */
@@ -226,7 +242,8 @@ static void test_recycled_flow_number(void **state)
 }
 
 /* A 1 MiB ring holds at most 1 MiB / FA_EVIDENCE_SNAP packets: the oldest
- * go, and are counted as gone when their flow is written. */
+ * go, and are counted as gone when their flow is written; the key store
+ * still has each flow's first packet and flow 1's two newest. */
 static void test_small_ring(void **state)
 {
     enum { N = 5000, MAX_SLOTS = (1 << 20) / FA_EVIDENCE_SNAP };
@@ -238,20 +255,147 @@ static void test_small_ring(void **state)
         put(e, DLT_EN10MB, 2, i, T0 + 100 + i, 200, 200);
     assert_int_equal(fa_evidence_flow(e, 1, T0, 10), 0);
     const fa_evidence_stats *st = fa_evidence_get_stats(e);
-    assert_int_equal(st->packets_written, 0);
-    assert_int_equal(st->packets_gone, 10);
+    assert_int_equal(st->packets_written, 3);
+    assert_int_equal(st->key_packets_written, 3);
+    assert_int_equal(st->packets_gone, 7);
     assert_int_equal(fa_evidence_flow(e, 2, T0 + 100, N), 0);
-    uint64_t kept = st->packets_written;
+    uint64_t kept = st->packets_written - 3 - 1;
     assert_true(kept > 1000 && kept <= MAX_SLOTS);
-    assert_int_equal(st->packets_gone, 10 + N - kept);
+    assert_int_equal(st->key_packets_written, 4);
+    assert_int_equal(st->packets_gone, 7 + N - kept - 1);
     assert_int_equal(st->flows_written, 2);
+    assert_int_equal(st->flows_keys_lost, 0);
     close_ev(fx);
-    /* the newest packets, in order */
-    assert_int_equal(read_back(fx, fx->path), (int)kept);
+    /* flow 1's first and two newest, then flow 2's first and newest */
+    assert_int_equal(read_back(fx, fx->path), (int)kept + 4);
+    expect_pkt(fx, 0, 1, 0, T0);
+    expect_pkt(fx, 1, 1, 8, T0 + 8);
+    expect_pkt(fx, 2, 1, 9, T0 + 9);
+    expect_pkt(fx, 3, 2, 0, T0 + 100);
     for (int i = 0; i < (int)kept; i++) {
         uint32_t index = N - (uint32_t)kept + (uint32_t)i;
-        expect_pkt(fx, i, 2, index, T0 + 100 + index);
+        expect_pkt(fx, 4 + i, 2, index, T0 + 100 + index);
     }
+}
+
+/* Flow numbers 100 and up: a flood of one-packet flows, each ended
+ * unflagged; the ring turns over many times. */
+static void flood(fa_evidence *e, uint32_t flows, uint64_t ts)
+{
+    for (uint32_t i = 0; i < flows; i++) {
+        put_f(e, 100 + i % 1000, 0, i, ts + i, 300);
+        fa_evidence_release(e, 100 + i % 1000);
+    }
+}
+
+/* A followed session flagged after a flood: its SYN, SYN-ACK, first
+ * payload each way, FIN and RST survive in the key store, with the two
+ * packets before the FIN; the handshake's ACK and the middle data are
+ * gone. */
+static void test_key_packets_survive_flood(void **state)
+{
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 0, 0);
+    static const unsigned facts[] = {0, FA_EV_RESP, 0, FA_EV_PAYLOAD, FA_EV_RESP | FA_EV_PAYLOAD,
+                                     FA_EV_PAYLOAD, FA_EV_PAYLOAD, FA_EV_RESP | FA_EV_PAYLOAD,
+                                     FA_EV_PAYLOAD, FA_EV_FIN, FA_EV_RESP | FA_EV_RST};
+    enum { NF = sizeof facts / sizeof facts[0] };
+    for (uint32_t i = 0; i < NF; i++) {
+        put_f(e, 1, facts[i] | FA_EV_FOLLOWED, i, T0 + i * 1000000u, 600);
+        flood(e, 10000, T0 + i * 1000000u + 1);
+    }
+    assert_int_equal(fa_evidence_flow(e, 1, T0, NF), 0);
+    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    static const uint32_t want[] = {0, 1, 3, 4, 7, 8, 9, 10};
+    enum { NW = sizeof want / sizeof want[0] };
+    assert_int_equal(st->packets_written, NW);
+    assert_int_equal(st->key_packets_written, NW);
+    assert_int_equal(st->packets_gone, NF - NW);
+    assert_int_equal(st->flows_keys_lost, 0);
+    close_ev(fx);
+    assert_int_equal(read_back(fx, fx->path), NW);
+    for (int i = 0; i < NW; i++) {
+        expect_pkt(fx, i, 1, want[i], T0 + want[i] * 1000000u);
+        assert_int_equal(fx->pkts[i].caplen, 132);
+        assert_int_equal(fx->pkts[i].len, 600);
+    }
+}
+
+/* An ICMP error is the packet of its own flow (5) and charged to the
+ * flow it refuses (1): written with flow 1, once, whether the ring still
+ * has it or not. */
+static void test_icmp_error_charged(void **state)
+{
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 0, 0);
+    uint8_t buf[200];
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t t = T0 + (uint64_t)pass * 100000000u;
+        put_f(e, 1, 0, 0, t, 80);
+        flood(e, 10000, t + 1);
+        frame(buf, 5, 1, sizeof buf);
+        fa_evidence_packet(e, DLT_EN10MB, 5, 0, t + 20000, buf, sizeof buf, sizeof buf);
+        fa_evidence_icmp_error(e, DLT_EN10MB, 1, t + 20000, buf, sizeof buf, sizeof buf);
+        if (pass == 0)
+            flood(e, 10000, t + 20001);
+        assert_int_equal(fa_evidence_flow(e, 1, t, 1), 0);
+        fa_evidence_release(e, 5);
+    }
+    close_ev(fx);
+    assert_int_equal(read_back(fx, fx->path), 4);
+    expect_pkt(fx, 0, 1, 0, T0);
+    expect_pkt(fx, 1, 5, 1, T0 + 20000);
+    expect_pkt(fx, 2, 1, 0, T0 + 100000000u);
+    expect_pkt(fx, 3, 5, 1, T0 + 100020000u);
+}
+
+/* The store has 1 MiB / FA_EVIDENCE_KEY_SLOT slots: flows beyond it keep
+ * no key packet and are counted when flagged; slots given back are used
+ * again. */
+static void test_key_store_full(void **state)
+{
+    enum { SLOTS = (1 << 20) / FA_EVIDENCE_KEY_SLOT };
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 0, 0);
+    for (uint32_t f = 0; f < SLOTS + 10; f++)
+        put_f(e, f, 0, 0, T0 + f, 100);
+    flood(e, 10000, T0 + SLOTS + 10);
+    assert_int_equal(fa_evidence_flow(e, 0, T0, 1), 0);
+    assert_int_equal(fa_evidence_flow(e, SLOTS + 5, T0 + SLOTS + 5, 1), 0);
+    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    assert_int_equal(st->packets_written, 1);
+    assert_int_equal(st->flows_keys_lost, 1);
+    assert_int_equal(st->flows_empty, 1);
+    /* the slot flow 0 gave back is taken by a newcomer */
+    put_f(e, SLOTS + 20, 0, 0, T0 + 2 * SLOTS, 100);
+    flood(e, 10000, T0 + 2 * SLOTS + 1);
+    assert_int_equal(fa_evidence_flow(e, SLOTS + 20, T0 + 2 * SLOTS, 1), 0);
+    assert_int_equal(st->packets_written, 2);
+    assert_int_equal(st->flows_keys_lost, 1);
+}
+
+/* With less than a quarter of the store free, a first payload is not
+ * kept, a SYN and a RST still are. */
+static void test_store_filling(void **state)
+{
+    enum { SLOTS = (1 << 20) / FA_EVIDENCE_KEY_SLOT, FULL = SLOTS - SLOTS / 4 + 1, X = FULL + 1 };
+    fixture *fx = *state;
+    fa_evidence *e = open_ev(fx, fx->path, 1, 0, 0);
+    for (uint32_t f = 0; f < FULL; f++)
+        put_f(e, f, 0, 0, T0 + f, 100);
+    put_f(e, X, FA_EV_FOLLOWED, 0, T0 + X, 100);
+    put_f(e, X, FA_EV_PAYLOAD | FA_EV_FOLLOWED, 1, T0 + X + 1, 100);
+    put_f(e, X, FA_EV_RST | FA_EV_RESP | FA_EV_FOLLOWED, 2, T0 + X + 2, 100);
+    flood(e, 10000, T0 + X + 3);
+    assert_int_equal(fa_evidence_flow(e, X, T0 + X, 3), 0);
+    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    assert_int_equal(st->packets_written, 2);
+    assert_int_equal(st->flows_keys_thin, 1);
+    assert_int_equal(st->flows_keys_lost, 0);
+    close_ev(fx);
+    assert_int_equal(read_back(fx, fx->path), 2);
+    expect_pkt(fx, 0, X, 0, T0 + X);
+    expect_pkt(fx, 1, X, 2, T0 + X + 2);
 }
 
 static void test_other_link_type(void **state)
@@ -344,7 +488,8 @@ static void test_open_error(void **state)
     fixture *fx = *state;
     char err[256], path[160];
     snprintf(path, sizeof path, "%s/missing/ev.pcap", fx->dir);
-    assert_null(fa_evidence_open(path, DLT_EN10MB, 1, 0, 0, err, sizeof err));
+    fa_evidence_config cfg = {1, 1, 0, 0, MAX_FLOWS};
+    assert_null(fa_evidence_open(path, DLT_EN10MB, &cfg, err, sizeof err));
     assert_non_null(strstr(err, path));
     fa_evidence_close(NULL);
 }
@@ -358,6 +503,10 @@ int main(void)
         T(test_snap),
         T(test_recycled_flow_number),
         T(test_small_ring),
+        T(test_key_packets_survive_flood),
+        T(test_icmp_error_charged),
+        T(test_key_store_full),
+        T(test_store_filling),
         T(test_other_link_type),
         T(test_rotation),
         T(test_rotation_failure),
