@@ -191,7 +191,8 @@ static void test_byte_order_mark(void **state)
     char err[ERRLEN] = "", text[4096];
     fa_ruleset *rs = fa_rules_new();
     assert_non_null(rs);
-    snprintf(text, sizeof text, "\xEF\xBB\xBF%s", example);
+    int n = snprintf(text, sizeof text, "\xEF\xBB\xBF%s", example);
+    assert_true(n > 0 && (size_t)n < sizeof text);
     if (fa_rules_load_string(rs, "bom.rules", text, err, sizeof err) != 0)
         fail_msg("%s", err);
     check_hyworks(rs, "bom.rules");

@@ -126,27 +126,28 @@ static void check_example(const fa_ruleset *rs, const fa_site *site, const char 
     assert_ptr_equal(fa_site_rule_dports(site, rs, fixed), &rs->rules[fixed].dports);
 }
 
-static void test_example_from_string(void **state)
+/* Loads text as the site file name and checks it is the example. */
+static void load_example(const fa_ruleset *rs, const char *name, const char *text)
 {
-    const fa_ruleset *rs = *state;
     char err[ERRLEN] = "";
-    fa_site *site = fa_site_load_string(rs, "mem.site", example_site, err, sizeof err);
+    fa_site *site = fa_site_load_string(rs, name, text, err, sizeof err);
     if (!site)
         fail_msg("%s", err);
-    check_example(rs, site, "mem.site");
+    check_example(rs, site, name);
     fa_site_free(site);
+}
+
+static void test_example_from_string(void **state)
+{
+    load_example(*state, "mem.site", example_site);
 }
 
 static void test_byte_order_mark(void **state)
 {
-    const fa_ruleset *rs = *state;
-    char err[ERRLEN] = "", text[8192];
-    snprintf(text, sizeof text, "\xEF\xBB\xBF%s", example_site);
-    fa_site *site = fa_site_load_string(rs, "bom.site", text, err, sizeof err);
-    if (!site)
-        fail_msg("%s", err);
-    check_example(rs, site, "bom.site");
-    fa_site_free(site);
+    char text[8192];
+    int n = snprintf(text, sizeof text, "\xEF\xBB\xBF%s", example_site);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    load_example(*state, "bom.site", text);
 }
 
 static void test_example_from_file(void **state)
