@@ -138,12 +138,13 @@ static void periodic(fa_run *ctx, live *l, fa_signals *sig, timers *t)
         t->expire = now + 1000000u;
     }
     read_stats(ctx, l);
-    /* A good reload closed the window: the next one gets its full length. */
-    if (sig->reload) {
+    /* A SIGHUP during a reload is kept until that one is over, so the
+     * files as they are now are read. A good reload closed the window:
+     * the next one gets its full length. */
+    if (sig->reload && fa_run_reload_start(ctx))
         sig->reload = 0;
-        if (fa_run_reload(ctx) && o->window_s)
-            t->window = after(now, o->window_s);
-    }
+    if (fa_run_reload_poll(ctx) == 1 && o->window_s)
+        t->window = after(now, o->window_s);
     if (sig->report || now >= t->report) {
         sig->report = 0;
         fa_run_report(ctx, false, NULL);

@@ -18,6 +18,7 @@
 #include "decode.h"
 #include "flow_json.h"
 #include "flow_table.h"
+#include "reload.h"
 #include "rules.h"
 #include "site.h"
 #include "summary.h"
@@ -274,36 +275,31 @@ static void free_config(fa_run *ctx)
     fa_rules_free(ctx->rules);
 }
 
+/* The reload thread's loader: the same all-or-nothing load as at start. */
+static int load_config_files(const fa_options *o, fa_config *c, char *err, size_t errlen)
+{
+    return load_rules_site(o, &c->rules, &c->site, &c->audit, err, errlen);
+}
+
 /* The window so far is reported under the configuration it was judged
  * by, and a new window starts with the new one. Flows still open are
  * judged at their end by the new matrices; the WebSocket detector keeps
  * following the ports it had. */
-static int swap_config(fa_run *ctx, char *err, size_t errlen)
+static void swap_config(fa_run *ctx, const fa_config *c)
 {
-    fa_ruleset *rules;
-    fa_site *site;
-    fa_audit *audit;
-    if (!ctx->audit) {
-        snprintf(err, errlen, "no rules were loaded at start: nothing to reload");
-        return -1;
-    }
-    if (load_rules_site(ctx->opts, &rules, &site, &audit, err, errlen) != 0)
-        return -1;
     fa_run_report(ctx, false, NULL);
     ctx->window_start_us = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
     fa_audit_free(ctx->audit);
     fa_site_free(ctx->site);
     fa_rules_free(ctx->rules);
-    ctx->rules = rules;
-    ctx->site = site;
-    ctx->audit = audit;
-    return 0;
+    ctx->rules = c->rules;
+    ctx->site = c->site;
+    ctx->audit = c->audit;
 }
 
-bool fa_run_reload(fa_run *ctx)
+/* How a reload ended, on stderr and in a config_reload record. */
+static void reload_ended(fa_run *ctx, bool ok, const char *why)
 {
-    char why[512];
-    bool ok = swap_config(ctx, why, sizeof why) == 0;
     if (ok)
         fprintf(stderr, "flowaudit: configuration reloaded\n");
     else
@@ -315,7 +311,45 @@ bool fa_run_reload(fa_run *ctx)
             json_object_set_new(o, "error", json_string(why));
         fa_run_record(ctx, o);
     }
-    return ok;
+}
+
+bool fa_run_reload_start(fa_run *ctx)
+{
+    char why[512];
+    if (ctx->reloading)
+        return false;
+    if (!ctx->audit)
+        reload_ended(ctx, false, "no rules were loaded at start: nothing to reload");
+    else if (!(ctx->reloading = fa_reload_start(ctx->opts, load_config_files, why, sizeof why)))
+        reload_ended(ctx, false, why);
+    return true;
+}
+
+int fa_run_reload_poll(fa_run *ctx)
+{
+    char why[512];
+    fa_config c;
+    if (!ctx->reloading || !fa_reload_done(ctx->reloading))
+        return -1;
+    int rc = fa_reload_finish(ctx->reloading, &c, why, sizeof why);
+    ctx->reloading = NULL;
+    if (rc == 0)
+        swap_config(ctx, &c);
+    reload_ended(ctx, rc == 0, why);
+    return rc == 0;
+}
+
+/* A reload still reading when the run ends is waited for and dropped. */
+static void drop_reload(fa_run *ctx)
+{
+    fa_config c;
+    char why[512];
+    if (ctx->reloading && fa_reload_finish(ctx->reloading, &c, why, sizeof why) == 0) {
+        fa_audit_free(c.audit);
+        fa_site_free(c.site);
+        fa_rules_free(c.rules);
+    }
+    ctx->reloading = NULL;
 }
 
 static void interim_record(fa_flow *f, void *arg)
@@ -471,6 +505,7 @@ int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t err
 {
     const fa_options *o = ctx->opts;
     res->findings = 0;
+    drop_reload(ctx);
     fa_flow_table_flush(ctx->flows, FA_END_EOF);
     FILE *text = text_out(ctx);
     if (fa_run_report(ctx, true, res) != 0)

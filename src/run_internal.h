@@ -13,6 +13,7 @@
 #include "evidence.h"
 #include "flow_table.h"
 #include "packet_batch.h"
+#include "reload.h"
 #include "rules.h"
 #include "run.h"
 #include "site.h"
@@ -31,6 +32,7 @@ struct fa_run {
     fa_ruleset *rules;       /* NULL: no audit, flows only */
     fa_site *site;           /* NULL: port-only audit */
     fa_audit *audit;
+    fa_reload *reloading;    /* live: a reload reading its files, or NULL */
     fa_ws *ws;
     fa_evidence *evidence;   /* -w; opened with the first packet's link type */
     bool evidence_failed;
@@ -50,10 +52,16 @@ void fa_run_record(fa_run *ctx, json_t *rec);
 /* Prints the audit and WebSocket report and writes their records; final:
  * the end of the run (sets the findings for the exit status). */
 int fa_run_report(fa_run *ctx, bool final, fa_run_result *res);
-/* Replaces rules and site by fresh copies from disk, says so on stderr
- * and in a "config_reload" record. On error the old ones stay. Returns
- * true when the new configuration is in force. */
-bool fa_run_reload(fa_run *ctx);
+/* SIGHUP: starts reading fresh rules and site from disk in a thread of
+ * their own (reload.h), so capture goes on meanwhile. Returns false, and
+ * starts nothing, while an earlier reload is still reading: ask again. */
+bool fa_run_reload_start(fa_run *ctx);
+/* Once a reload's files are read: replaces rules and site by the fresh
+ * copies (the window so far is reported under the old ones), says so on
+ * stderr and in a "config_reload" record; on error the old ones stay.
+ * Returns 1 when the new configuration is in force, 0 when the reload
+ * failed, -1 when none has finished. */
+int fa_run_reload_poll(fa_run *ctx);
 /* Records for every flow older than age_s that is still active. */
 void fa_run_interim(fa_run *ctx, uint64_t now_us, uint32_t age_s);
 
