@@ -20,6 +20,7 @@
 #define FA_MAX_FEATURES 256
 #define FA_MAX_PRODUCTS 32
 #define FA_MAX_PROTOS 4       /* proto:N entries per rule */
+#define FA_GROUP_MAX 16       /* members of one group role */
 
 enum fa_transport_bits {
     FA_TR_TCP = 1u << 0,
@@ -52,6 +53,9 @@ typedef struct fa_role {
     char id[FA_ID_MAX];
     char *description;
     int product;          /* index into ruleset.products */
+    int nmembers;         /* > 0: a group role, played by whoever plays a member */
+    int members[FA_GROUP_MAX]; /* indices into ruleset.roles, none a group */
+    int line;             /* where it was declared */
 } fa_role;
 
 typedef struct fa_feature {
@@ -81,6 +85,7 @@ typedef struct fa_rule {
     bool longlived;       /* true when websocket is */
     bool observable;
     bool oneway;          /* udp/proto:N traffic that is never answered (syslog, traps) */
+    bool any_of;          /* the ports are alternatives: one answered port satisfies the row */
     const char *file;     /* points at products[product].file */
     int line;
 } fa_rule;

@@ -118,6 +118,34 @@ bool fa_portset_contains(const fa_portset *ps, uint16_t port)
     return false;
 }
 
+unsigned fa_portset_items(const fa_portset *ps)
+{
+    return ps->any || ps->count == 0 ? 1u : ps->count;
+}
+
+int fa_portset_item_of(const fa_portset *ps, uint16_t port)
+{
+    if (ps->any || ps->count == 0)
+        return 0;
+    for (unsigned i = 0; i < ps->count; i++)
+        if (port >= ps->ranges[i].lo && port <= ps->ranges[i].hi)
+            return (int)i;
+    return -1;
+}
+
+void fa_portset_format_item(const fa_portset *ps, unsigned i, char *buf, size_t len)
+{
+    if (ps->any || ps->count == 0 || i >= ps->count) {
+        fa_portset_format(ps, buf, len);
+        return;
+    }
+    const fa_port_range *r = &ps->ranges[i];
+    if (r->lo == r->hi)
+        snprintf(buf, len, "%u", r->lo);
+    else
+        snprintf(buf, len, "%u-%u", r->lo, r->hi);
+}
+
 /* True for "-", the set of portless transports. */
 bool fa_portset_is_empty(const fa_portset *ps)
 {

@@ -22,6 +22,7 @@ enum attr_bits {
     A_OBSERVABLE = 1u << 8,
     A_NOTE = 1u << 9,
     A_ONEWAY = 1u << 10,
+    A_ANY_OF = 1u << 11,
 };
 
 typedef struct rparse {
@@ -139,7 +140,47 @@ static int st_role(rparse *p)
     memset(ro, 0, sizeof *ro);
     strcpy(ro->id, id);
     ro->product = p->product;
+    ro->line = p->lx->line;
     return dup_text(p, "role description", p->lx->words[2], &ro->description);
+}
+
+static bool is_member(const fa_ruleset *rs, int role)
+{
+    for (int g = 0; g < rs->nroles; g++)
+        for (int k = 0; k < rs->roles[g].nmembers; k++)
+            if (rs->roles[g].members[k] == role)
+                return true;
+    return false;
+}
+
+/* "group controller mgmt1 mgmt2 broker": a role that stands for whichever
+ * hosts play one of its members, so a site maps only the members. Groups
+ * do not nest: a member is a plain role. */
+static int st_group(rparse *p)
+{
+    fa_ruleset *rs = p->rs;
+    char **w = p->lx->words;
+    int g = fa_rules_find_role(rs, p->product, w[1]);
+    if (g < 0)
+        return fa_lex_error(p->lx, "group '%s' is not a declared role", w[1]);
+    if (rs->roles[g].nmembers)
+        return fa_lex_error(p->lx, "group '%s' defined twice", w[1]);
+    if (is_member(rs, g))
+        return fa_lex_error(p->lx, "'%s' is a member of a group and cannot be one", w[1]);
+    if (p->lx->nwords - 2 > FA_GROUP_MAX)
+        return fa_lex_error(p->lx, "too many members (limit %d)", FA_GROUP_MAX);
+    for (int i = 2; i < p->lx->nwords; i++) {
+        int m = fa_rules_find_role(rs, p->product, w[i]);
+        if (m < 0)
+            return fa_lex_error(p->lx, "unknown role '%s'", w[i]);
+        if (m == g || rs->roles[m].nmembers)
+            return fa_lex_error(p->lx, "member '%s' is a group", w[i]);
+        for (int k = 0; k < rs->roles[g].nmembers; k++)
+            if (rs->roles[g].members[k] == m)
+                return fa_lex_error(p->lx, "member '%s' listed twice", w[i]);
+        rs->roles[g].members[rs->roles[g].nmembers++] = m;
+    }
+    return 0;
 }
 
 static int st_feature(rparse *p)
@@ -407,6 +448,16 @@ static int at_oneway(rparse *p)
     return 0;
 }
 
+static int at_any_of(rparse *p)
+{
+    fa_rule *r = cur_rule(p);
+    if (yes_no(p, &r->any_of) < 0)
+        return -1;
+    if (r->any_of && (!has_ports(r) || r->dports.any || r->dports.count < 2))
+        return fa_lex_error(p->lx, "any-of needs tcp or udp and more than one port");
+    return 0;
+}
+
 static int at_sport(rparse *p)
 {
     fa_rule *r = cur_rule(p);
@@ -437,6 +488,7 @@ static const keyword statements[] = {
     {"source", 1, 1, "source \"text\"", 0, st_source},
     {"role", 2, 2, "role ID \"description\"", 0, st_role},
     {"feature", 2, 2, "feature ID \"description\"", 0, st_feature},
+    {"group", 2, FA_GROUP_MAX + 1, "group ROLE MEMBER...", 0, st_group},
     {"rule", 6, 6, "rule ID FROM -> TO TRANSPORT PORTS", 0, st_rule},
     {NULL, 0, 0, NULL, 0, NULL},
 };
@@ -453,6 +505,7 @@ static const keyword attributes[] = {
     {"longlived", 1, 1, "longlived yes|no", A_LONGLIVED, at_longlived},
     {"observable", 1, 2, "observable yes|no \"reason\"", A_OBSERVABLE, at_observable},
     {"oneway", 1, 1, "oneway yes|no", A_ONEWAY, at_oneway},
+    {"any-of", 1, 1, "any-of yes|no", A_ANY_OF, at_any_of},
     {"note", 1, 1, "note \"text\"", A_NOTE, at_note},
     {NULL, 0, 0, NULL, 0, NULL},
 };

@@ -562,6 +562,20 @@ static const err_case err_cases[] = {
      "t.rules:7: usage: observable yes|no \"reason\""},
     {HDR RULE PURPOSE "    observable no \"\"\n", "t.rules:7: empty observable reason"},
     {HDR RULE PURPOSE "    phase a b\n", "t.rules:7: usage: phase PHASE[,PHASE...]"},
+    {HDR RULE PURPOSE "    any-of yes\n", "t.rules:7: any-of needs tcp or udp and more than one port"},
+    {HDR "rule R-1 a -> b tcp *\n" PURPOSE "    any-of yes\n",
+     "t.rules:7: any-of needs tcp or udp and more than one port"},
+    {HDR "rule R-1 a -> b icmp -\n" PURPOSE "    any-of yes\n",
+     "t.rules:7: any-of needs tcp or udp and more than one port"},
+    {HDR "rule R-1 a -> b tcp 80,443\n" PURPOSE "    any-of 1\n", "t.rules:7: usage: any-of yes|no"},
+    {HDR "group g a\n", "t.rules:5: group 'g' is not a declared role"},
+    {HDR "group a b\ngroup a b\n", "t.rules:6: group 'a' defined twice"},
+    {HDR "group a b c\n", "t.rules:5: unknown role 'c'"},
+    {HDR "group a a\n", "t.rules:5: member 'a' is a group"},
+    {HDR "role c \"C\"\ngroup a b\ngroup c a\n", "t.rules:7: member 'a' is a group"},
+    {HDR "role c \"C\"\ngroup a b\ngroup b c\n", "t.rules:7: 'b' is a member of a group and cannot be one"},
+    {HDR "role c \"C\"\ngroup a b b\n", "t.rules:6: member 'b' listed twice"},
+    {HDR "group a\n", "t.rules:5: usage: group ROLE MEMBER..."},
 };
 
 static void test_error_messages(void **state)
