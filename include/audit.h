@@ -23,19 +23,33 @@ typedef enum fa_verdict {
 
 /* How a flow's attempt went, as seen from its originator. */
 typedef enum fa_attempt {
-    FA_ATTEMPT_SEEN,      /* the responder answered */
-    FA_ATTEMPT_BLOCKED,   /* no answer: unanswered SYNs, UDP with no reply */
-    FA_ATTEMPT_REJECTED,  /* RST to the SYN, or ICMP unreachable */
+    FA_ATTEMPT_SEEN,        /* the responder answered */
+    FA_ATTEMPT_BLOCKED,     /* no answer: unanswered SYNs, UDP with no reply */
+    FA_ATTEMPT_REJECTED,    /* RST to the SYN, or ICMP unreachable */
+    FA_ATTEMPT_UNCONFIRMED, /* only the originator's side was captured */
 } fa_attempt;
 
+/* A rule's status, and each of its ports'. */
 typedef enum fa_rule_status {
     FA_RULE_SEEN,
     FA_RULE_BLOCKED,
     FA_RULE_REJECTED,
     FA_RULE_NOT_SEEN,
     FA_RULE_NOT_OBSERVABLE,
-    FA_RULE_NOT_AUDITED,  /* optional, feature off, other phase, product absent */
+    FA_RULE_NOT_AUDITED,  /* optional, feature off, other phase, product or role absent */
+    FA_RULE_UNCONFIRMED,  /* tried, but the answer's direction was not captured */
+    FA_RULE_STATUSES
 } fa_rule_status;
+
+/* Why a rule is not audited. */
+typedef enum fa_not_audited {
+    FA_NA_NONE,           /* it is audited */
+    FA_NA_PRODUCT,        /* product not deployed */
+    FA_NA_PHASE,          /* another phase */
+    FA_NA_OPTIONAL,       /* optional in the document */
+    FA_NA_FEATURE,        /* its feature is off */
+    FA_NA_ROLE,           /* a role of it is not deployed (the site maps no host) */
+} fa_not_audited;
 
 /* --fail-on kinds. */
 enum fa_fail_bits {
@@ -56,9 +70,24 @@ int fa_fail_on_parse(const char *list, unsigned *mask, char *err, size_t errlen)
 typedef struct fa_flow_verdict {
     fa_verdict verdict;
     fa_attempt attempt;
+    bool swapped;                     /* documented with the endpoints swapped: the
+                                       * flow was met mid-connection */
+    bool initiator_known;             /* the SYN (or a UDP/ICMP flow's first packet) was seen */
     int nrules;                       /* matching rules (documented) or reversed ones */
     int rules[FA_VERDICT_MAX_RULES];  /* indices into ruleset.rules */
+    int only_rule;                    /* undocumented: a rule not in force that would
+                                       * document it, else -1 */
 } fa_flow_verdict;
+
+/* What the audit covers, for the report's header; strings are not copied
+ * and must outlive the audit. */
+typedef struct fa_audit_scope {
+    const char *const *inputs; int ninputs;  /* files, or interfaces when live */
+    bool live;
+    const char *rules_dir;
+    const char *site_file;                   /* NULL: port-only */
+    uint64_t first_us, last_us;              /* the observation window */
+} fa_audit_scope;
 
 typedef struct fa_audit fa_audit;
 
@@ -69,6 +98,17 @@ void fa_audit_free(fa_audit *a);
 
 /* Classifies one finished flow and records it. */
 void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v);
+
+/* Live reports judge what has already happened on flows still open: keep
+ * the audit as it is (fa_audit_checkpoint), add the open flows' answers and
+ * refusals (fa_audit_open_flow; silence is not judged before the flow
+ * ends), report, and go back (fa_audit_rollback). */
+void fa_audit_checkpoint(fa_audit *a);
+void fa_audit_open_flow(fa_audit *a, const fa_flow *f);
+void fa_audit_rollback(fa_audit *a);
+
+/* Sets what the report says was audited. */
+void fa_audit_set_scope(fa_audit *a, const fa_audit_scope *scope);
 /* Adds "verdict", "attempt" and "rules" fields to a flow record. */
 void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, json_t *rec);
 
@@ -78,6 +118,7 @@ fa_rule_status fa_audit_rule_status(const fa_audit *a, int rule);
 const char *fa_rule_status_name(fa_rule_status s);
 const char *fa_verdict_name(fa_verdict v);
 const char *fa_attempt_name(fa_attempt a);
+const char *fa_not_audited_name(fa_not_audited why);
 /* Kinds of findings present (fa_fail_bits). */
 unsigned fa_audit_findings(const fa_audit *a);
 

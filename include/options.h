@@ -16,6 +16,7 @@ typedef enum fa_mode {
     FA_MODE_AUDIT,        /* read packets, track flows, report */
     FA_MODE_CHECK_RULES,  /* validate a rules directory */
     FA_MODE_LIST_RULES,   /* print the loaded matrix */
+    FA_MODE_INIT_SITE,    /* print a site file template for a product */
     FA_MODE_HELP,
     FA_MODE_VERSION,
 } fa_mode;
@@ -36,6 +37,7 @@ typedef struct fa_options {
     const char *json_path;   /* NULL: no NDJSON; "-": stdout */
     const char *rules_dir;   /* NULL: built-in default */
     const char *site_path;
+    const char *init_product; /* --init-site */
     unsigned fail_on;        /* fa_fail_bits that make the exit status 1 */
     unsigned fail_on_named;  /* those --fail-on names one by one, not by "all" */
     double ws_min_idle_s;    /* noise floor: a FIN or RST after less idle is never an idle kill */

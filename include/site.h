@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "addr.h"
 #include "portset.h"
@@ -30,7 +31,11 @@ typedef struct fa_site {
     uint32_t phase;       /* exactly one fa_phase_bits value */
     bool *product_deployed;  /* [ruleset.nproducts] */
     bool *feature_enabled;   /* [ruleset.nfeatures] */
-    bool *role_mapped;       /* [ruleset.nroles] */
+    bool *role_mapped;       /* [ruleset.nroles]: deployed; a group when a member is */
+    bool *role_external;     /* [ruleset.nroles]: also played by every host outside the inventory */
+    char *warnings;          /* "file:line: warning: ..." lines, or NULL */
+    const fa_ruleset *rs;    /* the rules it was loaded against */
+    int *groups; int ngroups; /* group roles of deployed products, for the lookups */
     fa_site_role *roles; int nroles;
     fa_site_port *ports; int nports;
 } fa_site;
@@ -42,11 +47,17 @@ fa_site *fa_site_load_string(const fa_ruleset *rs, const char *name, const char 
 fa_site *fa_site_load_file(const fa_ruleset *rs, const char *path, char *err, size_t errlen);
 void fa_site_free(fa_site *site);
 
+/* --init-site: writes a commented site file for product (an index into
+ * rs->products) to out. Returns 0, or -1 on a write error. */
+int fa_site_template(const fa_ruleset *rs, int product, FILE *out);
+
 /* True when addr lies in any role's CIDR (the inventory). */
 bool fa_site_in_inventory(const fa_site *site, const fa_addr *addr);
-/* True when addr plays role (a role the site does not map matches every
- * address outside the inventory;
- * FA_ROLE_ANY matches every address). */
+/* True when addr plays role: an address the site gives it (or one of its
+ * members, for a group), or any address outside the inventory when the
+ * role is mapped "external". A role the site does not map is not deployed
+ * and matches nothing; FA_ROLE_ANY, and every role without a site, match
+ * every address. */
 bool fa_site_addr_has_role(const fa_site *site, int role, const fa_addr *addr);
 
 /* The roles one address plays, worked out once (fa_site_addr_roles) for

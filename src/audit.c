@@ -1,11 +1,15 @@
-/* audit.c - flow verdicts against the matrices and per-rule coverage.
+/* audit.c - flow verdicts against the matrices, and what each verdict adds
+ * to the rules' ports, the undocumented aggregates and the capture
+ * directions of host pairs.
  *
- * A flow is matched against every rule of the deployed products: transport,
- * destination port (the site's override if any), source port, and the roles
- * of both endpoints (not checked in port-only mode). Matching as-is makes it
- * documented; matching only with the endpoints swapped makes it
- * wrong-direction. Required rules are then judged from the attempts that
- * matched them: see docs/detection.md. */
+ * A flow is matched against the rules in force (deployed product, audited
+ * phase, feature on): transport, destination port (the site's override if
+ * any), source port, and the roles of both endpoints (not checked in
+ * port-only mode). The connection's initiator must be the rule's source;
+ * a flow whose initiator was not seen (met mid-connection) may match
+ * either way round. A flow that opened the other way round is
+ * wrong-direction. Statuses are settled in audit_status.c; see
+ * docs/detection.md. */
 #include "audit.h"
 
 #include <stdlib.h>
@@ -56,9 +60,9 @@ int fa_fail_on_parse(const char *list, unsigned *mask, char *err, size_t errlen)
 
 const char *fa_rule_status_name(fa_rule_status s)
 {
-    static const char *const names[] = {"seen", "blocked", "rejected", "not_seen",
-                                        "not_observable", "not_audited"};
-    return (unsigned)s <= FA_RULE_NOT_AUDITED ? names[s] : "unknown";
+    static const char *const names[FA_RULE_STATUSES] = {"seen", "blocked", "rejected", "not_seen",
+                                                        "not_observable", "not_audited", "unconfirmed"};
+    return (unsigned)s < FA_RULE_STATUSES ? names[s] : "unknown";
 }
 
 const char *fa_verdict_name(fa_verdict v)
@@ -70,8 +74,15 @@ const char *fa_verdict_name(fa_verdict v)
 
 const char *fa_attempt_name(fa_attempt a)
 {
-    static const char *const names[] = {"seen", "blocked", "rejected"};
-    return (unsigned)a <= FA_ATTEMPT_REJECTED ? names[a] : "unknown";
+    static const char *const names[] = {"seen", "blocked", "rejected", "unconfirmed"};
+    return (unsigned)a <= FA_ATTEMPT_UNCONFIRMED ? names[a] : "unknown";
+}
+
+const char *fa_not_audited_name(fa_not_audited why)
+{
+    static const char *const names[] = {NULL, "product_not_deployed", "other_phase", "optional",
+                                        "feature_off", "role_not_deployed"};
+    return (unsigned)why <= FA_NA_ROLE ? names[why] : NULL;
 }
 
 static bool product_deployed(const fa_audit *a, int product)
@@ -79,16 +90,60 @@ static bool product_deployed(const fa_audit *a, int product)
     return !a->site || a->site->product_deployed[product];
 }
 
-/* Required in the audited phase: required rules, and conditional ones whose
- * feature the site turned on. Port-only mode knows no features. */
-static bool rule_audited(const fa_audit *a, const fa_rule *r)
+static bool role_deployed(const fa_audit *a, int role)
 {
+    return role == FA_ROLE_ANY || !a->site || a->site->role_mapped[role];
+}
+
+/* Why a rule is not required in the audited phase, or FA_NA_NONE when it
+ * is. Port-only mode knows no features and no roles. */
+static fa_not_audited why_not_audited(const fa_audit *a, const fa_rule *r, int *missing_role)
+{
+    *missing_role = -1;
+    if (!product_deployed(a, r->product))
+        return FA_NA_PRODUCT;
+    if (!(r->phases & a->phase))
+        return FA_NA_PHASE;
+    if (r->requirement == FA_REQ_OPTIONAL)
+        return FA_NA_OPTIONAL;
+    if (r->requirement == FA_REQ_CONDITIONAL && !(a->site && r->feature >= 0 && a->site->feature_enabled[r->feature]))
+        return FA_NA_FEATURE;
+    if (!role_deployed(a, r->from_role) || !role_deployed(a, r->to_role)) {
+        *missing_role = role_deployed(a, r->from_role) ? r->to_role : r->from_role;
+        return FA_NA_ROLE;
+    }
+    return FA_NA_NONE;
+}
+
+/* In force: the rule may document a flow. Without a site every rule of
+ * every product is, since nothing says which features and phase apply. */
+static bool rule_applies(const fa_audit *a, const fa_rule *r)
+{
+    if (!a->site)
+        return true;
     if (!product_deployed(a, r->product) || !(r->phases & a->phase))
         return false;
-    if (r->requirement == FA_REQ_REQUIRED)
-        return true;
-    return r->requirement == FA_REQ_CONDITIONAL && a->site && r->feature >= 0 &&
-           a->site->feature_enabled[r->feature];
+    return r->requirement != FA_REQ_CONDITIONAL || (r->feature >= 0 && a->site->feature_enabled[r->feature]);
+}
+
+static int setup_rules(fa_audit *a)
+{
+    const fa_ruleset *rs = a->rs;
+    a->nports = 0;
+    for (int i = 0; i < rs->nrules; i++) {
+        fa_rule_state *st = &a->rules[i];
+        a->dports[i] = a->site ? fa_site_rule_dports(a->site, rs, i) : &rs->rules[i].dports;
+        st->first_port = a->nports;
+        st->nports = (int)fa_portset_items(a->dports[i]);
+        a->nports += st->nports;
+        st->not_audited = (uint8_t)why_not_audited(a, &rs->rules[i], &st->missing_role);
+        st->applies = rule_applies(a, &rs->rules[i]);
+        if (product_deployed(a, rs->rules[i].product))
+            a->deployed[a->ndeployed++] = i;
+    }
+    a->ports = calloc((size_t)a->nports + 1, sizeof *a->ports);
+    a->saved = calloc((size_t)a->nports + 1, sizeof *a->saved);
+    return a->ports && a->saved ? 0 : -1;
 }
 
 fa_audit *fa_audit_new(const fa_ruleset *rs, const fa_site *site)
@@ -99,42 +154,41 @@ fa_audit *fa_audit_new(const fa_ruleset *rs, const fa_site *site)
     a->rs = rs;
     a->site = site;
     a->phase = site ? site->phase : FA_PHASE_OPERATION;
-    a->rules = calloc(rs->nrules ? (size_t)rs->nrules : 1, sizeof *a->rules);
-    a->dports = calloc(rs->nrules ? (size_t)rs->nrules : 1, sizeof *a->dports);
-    a->deployed = calloc(rs->nrules ? (size_t)rs->nrules : 1, sizeof *a->deployed);
-    if (!a->rules || !a->dports || !a->deployed) {
-        free(a->rules);
-        free(a->dports);
-        free(a->deployed);
-        free(a);
+    size_t n = rs->nrules ? (size_t)rs->nrules : 1;
+    a->rules = calloc(n, sizeof *a->rules);
+    a->dports = calloc(n, sizeof *a->dports);
+    a->deployed = calloc(n, sizeof *a->deployed);
+    if (!a->rules || !a->dports || !a->deployed || setup_rules(a) != 0) {
+        fa_audit_free(a);
         return NULL;
-    }
-    for (int i = 0; i < rs->nrules; i++) {
-        a->rules[i].audited = rule_audited(a, &rs->rules[i]);
-        a->dports[i] = site ? fa_site_rule_dports(site, rs, i) : &rs->rules[i].dports;
-        if (product_deployed(a, rs->rules[i].product))
-            a->deployed[a->ndeployed++] = i;
     }
     return a;
 }
 
-static void clear_undocumented(fa_audit *a)
+static void clear_aggregates(fa_audit *a)
 {
     fa_undoc *u, *tmp;
     HASH_ITER(hh, a->undoc, u, tmp) {
         HASH_DEL(a->undoc, u);
         free(u);
     }
-    a->nundoc = 0;
-    a->undoc_dropped = 0;
+    fa_hostpair *h, *htmp;
+    HASH_ITER(hh, a->hostpairs, h, htmp) {
+        HASH_DEL(a->hostpairs, h);
+        free(h);
+    }
+    a->nundoc = a->nhostpairs = 0;
+    a->undoc_dropped = a->hostpairs_dropped = 0;
 }
 
 void fa_audit_free(fa_audit *a)
 {
     if (!a)
         return;
-    clear_undocumented(a);
+    clear_aggregates(a);
     free(a->rules);
+    free(a->ports);
+    free(a->saved);
     free(a->dports);
     free(a->deployed);
     free(a);
@@ -142,15 +196,23 @@ void fa_audit_free(fa_audit *a)
 
 void fa_audit_reset(fa_audit *a)
 {
-    clear_undocumented(a);
+    clear_aggregates(a);
+    memset(a->ports, 0, (size_t)a->nports * sizeof *a->ports);
     for (int i = 0; i < a->rs->nrules; i++) {
-        bool audited = a->rules[i].audited;
-        memset(&a->rules[i], 0, sizeof a->rules[i]);
-        a->rules[i].audited = audited;
+        a->rules[i].wrong_direction = 0;
+        a->rules[i].not_in_force = 0;
+        a->rules[i].status = FA_RULE_NOT_SEEN;
     }
     memset(a->by_verdict, 0, sizeof a->by_verdict);
     memset(a->bytes_by_verdict, 0, sizeof a->bytes_by_verdict);
+    a->evicted = a->continued = 0;
     a->finished = false;
+}
+
+void fa_audit_set_scope(fa_audit *a, const fa_audit_scope *scope)
+{
+    a->scope = *scope;
+    a->has_scope = true;
 }
 
 static bool transport_matches(const fa_rule *r, uint8_t proto)
@@ -173,8 +235,8 @@ static bool has_ports(uint8_t proto)
     return proto == FA_PROTO_TCP || proto == FA_PROTO_UDP;
 }
 
-/* Does a flow from (src, sport) to (dst, dport) fit rule i, a rule of a
- * deployed product? The hosts' roles were looked up once for all rules. */
+/* Does a connection from (src, sport) to (dst, dport) fit rule i? The
+ * hosts' roles were looked up once for all rules. */
 static bool rule_matches(const fa_audit *a, int i, uint8_t proto, const fa_addr_roles *src, uint16_t sport,
                          const fa_addr_roles *dst, uint16_t dport)
 {
@@ -187,23 +249,39 @@ static bool rule_matches(const fa_audit *a, int i, uint8_t proto, const fa_addr_
     return fa_site_roles_have(a->site, r->from_role, src) && fa_site_roles_have(a->site, r->to_role, dst);
 }
 
-/* Rules the flow fits as it went (reversed = false), or, reversed, that it
- * fits only with its hosts swapped: the rule's destination opened the
- * connection, to the rule's port or from it. */
-static int match_rules(const fa_audit *a, const fa_flow *f, const fa_addr_roles *o, const fa_addr_roles *r,
-                       bool reversed, int *out)
+/* The two ends of a flow as a connection: who opened it, to which port. */
+typedef struct ends {
+    const fa_addr_roles *src, *dst;
+    uint16_t sport, dport;
+} ends;
+
+/* Rules, in force or not (in_force), that the connection fits; at most
+ * FA_VERDICT_MAX_RULES. */
+static int match_rules(const fa_audit *a, uint8_t proto, const ends *e, bool in_force, int *out)
 {
-    uint16_t op = fa_flow_port(f, 0), rp = fa_flow_port(f, 1);
     int n = 0;
     for (int k = 0; k < a->ndeployed && n < FA_VERDICT_MAX_RULES; k++) {
         int i = a->deployed[k];
-        bool hit = reversed ? rule_matches(a, i, f->key.proto, r, rp, o, op) ||
-                                  rule_matches(a, i, f->key.proto, r, op, o, rp)
-                            : rule_matches(a, i, f->key.proto, o, op, r, rp);
-        if (hit)
+        if (a->rules[i].applies == in_force && rule_matches(a, i, proto, e->src, e->sport, e->dst, e->dport))
             out[n++] = i;
     }
     return n;
+}
+
+/* A TCP flow's initiator is known when its SYN was seen; a UDP or ICMP
+ * flow's first packet is its initiator's. */
+static bool initiator_known(const fa_flow *f)
+{
+    if (f->key.proto != FA_PROTO_TCP)
+        return true;
+    return (f->dir[0].flags & FA_TH_SYN) && !(f->bits & FA_FLOW_CONTINUED);
+}
+
+/* The originator acknowledged packets of the responder's that the capture
+ * does not hold: the responder's direction is not on this span. */
+static bool one_way_capture(const fa_flow *f)
+{
+    return f->key.proto == FA_PROTO_TCP && f->dir[1].pkts == 0 && (f->dir[0].flags & FA_TH_ACK);
 }
 
 /* Was the originator answered? ICMP errors quoting the originator's packets
@@ -216,6 +294,8 @@ static fa_attempt flow_attempt(const fa_flow *f)
         fa_conn_state st = fa_flow_conn_state(f);
         if (st == FA_CS_REJ || (refused_by_icmp && !answered))
             return FA_ATTEMPT_REJECTED;
+        if (one_way_capture(f))
+            return FA_ATTEMPT_UNCONFIRMED;
         if (st == FA_CS_S0 || st == FA_CS_RSTOS0 || st == FA_CS_SH)
             return FA_ATTEMPT_BLOCKED;
         return FA_ATTEMPT_SEEN;
@@ -229,15 +309,14 @@ static fa_attempt flow_attempt(const fa_flow *f)
     return FA_ATTEMPT_SEEN;
 }
 
-static void note_pair(fa_rule_state *st, const fa_flow *f, fa_attempt att)
+static fa_pair *find_pair(fa_port_state *st, const fa_addr *src, const fa_addr *dst, fa_attempt att)
 {
-    const fa_addr *src = fa_flow_addr(f, 0), *dst = fa_flow_addr(f, 1);
-    fa_pair *p = NULL;
-    for (uint32_t i = 0; i < st->npairs && !p; i++)
+    for (uint32_t i = 0; i < st->npairs; i++)
         if (fa_addr_cmp(&st->pairs[i].src, src) == 0 && fa_addr_cmp(&st->pairs[i].dst, dst) == 0)
-            p = &st->pairs[i];
-    if (!p && st->npairs == FA_PAIRS_PER_RULE) {
-        /* A pair that was answered can no longer fail the rule: its place
+            return &st->pairs[i];
+    fa_pair *p = NULL;
+    if (st->npairs == FA_PAIRS_PER_RULE) {
+        /* A pair that was answered can no longer fail the port: its place
          * goes to the newcomer. Failures that find no place still count. */
         for (uint32_t i = 0; i < st->npairs && !p; i++)
             if (st->pairs[i].seen)
@@ -246,28 +325,35 @@ static void note_pair(fa_rule_state *st, const fa_flow *f, fa_attempt att)
         if (!p) {
             st->dropped_unanswered += att == FA_ATTEMPT_BLOCKED;
             st->dropped_refused += att == FA_ATTEMPT_REJECTED;
-            return;
+            return NULL;
         }
-        memset(p, 0, sizeof *p);
-        p->src = *src;
-        p->dst = *dst;
-    } else if (!p) {
-        p = &st->pairs[st->npairs++];
-        memset(p, 0, sizeof *p);
-        p->src = *src;
-        p->dst = *dst;
-    }
-    if (att == FA_ATTEMPT_SEEN) {
-        p->seen++;
-    } else if (att == FA_ATTEMPT_BLOCKED) {
-        p->blocked++;
     } else {
+        p = &st->pairs[st->npairs++];
+    }
+    memset(p, 0, sizeof *p);
+    p->src = *src;
+    p->dst = *dst;
+    return p;
+}
+
+static void note_pair(fa_port_state *st, const fa_flow *f, const fa_addr *src, const fa_addr *dst,
+                      fa_attempt att)
+{
+    fa_pair *p = find_pair(st, src, dst, att);
+    if (!p)
+        return;
+    switch (att) {
+    case FA_ATTEMPT_SEEN: p->seen++; break;
+    case FA_ATTEMPT_BLOCKED: p->blocked++; break;
+    case FA_ATTEMPT_UNCONFIRMED: p->unconfirmed++; break;
+    case FA_ATTEMPT_REJECTED:
         p->rejected++;
         if (f->icmp_errors) {
             p->rejected_icmp++;
             p->icmp_type = f->icmp_type;
             p->icmp_code = f->icmp_code;
         }
+        break;
     }
 }
 
@@ -276,29 +362,51 @@ static uint64_t flow_bytes(const fa_flow *f)
     return f->dir[0].ip_bytes + f->dir[1].ip_bytes;
 }
 
-static void note_rule_hit(fa_audit *a, int i, const fa_flow *f, fa_attempt att)
+/* The port of rule i that the connection used: each port is a requirement
+ * of its own. */
+static fa_port_state *port_of(fa_audit *a, int i, uint16_t dport)
 {
-    fa_rule_state *st = &a->rules[i];
+    const fa_rule_state *rst = &a->rules[i];
+    int item = fa_portset_item_of(a->dports[i], dport);
+    return &a->ports[rst->first_port + (item > 0 && item < rst->nports ? item : 0)];
+}
+
+static void note_rule_hit(fa_audit *a, int i, const fa_flow *f, const fa_flow_verdict *v)
+{
+    bool sw = v->swapped;
+    fa_port_state *st = port_of(a, i, fa_flow_port(f, sw ? 0 : 1));
     if (st->flows == 0 || f->first_us < st->first_us)
         st->first_us = f->first_us;
     if (f->last_us > st->last_us)
         st->last_us = f->last_us;
     st->flows++;
     st->bytes += flow_bytes(f);
-    if (att == FA_ATTEMPT_SEEN)
-        st->seen++;
-    else if (att == FA_ATTEMPT_BLOCKED)
-        st->blocked++;
-    else
-        st->rejected++;
-    note_pair(st, f, att);
+    st->seen += v->attempt == FA_ATTEMPT_SEEN;
+    st->blocked += v->attempt == FA_ATTEMPT_BLOCKED;
+    st->rejected += v->attempt == FA_ATTEMPT_REJECTED;
+    st->unconfirmed += v->attempt == FA_ATTEMPT_UNCONFIRMED;
+    note_pair(st, f, fa_flow_addr(f, sw ? 1 : 0), fa_flow_addr(f, sw ? 0 : 1), v->attempt);
 }
 
-static void note_undocumented(fa_audit *a, const fa_flow *f, fa_attempt att, int rule, bool wrong)
+/* An optional row that repeats a port of a required row (App Layering's
+ * "Key ports" items beside the table rows) counts only the attempts that
+ * no required row counts, so that one failure is reported once. */
+static void note_rule_hits(fa_audit *a, const fa_flow *f, const fa_flow_verdict *v)
+{
+    bool required = false;
+    for (int i = 0; i < v->nrules; i++)
+        required |= a->rules[v->rules[i]].not_audited == FA_NA_NONE;
+    for (int i = 0; i < v->nrules; i++)
+        if (!required || a->rules[v->rules[i]].not_audited != FA_NA_OPTIONAL)
+            note_rule_hit(a, v->rules[i], f, v);
+}
+
+static void note_undocumented(fa_audit *a, const fa_flow *f, const fa_flow_verdict *v)
 {
     fa_undoc_key k;
     fa_undoc *u;
     bool oom = false;
+    bool wrong = v->verdict == FA_VERDICT_WRONG_DIRECTION;
     memset(&k, 0, sizeof k);
     k.orig = *fa_flow_addr(f, 0);
     k.resp = *fa_flow_addr(f, 1);
@@ -313,7 +421,8 @@ static void note_undocumented(fa_audit *a, const fa_flow *f, fa_attempt att, int
         }
         u->key = k;
         u->first_us = f->first_us;
-        u->rule = rule;
+        u->rule = wrong ? v->rules[0] : -1;
+        u->only_rule = v->only_rule;
         HASH_ADD(hh, a->undoc, key, sizeof u->key, u);
         if (oom) {
             free(u);
@@ -328,8 +437,48 @@ static void note_undocumented(fa_audit *a, const fa_flow *f, fa_attempt att, int
         u->last_us = f->last_us;
     u->flows++;
     u->bytes += flow_bytes(f);
-    u->blocked += att == FA_ATTEMPT_BLOCKED;
-    u->rejected += att == FA_ATTEMPT_REJECTED;
+    u->blocked += v->attempt == FA_ATTEMPT_BLOCKED;
+    u->rejected += v->attempt == FA_ATTEMPT_REJECTED;
+    u->unconfirmed += v->attempt == FA_ATTEMPT_UNCONFIRMED;
+    u->midstream += !v->initiator_known;
+}
+
+static fa_hostpair *hostpair(fa_audit *a, const fa_addr *src, const fa_addr *dst)
+{
+    fa_hostpair_key k;
+    fa_hostpair *h;
+    bool oom = false;
+    memset(&k, 0, sizeof k);
+    k.src = *src;
+    k.dst = *dst;
+    HASH_FIND(hh, a->hostpairs, &k, sizeof k, h);
+    if (h)
+        return h;
+    if (a->nhostpairs == FA_HOSTPAIRS_MAX || !(h = calloc(1, sizeof *h))) {
+        a->hostpairs_dropped++;
+        return NULL;
+    }
+    h->key = k;
+    HASH_ADD(hh, a->hostpairs, key, sizeof h->key, h);
+    if (oom) {
+        free(h);
+        a->hostpairs_dropped++;
+        return NULL;
+    }
+    a->nhostpairs++;
+    return h;
+}
+
+/* Which directions between the two hosts the capture holds. */
+static void note_directions(fa_audit *a, const fa_flow *f)
+{
+    const fa_addr *o = fa_flow_addr(f, 0), *r = fa_flow_addr(f, 1);
+    fa_hostpair *h = hostpair(a, o, r);
+    if (h) {
+        h->flows++;
+        h->one_way += one_way_capture(f);
+        h->dst_packets += f->dir[1].pkts;
+    }
 }
 
 /* ICMP errors are the network's answer about another flow (that flow is
@@ -342,90 +491,100 @@ static bool is_icmp_error(const fa_flow *f)
     return f->key.proto == FA_PROTO_ICMP6 && type >= 1 && type <= 4;
 }
 
-void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v)
+/* Documented by a rule in force: as the connection went, or, when its
+ * initiator was not seen, either way round. */
+static void judge_documented(const fa_audit *a, const fa_flow *f, const fa_addr_roles *o,
+                             const fa_addr_roles *r, fa_flow_verdict *v)
+{
+    ends as_is = {o, r, fa_flow_port(f, 0), fa_flow_port(f, 1)};
+    ends swapped = {r, o, fa_flow_port(f, 1), fa_flow_port(f, 0)};
+    v->nrules = match_rules(a, f->key.proto, &as_is, true, v->rules);
+    if (v->nrules == 0 && !v->initiator_known) {
+        v->nrules = match_rules(a, f->key.proto, &swapped, true, v->rules);
+        v->swapped = v->nrules > 0;
+    }
+}
+
+/* Not documented: opened the other way round (only when the initiator is
+ * known), or allowed only by a rule that is not in force. */
+static void judge_other(const fa_audit *a, const fa_flow *f, const fa_addr_roles *o,
+                        const fa_addr_roles *r, fa_flow_verdict *v)
+{
+    ends as_is = {o, r, fa_flow_port(f, 0), fa_flow_port(f, 1)};
+    ends reversed = {r, o, fa_flow_port(f, 0), fa_flow_port(f, 1)};
+    int other[FA_VERDICT_MAX_RULES];
+    v->nrules = v->initiator_known ? match_rules(a, f->key.proto, &reversed, true, v->rules) : 0;
+    v->verdict = v->nrules ? FA_VERDICT_WRONG_DIRECTION : FA_VERDICT_UNDOCUMENTED;
+    if (!v->nrules && match_rules(a, f->key.proto, &as_is, false, other) > 0)
+        v->only_rule = other[0];
+}
+
+static void classify(const fa_audit *a, const fa_flow *f, fa_flow_verdict *v)
 {
     /* The hosts' roles, looked up once for every rule. */
     fa_addr_roles o, r;
-    fa_site_addr_roles(a->site, fa_flow_addr(f, 0), &o);
-    fa_site_addr_roles(a->site, fa_flow_addr(f, 1), &r);
+    memset(v, 0, sizeof *v);
+    v->only_rule = -1;
+    v->initiator_known = initiator_known(f);
     v->attempt = flow_attempt(f);
-    v->nrules = is_icmp_error(f) ? 0 : match_rules(a, f, &o, &r, false, v->rules);
     if (is_icmp_error(f)) {
         v->verdict = FA_VERDICT_OUT_OF_SCOPE;
-    } else if (v->nrules > 0) {
+        return;
+    }
+    fa_site_addr_roles(a->site, fa_flow_addr(f, 0), &o);
+    fa_site_addr_roles(a->site, fa_flow_addr(f, 1), &r);
+    judge_documented(a, f, &o, &r, v);
+    if (v->nrules > 0) {
         v->verdict = FA_VERDICT_DOCUMENTED;
         /* Syslog or SNMP traps are never answered: sending is all there is. */
         for (int i = 0; i < v->nrules && v->attempt == FA_ATTEMPT_BLOCKED; i++)
             if (a->rs->rules[v->rules[i]].oneway)
                 v->attempt = FA_ATTEMPT_SEEN;
-        for (int i = 0; i < v->nrules; i++)
-            note_rule_hit(a, v->rules[i], f, v->attempt);
     } else if (a->site && !o.in_inventory && !r.in_inventory) {
         v->verdict = FA_VERDICT_OUT_OF_SCOPE;
     } else {
-        v->nrules = match_rules(a, f, &o, &r, true, v->rules);
-        v->verdict = v->nrules ? FA_VERDICT_WRONG_DIRECTION : FA_VERDICT_UNDOCUMENTED;
+        judge_other(a, f, &o, &r, v);
+    }
+}
+
+void fa_audit_flow(fa_audit *a, const fa_flow *f, fa_flow_verdict *v)
+{
+    classify(a, f, v);
+    if (v->verdict == FA_VERDICT_DOCUMENTED) {
+        note_rule_hits(a, f, v);
+    } else if (v->verdict != FA_VERDICT_OUT_OF_SCOPE) {
         for (int i = 0; i < v->nrules; i++)
             a->rules[v->rules[i]].wrong_direction++;
-        note_undocumented(a, f, v->attempt, v->nrules ? v->rules[0] : -1, v->nrules > 0);
+        if (v->only_rule >= 0)
+            a->rules[v->only_rule].not_in_force++;
+        note_undocumented(a, f, v);
     }
+    if (v->verdict != FA_VERDICT_OUT_OF_SCOPE)
+        note_directions(a, f);
+    a->evicted += f->end_reason == FA_END_EVICTED;
+    a->continued += (f->bits & FA_FLOW_CONTINUED) != 0;
     a->by_verdict[v->verdict]++;
     a->bytes_by_verdict[v->verdict] += flow_bytes(f);
 }
 
-/* A required rule is seen only if every host pair that tried it got
- * through at least once; otherwise the pairs that never did decide. */
-static fa_rule_status settle(const fa_rule *r, const fa_rule_state *st)
+void fa_audit_checkpoint(fa_audit *a)
 {
-    if (!st->audited)
-        return FA_RULE_NOT_AUDITED;
-    if (!r->observable)
-        return FA_RULE_NOT_OBSERVABLE;
-    if (st->flows == 0)
-        return FA_RULE_NOT_SEEN;
-    /* Attempts that found no place among the kept pairs are taken as
-     * failures: better a finding to check than a missed one. */
-    bool any_rejected = st->dropped_refused > 0, any_blocked = st->dropped_unanswered > 0;
-    for (uint32_t i = 0; i < st->npairs; i++) {
-        const fa_pair *p = &st->pairs[i];
-        if (p->seen)
-            continue;
-        any_rejected |= p->rejected > 0;
-        any_blocked |= p->blocked > 0;
-    }
-    if (any_rejected)
-        return FA_RULE_REJECTED;
-    if (any_blocked)
-        return FA_RULE_BLOCKED;
-    return FA_RULE_SEEN;
+    memcpy(a->saved, a->ports, (size_t)a->nports * sizeof *a->ports);
 }
 
-void fa_audit_finish(fa_audit *a)
+void fa_audit_rollback(fa_audit *a)
 {
-    for (int i = 0; i < a->rs->nrules; i++)
-        a->rules[i].status = settle(&a->rs->rules[i], &a->rules[i]);
-    a->finished = true;
+    memcpy(a->ports, a->saved, (size_t)a->nports * sizeof *a->ports);
+    a->finished = false;
 }
 
-fa_rule_status fa_audit_rule_status(const fa_audit *a, int rule)
+/* An answer or a refusal has already happened; silence may still be
+ * answered, so it waits for the flow's end. */
+void fa_audit_open_flow(fa_audit *a, const fa_flow *f)
 {
-    return a->rules[rule].status;
-}
-
-unsigned fa_audit_findings(const fa_audit *a)
-{
-    unsigned m = 0;
-    for (int i = 0; i < a->rs->nrules; i++) {
-        switch (a->rules[i].status) {
-        case FA_RULE_NOT_SEEN: m |= FA_FAIL_MISSING; break;
-        case FA_RULE_BLOCKED: m |= FA_FAIL_BLOCKED; break;
-        case FA_RULE_REJECTED: m |= FA_FAIL_REJECTED; break;
-        default: break;
-        }
-    }
-    if (a->by_verdict[FA_VERDICT_UNDOCUMENTED])
-        m |= FA_FAIL_UNDOCUMENTED;
-    if (a->by_verdict[FA_VERDICT_WRONG_DIRECTION])
-        m |= FA_FAIL_WRONG_DIRECTION;
-    return m;
+    fa_flow_verdict v;
+    classify(a, f, &v);
+    if (v.verdict != FA_VERDICT_DOCUMENTED || (v.attempt != FA_ATTEMPT_SEEN && v.attempt != FA_ATTEMPT_REJECTED))
+        return;
+    note_rule_hits(a, f, &v);
 }

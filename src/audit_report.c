@@ -1,6 +1,7 @@
-/* audit_report.c - the audit as an admin reads it (text) and as a log
- * shipper reads it (NDJSON). Output is sorted so that the same input
- * always gives the same report. */
+/* audit_report.c - the audit as an admin reads it: what was audited,
+ * coverage, findings port by port, one-way captures, undocumented and
+ * wrong-direction flows, rule hits, totals. Sorted so that the same input
+ * always gives the same report; the NDJSON records are in audit_json.c. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,38 +42,125 @@ static const char *product_name(const fa_audit *a, const fa_rule *r)
     return a->rs->products[r->product].name;
 }
 
-/* "tcp/38866" or "tcp,udp/88" or "icmp". */
-static void rule_service(const fa_audit *a, int i, char *buf, size_t len)
+void fa_audit_service(const fa_audit *a, int rule, int port, char *buf, size_t len)
 {
-    const fa_rule *r = &a->rs->rules[i];
+    const fa_rule *r = &a->rs->rules[rule];
     char tr[64], ports[256];
-    const fa_portset *ps = a->site ? fa_site_rule_dports(a->site, a->rs, i) : &r->dports;
+    const fa_portset *ps = a->dports[rule];
     fa_rule_transport_str(r, tr, sizeof tr);
-    fa_portset_format(ps, ports, sizeof ports);
+    if (port >= 0)
+        fa_portset_format_item(ps, (unsigned)port, ports, sizeof ports);
+    else
+        fa_portset_format(ps, ports, sizeof ports);
     if (fa_portset_is_empty(ps))
         snprintf(buf, len, "%s", tr);
     else
         snprintf(buf, len, "%s/%s", tr, ports);
 }
 
-/* Roles the site leaves unmapped stand for hosts outside the inventory;
- * say which, so a "not seen" on them is read right. */
-static void print_unmapped(const fa_audit *a, int product, FILE *out, const palette *c)
+void fa_audit_rule_use(const fa_audit *a, int rule, fa_rule_use *u)
+{
+    const fa_rule_state *rst = &a->rules[rule];
+    memset(u, 0, sizeof *u);
+    for (int k = 0; k < rst->nports; k++) {
+        const fa_port_state *p = &a->ports[rst->first_port + k];
+        if (!p->flows)
+            continue;
+        if (!u->flows || p->first_us < u->first_us)
+            u->first_us = p->first_us;
+        if (p->last_us > u->last_us)
+            u->last_us = p->last_us;
+        u->flows += p->flows;
+        u->bytes += p->bytes;
+        u->seen += p->seen;
+        u->blocked += p->blocked;
+        u->rejected += p->rejected;
+        u->unconfirmed += p->unconfirmed;
+    }
+}
+
+static bool rule_judged(const fa_audit *a, int rule)
+{
+    fa_rule_status s = a->rules[rule].status;
+    return s != FA_RULE_NOT_AUDITED && s != FA_RULE_NOT_OBSERVABLE;
+}
+
+bool fa_audit_port_is_finding(const fa_audit *a, int rule, int port)
+{
+    fa_rule_status s = a->ports[a->rules[rule].first_port + port].status;
+    if (!rule_judged(a, rule))
+        return false;
+    if (s == FA_RULE_NOT_SEEN)
+        return !a->rs->rules[rule].any_of && a->rules[rule].not_audited == FA_NA_NONE;
+    return s == FA_RULE_BLOCKED || s == FA_RULE_REJECTED || s == FA_RULE_UNCONFIRMED;
+}
+
+bool fa_audit_rule_not_seen_whole(const fa_audit *a, int rule)
+{
+    return a->rs->rules[rule].any_of && a->rules[rule].status == FA_RULE_NOT_SEEN;
+}
+
+int fa_audit_role_unaudited(const fa_audit *a, int role)
+{
+    int n = 0;
+    for (int i = 0; i < a->rs->nrules; i++)
+        n += a->rules[i].not_audited == FA_NA_ROLE && a->rules[i].missing_role == role;
+    return n;
+}
+
+static void print_scope(const fa_audit *a, FILE *out)
+{
+    const fa_audit_scope *s = &a->scope;
+    char t1[32], t2[32];
+    if (!a->has_scope)
+        return;
+    fprintf(out, "  %-8s", s->live ? "capture:" : "input:");
+    for (int i = 0; i < s->ninputs; i++)
+        fprintf(out, " %s", s->inputs[i]);
+    fprintf(out, "\n  rules:   %s (%d products, %d rules)\n", s->rules_dir, a->rs->nproducts, a->rs->nrules);
+    fprintf(out, "  site:    %s\n", s->site_file ? s->site_file : "none (port-only mode)");
+    if (s->last_us) {
+        iso_time(s->first_us, t1);
+        iso_time(s->last_us, t2);
+        fprintf(out, "  window:  %s .. %s (%.0f s)\n", t1, t2, (double)(s->last_us - s->first_us) / 1e6);
+    }
+}
+
+/* Wraps a list of roles at 78 columns under a title. */
+static void print_roles(const fa_audit *a, int product, bool with_rules, const char *title, FILE *out,
+                        const palette *c)
 {
     int col = 0;
-    if (!a->site)
-        return;
     for (int r = 0; r < a->rs->nroles; r++) {
         if (a->rs->roles[r].product != product || a->site->role_mapped[r])
             continue;
+        int n = fa_audit_role_unaudited(a, r);
+        if ((n > 0) != with_rules)
+            continue;
+        char item[96];
+        if (with_rules)
+            snprintf(item, sizeof item, " %s (%d)", a->rs->roles[r].id, n);
+        else
+            snprintf(item, sizeof item, " %s", a->rs->roles[r].id);
         if (col == 0)
-            col = fprintf(out, "    %sroles not in the site (hosts outside the inventory):", c->dim);
-        if (col + (int)strlen(a->rs->roles[r].id) > 76)
+            col = fprintf(out, "    %s%s", c->dim, title);
+        if (col + (int)strlen(item) > 78)
             col = fprintf(out, "\n     ");
-        col += fprintf(out, " %s", a->rs->roles[r].id);
+        col += fprintf(out, "%s", item);
     }
     if (col)
         fprintf(out, "%s\n", c->reset);
+}
+
+/* A role the site does not map is a component that is not deployed: say
+ * so, with the required rules it leaves unaudited, so that an admin can
+ * tell a forgotten host from a component the deployment does not have. */
+static void print_not_deployed(const fa_audit *a, int product, FILE *out, const palette *c)
+{
+    if (!a->site)
+        return;
+    print_roles(a, product, true, "not deployed, their required rules not audited:", out, c);
+    print_roles(a, product, false, "not deployed, no required rule:", out, c);
 }
 
 static void print_coverage(const fa_audit *a, FILE *out, const palette *c)
@@ -83,26 +171,44 @@ static void print_coverage(const fa_audit *a, FILE *out, const palette *c)
     for (int p = 0; p < a->rs->nproducts; p++) {
         if (a->site && !a->site->product_deployed[p])
             continue;
-        int n[FA_RULE_NOT_AUDITED + 1] = {0};
+        int n[FA_RULE_STATUSES] = {0};
         for (int i = 0; i < a->rs->nrules; i++)
             if (a->rs->rules[i].product == p)
-                n[a->rules[i].status]++;
-        int required = n[FA_RULE_SEEN] + n[FA_RULE_BLOCKED] + n[FA_RULE_REJECTED] + n[FA_RULE_NOT_SEEN];
+                n[a->rules[i].not_audited == FA_NA_NONE ? a->rules[i].status : FA_RULE_NOT_AUDITED]++;
+        int required = n[FA_RULE_SEEN] + n[FA_RULE_BLOCKED] + n[FA_RULE_REJECTED] + n[FA_RULE_NOT_SEEN] +
+                       n[FA_RULE_UNCONFIRMED];
         fprintf(out, "  %s\n    %d required: %d seen, %d blocked, %d rejected, %d not seen",
                 a->rs->products[p].name, required, n[FA_RULE_SEEN], n[FA_RULE_BLOCKED],
                 n[FA_RULE_REJECTED], n[FA_RULE_NOT_SEEN]);
+        if (n[FA_RULE_UNCONFIRMED])
+            fprintf(out, ", %d unconfirmed", n[FA_RULE_UNCONFIRMED]);
         if (n[FA_RULE_NOT_OBSERVABLE])
             fprintf(out, "; %d not observable", n[FA_RULE_NOT_OBSERVABLE]);
         fputc('\n', out);
-        print_unmapped(a, p, out, c);
+        print_not_deployed(a, p, out, c);
     }
     if (!a->site)
         fprintf(out, "  %sport-only mode: no site file, roles were not verified%s\n", c->yellow, c->reset);
 }
 
-static const char *severity_of(fa_rule_status s)
+/* A failed attempt on an optional row matters less than a missing
+ * requirement's. */
+const char *fa_audit_severity(const fa_audit *a, int rule, fa_rule_status s)
 {
-    return s == FA_RULE_NOT_SEEN ? "MEDIUM" : "HIGH";
+    if (s == FA_RULE_UNCONFIRMED)
+        return "low";
+    if (s == FA_RULE_NOT_SEEN || a->rules[rule].not_audited == FA_NA_OPTIONAL)
+        return "medium";
+    return "high";
+}
+
+static void print_severity(const fa_audit *a, int rule, fa_rule_status s, FILE *out)
+{
+    const char *sev = fa_audit_severity(a, rule, s);
+    fputc('[', out);
+    while (*sev)
+        fputc(*sev++ - 'a' + 'A', out);
+    fputc(']', out);
 }
 
 /* ICMP errors an admin meets when a firewall refuses (RFC 792, 1812, 4443). */
@@ -119,7 +225,7 @@ static const char *icmp_error_name(uint8_t type, uint8_t code)
     return "error";
 }
 
-static void print_pairs(const fa_rule_state *st, FILE *out)
+static void print_pairs(const fa_port_state *st, FILE *out)
 {
     char s[FA_ADDR_STRLEN], d[FA_ADDR_STRLEN];
     for (uint32_t i = 0; i < st->npairs; i++) {
@@ -127,6 +233,8 @@ static void print_pairs(const fa_rule_state *st, FILE *out)
         fprintf(out, "      %s -> %s: %u answered, %u unanswered, %u refused",
                 fa_addr_str(&p->src, s, sizeof s), fa_addr_str(&p->dst, d, sizeof d), p->seen,
                 p->blocked, p->rejected);
+        if (p->unconfirmed)
+            fprintf(out, ", %u unconfirmed", p->unconfirmed);
         if (p->rejected > p->rejected_icmp)
             fprintf(out, " (%u by TCP RST)", p->rejected - p->rejected_icmp);
         if (p->rejected_icmp)
@@ -139,35 +247,95 @@ static void print_pairs(const fa_rule_state *st, FILE *out)
                 st->pairs_dropped, st->dropped_unanswered, st->dropped_refused);
 }
 
-static void print_rule_finding(const fa_audit *a, int i, FILE *out, const palette *c)
+/* One finding: a port of a rule (port >= 0) or a whole any-of rule. */
+static void print_finding(const fa_audit *a, int i, int port, fa_rule_status status, FILE *out,
+                          const palette *c)
 {
     const fa_rule *r = &a->rs->rules[i];
-    const fa_rule_state *st = &a->rules[i];
-    char svc[320];
-    rule_service(a, i, svc, sizeof svc);
-    const char *color = st->status == FA_RULE_NOT_SEEN ? c->yellow : c->red;
-    fprintf(out, "  %s[%s] %s %s%s: %s -> %s %s (%s; %s)\n", color, severity_of(st->status), r->id,
-            fa_rule_status_name(st->status), c->reset, fa_rule_role_id(a->rs, r->from_role),
-            fa_rule_role_id(a->rs, r->to_role), svc, product_name(a, r), r->purpose);
-    if (st->status != FA_RULE_NOT_SEEN)
-        print_pairs(st, out);
+    const fa_rule_state *rst = &a->rules[i];
+    char svc[320], row[320], t1[32], t2[32];
+    fa_audit_service(a, i, rst->nports > 1 ? port : -1, svc, sizeof svc);
+    const char *color = status == FA_RULE_NOT_SEEN || status == FA_RULE_UNCONFIRMED ? c->yellow : c->red;
+    fprintf(out, "  %s", color);
+    print_severity(a, i, status, out);
+    fprintf(out, " %s %s%s: %s -> %s %s", r->id, fa_rule_status_name(status), c->reset,
+            fa_rule_role_id(a->rs, r->from_role), fa_rule_role_id(a->rs, r->to_role), svc);
+    if (rst->nports > 1 && port >= 0) {
+        fa_portset_format(a->dports[i], row, sizeof row);
+        fprintf(out, " (of %s%s)", row, r->any_of ? ", any one will do" : "");
+    }
+    fprintf(out, " (%s; %s%s)\n", product_name(a, r), r->purpose,
+            rst->not_audited == FA_NA_OPTIONAL ? "; an optional row" : "");
+    if (status != FA_RULE_NOT_SEEN)
+        print_pairs(&a->ports[rst->first_port + (port > 0 ? port : 0)], out);
+    else if (a->has_scope && a->scope.last_us) {
+        iso_time(a->scope.first_us, t1);
+        iso_time(a->scope.last_us, t2);
+        fprintf(out, "      not seen between %s and %s\n", t1, t2);
+    }
     if (r->impact)
         fprintf(out, "      impact: %s\n", r->impact);
 }
 
 static void print_findings(const fa_audit *a, FILE *out, const palette *c)
 {
-    static const fa_rule_status order[] = {FA_RULE_REJECTED, FA_RULE_BLOCKED, FA_RULE_NOT_SEEN};
+    static const fa_rule_status order[] = {FA_RULE_REJECTED, FA_RULE_BLOCKED, FA_RULE_NOT_SEEN,
+                                           FA_RULE_UNCONFIRMED};
     int n = 0;
     fprintf(out, "\n%sFINDINGS%s\n", c->bold, c->reset);
     for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
-        for (int i = 0; i < a->rs->nrules; i++)
-            if (a->rules[i].status == order[o]) {
-                print_rule_finding(a, i, out, c);
+        for (int i = 0; i < a->rs->nrules; i++) {
+            const fa_rule_state *rst = &a->rules[i];
+            if (order[o] == FA_RULE_NOT_SEEN && fa_audit_rule_not_seen_whole(a, i)) {
+                print_finding(a, i, -1, FA_RULE_NOT_SEEN, out, c);
                 n++;
             }
+            for (int k = 0; k < rst->nports; k++)
+                if (a->ports[rst->first_port + k].status == order[o] && fa_audit_port_is_finding(a, i, k)) {
+                    print_finding(a, i, k, order[o], out, c);
+                    n++;
+                }
+        }
     if (n == 0)
         fprintf(out, "  none: every required, observable rule was seen\n");
+}
+
+static int hostpair_cmp(const void *x, const void *y)
+{
+    const fa_hostpair *a = *(const fa_hostpair *const *)x, *b = *(const fa_hostpair *const *)y;
+    int c = fa_addr_cmp(&a->key.src, &b->key.src);
+    return c ? c : fa_addr_cmp(&a->key.dst, &b->key.dst);
+}
+
+fa_hostpair **fa_audit_one_way_pairs(const fa_audit *a, uint32_t *n)
+{
+    fa_hostpair **v = malloc((a->nhostpairs ? a->nhostpairs : 1) * sizeof *v);
+    *n = 0;
+    if (!v)
+        return NULL;
+    for (fa_hostpair *h = a->hostpairs; h; h = h->hh.next)
+        if (fa_audit_one_way(a, &h->key.src, &h->key.dst))
+            v[(*n)++] = h;
+    qsort(v, *n, sizeof *v, hostpair_cmp);
+    return v;
+}
+
+/* An asymmetric span port, or a capture filter, shows one direction of a
+ * host pair: the attempts between them are unconfirmed, not blocked. */
+static void print_one_way(const fa_audit *a, FILE *out, const palette *c)
+{
+    uint32_t n;
+    char s[FA_ADDR_STRLEN], d[FA_ADDR_STRLEN];
+    fa_hostpair **v = fa_audit_one_way_pairs(a, &n);
+    if (v && n) {
+        fprintf(out, "\n%sONE DIRECTION CAPTURED%s (attempts between these hosts are unconfirmed)\n", c->bold,
+                c->reset);
+        for (uint32_t i = 0; i < n; i++)
+            fprintf(out, "  %s -> %s: %" PRIu64 " flows, none of %s's packets captured\n",
+                    fa_addr_str(&v[i]->key.src, s, sizeof s), fa_addr_str(&v[i]->key.dst, d, sizeof d),
+                    v[i]->flows, d);
+    }
+    free(v);
 }
 
 static int undoc_cmp(const void *x, const void *y)
@@ -181,8 +349,7 @@ static int undoc_cmp(const void *x, const void *y)
     return c;
 }
 
-/* Sorted array of the aggregates (caller frees), or NULL. */
-static fa_undoc **sorted_undoc(const fa_audit *a)
+fa_undoc **fa_audit_sorted_undoc(const fa_audit *a)
 {
     fa_undoc **v = malloc((a->nundoc ? a->nundoc : 1) * sizeof *v);
     if (!v)
@@ -197,7 +364,20 @@ static fa_undoc **sorted_undoc(const fa_audit *a)
 static bool same_group(const fa_undoc *a, const fa_undoc *b)
 {
     return a->key.wrong_direction == b->key.wrong_direction && a->key.proto == b->key.proto &&
-           fa_addr_cmp(&a->key.orig, &b->key.orig) == 0 && fa_addr_cmp(&a->key.resp, &b->key.resp) == 0;
+           fa_addr_cmp(&a->key.orig, &b->key.orig) == 0 && fa_addr_cmp(&a->key.resp, &b->key.resp) == 0 &&
+           a->only_rule == b->only_rule;
+}
+
+/* Why a rule that would document the flow is not in force. */
+static void print_only_rule(const fa_audit *a, int rule, FILE *out)
+{
+    const fa_rule *r = &a->rs->rules[rule];
+    char ph[64];
+    if (!(r->phases & a->phase))
+        fprintf(out, "  [documented only in phase %s: %s]", fa_phase_str(r->phases, ph, sizeof ph), r->id);
+    else
+        fprintf(out, "  [documented only with feature %s.%s: %s]", a->rs->products[r->product].id,
+                r->feature >= 0 ? a->rs->features[r->feature].id : "?", r->id);
 }
 
 /* One line per (originator, responder, transport): a port scan or a chatty
@@ -205,11 +385,12 @@ static bool same_group(const fa_undoc *a, const fa_undoc *b)
 static void print_undoc_group(const fa_audit *a, fa_undoc **v, size_t from, size_t to, FILE *out)
 {
     char o[FA_ADDR_STRLEN], r[FA_ADDR_STRLEN], t1[32], t2[32];
-    uint64_t flows = 0, bytes = 0, first = UINT64_MAX, last = 0, blocked = 0;
+    uint64_t flows = 0, bytes = 0, first = UINT64_MAX, last = 0, blocked = 0, midstream = 0;
     for (size_t i = from; i < to; i++) {
         flows += v[i]->flows;
         bytes += v[i]->bytes;
         blocked += v[i]->blocked + v[i]->rejected;
+        midstream += v[i]->midstream;
         first = v[i]->first_us < first ? v[i]->first_us : first;
         last = v[i]->last_us > last ? v[i]->last_us : last;
     }
@@ -229,14 +410,18 @@ static void print_undoc_group(const fa_audit *a, fa_undoc **v, size_t from, size
     iso_time(last, t2);
     fprintf(out, "  flows %" PRIu64 " (%" PRIu64 " unanswered or refused), bytes %" PRIu64 ", %s .. %s",
             flows, blocked, bytes, t1, t2);
+    if (midstream)
+        fprintf(out, "  (%" PRIu64 " met mid-connection: direction unknown)", midstream);
     if (u->key.wrong_direction && u->rule >= 0)
         fprintf(out, "  [reverse of %s]", a->rs->rules[u->rule].id);
+    if (u->only_rule >= 0)
+        print_only_rule(a, u->only_rule, out);
     fputc('\n', out);
 }
 
 static void print_undoc(const fa_audit *a, FILE *out, const palette *c)
 {
-    fa_undoc **v = sorted_undoc(a);
+    fa_undoc **v = fa_audit_sorted_undoc(a);
     if (!v)
         return;
     for (int wrong = 1; wrong >= 0; wrong--) {
@@ -260,27 +445,33 @@ static void print_undoc(const fa_audit *a, FILE *out, const palette *c)
     free(v);
 }
 
+static void print_hit(const fa_audit *a, int i, FILE *out)
+{
+    char t1[32], t2[32], svc[320];
+    fa_rule_use u;
+    fa_audit_rule_use(a, i, &u);
+    fa_audit_service(a, i, -1, svc, sizeof svc);
+    iso_time(u.first_us, t1);
+    iso_time(u.last_us, t2);
+    fprintf(out, "  %-10s %-22s flows %" PRIu64 ", bytes %" PRIu64 ", %s .. %s\n", a->rs->rules[i].id, svc,
+            u.flows, u.bytes, t1, t2);
+}
+
 /* Used rules one per line; the never-used ones as a wrapped list of ids,
  * so that they stand out without burying the rest. */
 static void print_hits(const fa_audit *a, FILE *out, const palette *c)
 {
-    char t1[32], t2[32], svc[320];
     int unused = 0, col = 0;
+    fa_rule_use u;
     fprintf(out, "\n%sRULE HITS%s\n", c->bold, c->reset);
     for (int i = 0; i < a->rs->nrules; i++) {
-        const fa_rule *r = &a->rs->rules[i];
-        const fa_rule_state *st = &a->rules[i];
-        if (a->site && !a->site->product_deployed[r->product])
+        if (a->site && !a->site->product_deployed[a->rs->rules[i].product])
             continue;
-        if (st->flows == 0) {
+        fa_audit_rule_use(a, i, &u);
+        if (u.flows)
+            print_hit(a, i, out);
+        else
             unused++;
-            continue;
-        }
-        rule_service(a, i, svc, sizeof svc);
-        iso_time(st->first_us, t1);
-        iso_time(st->last_us, t2);
-        fprintf(out, "  %-10s %-22s flows %" PRIu64 ", bytes %" PRIu64 ", %s .. %s\n", r->id, svc,
-                st->flows, st->bytes, t1, t2);
     }
     if (!unused)
         return;
@@ -288,7 +479,8 @@ static void print_hits(const fa_audit *a, FILE *out, const palette *c)
     col = 80;
     for (int i = 0; i < a->rs->nrules; i++) {
         const fa_rule *r = &a->rs->rules[i];
-        if (a->rules[i].flows || (a->site && !a->site->product_deployed[r->product]))
+        fa_audit_rule_use(a, i, &u);
+        if (u.flows || (a->site && !a->site->product_deployed[r->product]))
             continue;
         if (col + (int)strlen(r->id) + 1 > 78) {
             fputs("\n   ", out);
@@ -299,147 +491,32 @@ static void print_hits(const fa_audit *a, FILE *out, const palette *c)
     fprintf(out, "%s\n", c->reset);
 }
 
+static void print_totals(const fa_audit *a, FILE *out, const palette *c)
+{
+    fprintf(out, "\n%sTOTALS%s\n  flows: %" PRIu64 " documented, %" PRIu64 " undocumented, %" PRIu64
+                 " wrong-direction, %" PRIu64 " out of scope\n",
+            c->bold, c->reset, a->by_verdict[FA_VERDICT_DOCUMENTED], a->by_verdict[FA_VERDICT_UNDOCUMENTED],
+            a->by_verdict[FA_VERDICT_WRONG_DIRECTION], a->by_verdict[FA_VERDICT_OUT_OF_SCOPE]);
+    if (a->evicted || a->continued)
+        fprintf(out, "  %" PRIu64 " flows judged were evicted at the --max-flows cap, %" PRIu64
+                     " resumed an evicted or expired connection\n",
+                a->evicted, a->continued);
+}
+
 int fa_audit_print_text(const fa_audit *a, FILE *out, bool color)
 {
     palette c = colors(color);
     fprintf(out, "%sflowaudit audit%s", c.bold, c.reset);
     if (a->site && a->site->name)
         fprintf(out, " of \"%s\"", a->site->name);
-    fputs("\n\n", out);
+    fputc('\n', out);
+    print_scope(a, out);
+    fputc('\n', out);
     print_coverage(a, out, &c);
     print_findings(a, out, &c);
+    print_one_way(a, out, &c);
     print_undoc(a, out, &c);
     print_hits(a, out, &c);
-    fprintf(out, "\n%sTOTALS%s\n  flows: %" PRIu64 " documented, %" PRIu64 " undocumented, %" PRIu64
-                 " wrong-direction, %" PRIu64 " out of scope\n",
-            c.bold, c.reset, a->by_verdict[FA_VERDICT_DOCUMENTED], a->by_verdict[FA_VERDICT_UNDOCUMENTED],
-            a->by_verdict[FA_VERDICT_WRONG_DIRECTION], a->by_verdict[FA_VERDICT_OUT_OF_SCOPE]);
+    print_totals(a, out, &c);
     return ferror(out) ? -1 : 0;
-}
-
-void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, json_t *rec)
-{
-    json_object_set_new(rec, "verdict", json_string(fa_verdict_name(v->verdict)));
-    json_object_set_new(rec, "attempt", json_string(fa_attempt_name(v->attempt)));
-    json_t *ids = json_array();
-    for (int i = 0; i < v->nrules; i++)
-        json_array_append_new(ids, json_string(a->rs->rules[v->rules[i]].id));
-    json_object_set_new(rec, "rules", ids);
-}
-
-static json_t *pairs_json(const fa_rule_state *st)
-{
-    char s[FA_ADDR_STRLEN], d[FA_ADDR_STRLEN];
-    json_t *arr = json_array();
-    for (uint32_t i = 0; i < st->npairs; i++) {
-        const fa_pair *p = &st->pairs[i];
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "src",
-                                             fa_addr_str(&p->src, s, sizeof s), "dst",
-                                             fa_addr_str(&p->dst, d, sizeof d), "answered",
-                                             (json_int_t)p->seen, "unanswered", (json_int_t)p->blocked,
-                                             "refused", (json_int_t)p->rejected, "refused_by_icmp",
-                                             (json_int_t)p->rejected_icmp));
-    }
-    return arr;
-}
-
-static json_t *time_or_null(uint64_t flows, uint64_t us)
-{
-    return flows ? json_real((double)us / 1e6) : json_null();
-}
-
-static json_t *rule_json(const fa_audit *a, int i)
-{
-    const fa_rule *r = &a->rs->rules[i];
-    const fa_rule_state *st = &a->rules[i];
-    json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("rule"));
-    json_object_set_new(o, "id", json_string(r->id));
-    json_object_set_new(o, "product", json_string(a->rs->products[r->product].id));
-    json_object_set_new(o, "status", json_string(fa_rule_status_name(st->status)));
-    json_object_set_new(o, "flows", json_integer((json_int_t)st->flows));
-    json_object_set_new(o, "bytes", json_integer((json_int_t)st->bytes));
-    json_object_set_new(o, "first_ts", time_or_null(st->flows, st->first_us));
-    json_object_set_new(o, "last_ts", time_or_null(st->flows, st->last_us));
-    json_object_set_new(o, "answered", json_integer((json_int_t)st->seen));
-    json_object_set_new(o, "unanswered", json_integer((json_int_t)st->blocked));
-    json_object_set_new(o, "refused", json_integer((json_int_t)st->rejected));
-    json_object_set_new(o, "wrong_direction", json_integer((json_int_t)st->wrong_direction));
-    json_object_set_new(o, "pairs", pairs_json(st));
-    json_object_set_new(o, "pairs_not_kept", json_integer(st->pairs_dropped));
-    json_object_set_new(o, "unanswered_not_kept", json_integer(st->dropped_unanswered));
-    json_object_set_new(o, "refused_not_kept", json_integer(st->dropped_refused));
-    return o;
-}
-
-static json_t *finding_json(const fa_audit *a, int i)
-{
-    const fa_rule *r = &a->rs->rules[i];
-    const fa_rule_state *st = &a->rules[i];
-    char svc[320];
-    rule_service(a, i, svc, sizeof svc);
-    json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("finding"));
-    json_object_set_new(o, "kind", json_string(fa_rule_status_name(st->status)));
-    json_object_set_new(o, "severity", json_string(st->status == FA_RULE_NOT_SEEN ? "medium" : "high"));
-    json_object_set_new(o, "rule", json_string(r->id));
-    json_object_set_new(o, "product", json_string(a->rs->products[r->product].id));
-    json_object_set_new(o, "from", json_string(fa_rule_role_id(a->rs, r->from_role)));
-    json_object_set_new(o, "to", json_string(fa_rule_role_id(a->rs, r->to_role)));
-    json_object_set_new(o, "service", json_string(svc));
-    json_object_set_new(o, "purpose", json_string(r->purpose));
-    json_object_set_new(o, "impact", r->impact ? json_string(r->impact) : json_null());
-    json_object_set_new(o, "pairs", pairs_json(st));
-    return o;
-}
-
-static json_t *undoc_json(const fa_audit *a, const fa_undoc *u)
-{
-    char o_[FA_ADDR_STRLEN], r_[FA_ADDR_STRLEN];
-    json_t *o = json_object();
-    json_object_set_new(o, "type", json_string(u->key.wrong_direction ? "wrong_direction" : "undocumented"));
-    json_object_set_new(o, "orig_h", json_string(fa_addr_str(&u->key.orig, o_, sizeof o_)));
-    json_object_set_new(o, "resp_h", json_string(fa_addr_str(&u->key.resp, r_, sizeof r_)));
-    json_object_set_new(o, "proto", json_string(fa_proto_name(u->key.proto)));
-    json_object_set_new(o, "ip_proto", json_integer(u->key.proto));
-    json_object_set_new(o, "resp_p", has_ports_proto(u->key.proto) ? json_integer(u->key.port) : json_null());
-    json_object_set_new(o, "flows", json_integer((json_int_t)u->flows));
-    json_object_set_new(o, "unanswered", json_integer((json_int_t)u->blocked));
-    json_object_set_new(o, "refused", json_integer((json_int_t)u->rejected));
-    json_object_set_new(o, "bytes", json_integer((json_int_t)u->bytes));
-    json_object_set_new(o, "first_ts", json_real((double)u->first_us / 1e6));
-    json_object_set_new(o, "last_ts", json_real((double)u->last_us / 1e6));
-    json_object_set_new(o, "reverse_of", u->rule >= 0 ? json_string(a->rs->rules[u->rule].id) : json_null());
-    return o;
-}
-
-int fa_audit_write_json(const fa_audit *a, FILE *out)
-{
-    fa_json_sink sink = {fa_json_sink_file, out};
-    return fa_audit_json_records(a, &sink);
-}
-
-int fa_audit_json_records(const fa_audit *a, const fa_json_sink *sink)
-{
-    int rc = 0;
-    for (int i = 0; i < a->rs->nrules; i++) {
-        if (a->site && !a->site->product_deployed[a->rs->rules[i].product])
-            continue;
-        rc |= sink->put(sink->ctx, rule_json(a, i));
-        fa_rule_status s = a->rules[i].status;
-        if (s == FA_RULE_BLOCKED || s == FA_RULE_REJECTED || s == FA_RULE_NOT_SEEN)
-            rc |= sink->put(sink->ctx, finding_json(a, i));
-    }
-    fa_undoc **v = sorted_undoc(a);
-    for (uint32_t i = 0; v && i < a->nundoc; i++)
-        rc |= sink->put(sink->ctx, undoc_json(a, v[i]));
-    free(v);
-    json_t *t = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I}", "type", "audit_totals", "roles_verified",
-                          a->site != NULL, "documented", (json_int_t)a->by_verdict[FA_VERDICT_DOCUMENTED],
-                          "undocumented", (json_int_t)a->by_verdict[FA_VERDICT_UNDOCUMENTED],
-                          "wrong_direction", (json_int_t)a->by_verdict[FA_VERDICT_WRONG_DIRECTION],
-                          "out_of_scope", (json_int_t)a->by_verdict[FA_VERDICT_OUT_OF_SCOPE],
-                          "undocumented_not_aggregated", (json_int_t)a->undoc_dropped);
-    rc |= sink->put(sink->ctx, t);
-    return rc ? -1 : 0;
 }

@@ -13,6 +13,7 @@
 #include "pipeline.h"
 #include "rules.h"
 #include "run.h"
+#include "site.h"
 #include "signals.h"
 
 
@@ -42,6 +43,19 @@ static void install_signals(void)
     sigaction(SIGUSR1, &sa, NULL);
 }
 
+static int init_site(const fa_ruleset *rs, const char *product)
+{
+    int p = fa_rules_find_product(rs, product);
+    if (p < 0) {
+        fprintf(stderr, "flowaudit: --init-site: unknown product '%s' (products:", product);
+        for (int i = 0; i < rs->nproducts; i++)
+            fprintf(stderr, " %s", rs->products[i].id);
+        fputs(")\n", stderr);
+        return -1;
+    }
+    return fa_site_template(rs, p, stdout);
+}
+
 static int rules_mode(const fa_options *o)
 {
     char err[512];
@@ -64,7 +78,9 @@ static int rules_mode(const fa_options *o)
         fa_rules_free(rs);
         return EXIT_ERROR;
     }
-    if (o->mode == FA_MODE_CHECK_RULES)
+    if (o->mode == FA_MODE_INIT_SITE)
+        rc = init_site(rs, o->init_product);
+    else if (o->mode == FA_MODE_CHECK_RULES)
         printf("%s: %d products, %d roles, %d rules: OK\n", dir, rs->nproducts, rs->nroles, rs->nrules);
     else if (o->json_path)
         rc = fa_rules_print_json(rs, out);
@@ -117,7 +133,7 @@ int main(int argc, char **argv)
     case FA_MODE_VERSION:
         printf("flowaudit %s\n", FLOWAUDIT_VERSION);
         break;
-    case FA_MODE_CHECK_RULES: case FA_MODE_LIST_RULES:
+    case FA_MODE_CHECK_RULES: case FA_MODE_LIST_RULES: case FA_MODE_INIT_SITE:
         status = rules_mode(&o);
         break;
     case FA_MODE_AUDIT:

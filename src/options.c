@@ -67,6 +67,7 @@ static int set_filter(fa_options *o, const char *arg, char *err, size_t errlen);
 static int set_timeout(fa_options *o, const char *arg, char *err, size_t errlen);
 static int set_check_rules(fa_options *o, const char *arg, char *err, size_t errlen);
 static int set_fail_on(fa_options *o, const char *arg, char *err, size_t errlen);
+static int set_init_site(fa_options *o, const char *arg, char *err, size_t errlen);
 
 #define FIELD(f) offsetof(fa_options, f)
 #define SECONDS_MAX (30 * 86400UL)
@@ -139,6 +140,9 @@ static const opt_row opt_table[] = {
      .help = "validate the rule files in DIR and exit"},
     {.name = "list-rules", .kind = OPT_MODE, .value = FA_MODE_LIST_RULES,
      .help = "print the loaded matrix and exit"},
+    {.name = "init-site", .arg = "PRODUCT", .kind = OPT_CALL, .set = set_init_site,
+     .help = "print a commented site file for PRODUCT (its roles,\n"
+             "features and phases) and exit"},
     {.name = "fail-on", .arg = "KINDS", .kind = OPT_CALL, .set = set_fail_on,
      .help = "exit 1 when any of these is found: missing, blocked,\n"
              "rejected, undocumented, wrong-direction (these\n"
@@ -212,6 +216,7 @@ void fa_options_usage(FILE *out)
     fputs("Usage: flowaudit [OPTIONS] (-r FILE... | -i IFACE) [BPF EXPRESSION]\n"
           "       flowaudit --check-rules DIR\n"
           "       flowaudit --list-rules [--rules DIR] [--json]\n"
+          "       flowaudit --init-site PRODUCT [--rules DIR]\n"
           "\n"
           "Reads packets, tracks every flow, and audits them against firewall port\n"
           "matrices.\n",
@@ -273,6 +278,15 @@ static int set_check_rules(fa_options *o, const char *arg, char *err, size_t err
     (void)errlen;
     o->mode = FA_MODE_CHECK_RULES;
     o->rules_dir = arg;
+    return 0;
+}
+
+static int set_init_site(fa_options *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    o->mode = FA_MODE_INIT_SITE;
+    o->init_product = arg;
     return 0;
 }
 

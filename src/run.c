@@ -183,8 +183,13 @@ void fa_run_batch(fa_run *ctx, fa_batch *b, bool by_packet_time)
             open_evidence(ctx, e->dlt);
         ctx->summary.packets++;
         ctx->summary.bytes += e->wirelen;
+        bool had_time = ctx->flow_clock.set;
         if (!place_in_time(ctx, b, i, by_packet_time))
             continue;
+        /* The window starts at the first time the clock accepted, never at
+         * a hostile stamp it refused. */
+        if (!had_time)
+            ctx->first_ts = e->ts_us;
         ctx->summary.decode[e->result]++;
         if (e->result == FA_DEC_OK) {
             if (e->pkt.payload_caplen < e->pkt.payload_len)
@@ -246,6 +251,8 @@ static int load_rules_site(const fa_options *o, fa_ruleset **rules, fa_site **si
     }
     if (fa_rules_load_dir(*rules, o->rules_dir ? o->rules_dir : fa_default_rules_dir(), err, errlen) == 0 &&
         (!o->site_path || (*site = fa_site_load_file(*rules, o->site_path, err, errlen)))) {
+        if (*site && (*site)->warnings)
+            fputs((*site)->warnings, stderr);
         if ((*audit = fa_audit_new(*rules, *site)))
             return 0;
         snprintf(err, errlen, "out of memory");
@@ -413,8 +420,33 @@ static void live_note(const fa_run *ctx, FILE *text)
     fputc('\n', text);
 }
 
+/* What the report says it audited: the inputs, the configuration and the
+ * time the packets span (live: the window). */
+static void set_scope(fa_run *ctx)
+{
+    const fa_options *o = ctx->opts;
+    uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
+    fa_audit_scope s = {
+        .inputs = o->nifaces ? o->ifaces : o->files,
+        .ninputs = o->nifaces ? o->nifaces : o->nfiles,
+        .live = o->nifaces > 0,
+        .rules_dir = o->rules_dir ? o->rules_dir : fa_default_rules_dir(),
+        .site_file = o->site_path,
+        .first_us = o->nifaces ? ctx->window_start_us : ctx->first_ts,
+        .last_us = ctx->summary.packets || o->nifaces ? end : 0,
+    };
+    fa_audit_set_scope(ctx->audit, &s);
+}
+
+static void judge_open(fa_flow *f, void *arg)
+{
+    fa_audit_open_flow(arg, f);
+}
+
 /* The audit report goes where the summary goes; its records follow the
- * flow records in the NDJSON stream. */
+ * flow records in the NDJSON stream. A live report also counts what the
+ * flows still open have already shown (an answer, a refusal), then forgets
+ * it, since those flows are judged again when they end. */
 int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
 {
     FILE *text = text_out(ctx);
@@ -425,7 +457,13 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
     bool records = ctx->json && !ctx->json_failed;
     if (records && ctx->opts->nifaces && (ctx->audit || fa_ws_sessions(ctx->ws)))
         report_marker(ctx, final);
+    bool open_flows = ctx->audit && !final && ctx->opts->nifaces;
     if (ctx->audit) {
+        set_scope(ctx);
+        if (open_flows) {
+            fa_audit_checkpoint(ctx->audit);
+            fa_flow_table_each_older(ctx->flows, UINT64_MAX, 0, judge_open, ctx->audit);
+        }
         fa_audit_finish(ctx->audit);
         found |= fa_audit_findings(ctx->audit);
         if (!quiet)
@@ -434,6 +472,8 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
             live_note(ctx, text);
         if (records && fa_audit_json_records(ctx->audit, &ctx->sink) != 0)
             ctx->json_failed = true;
+        if (open_flows)
+            fa_audit_rollback(ctx->audit);
     }
     if (!quiet && (ctx->audit || fa_ws_sessions(ctx->ws))) {
         if (ctx->audit)

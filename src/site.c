@@ -160,6 +160,10 @@ static int add_address(sparse *p, int role, const char *text, const char *qname)
     return 0;
 }
 
+/* "role psw.client 198.51.100.0/24 external": addresses and CIDRs, and
+ * the keyword external for hosts that are real but have no fixed address
+ * (Internet clients, a licensing service), which keeps them out of the
+ * inventory. */
 static int st_role(sparse *p)
 {
     char *word = p->lx->words[1];
@@ -173,8 +177,14 @@ static int st_role(sparse *p)
     char qname[2 * FA_ID_MAX];
     snprintf(qname, sizeof qname, "%s.%s", word, name);
     for (int i = 2; i < p->lx->nwords; i++) {
-        if (add_address(p, role, p->lx->words[i], qname) < 0)
+        const char *w = p->lx->words[i];
+        if (strcmp(w, "external") == 0) {
+            if (p->site->role_external[role])
+                return fa_lex_error(p->lx, "'external' given twice for role '%s'", qname);
+            p->site->role_external[role] = true;
+        } else if (add_address(p, role, w, qname) < 0) {
             return -1;
+        }
     }
     p->site->role_mapped[role] = true;
     return 0;
@@ -217,7 +227,7 @@ static const site_keyword keywords[] = {
     {"product", 1, 1, "product ID", st_product},
     {"phase", 1, 1, "phase installation|operation|intervention", st_phase},
     {"feature", 1, 1, "feature PRODUCT.FEATURE", st_feature},
-    {"role", 2, INT_MAX, "role PRODUCT.ROLE ADDRESS...", st_role},
+    {"role", 2, INT_MAX, "role PRODUCT.ROLE ADDRESS...|external", st_role},
     {"port", 2, 2, "port RULE-ID PORTS", st_port},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -268,18 +278,83 @@ static int check_roles_per_host(sparse *p)
     return 0;
 }
 
+/* A group is deployed where one of its members is, and stands for hosts
+ * outside the inventory where one of its members does. */
+static int derive_groups(const fa_ruleset *rs, fa_site *s)
+{
+    for (int g = 0; g < rs->nroles; g++) {
+        if (!rs->roles[g].nmembers || !s->product_deployed[rs->roles[g].product])
+            continue;
+        for (int k = 0; k < rs->roles[g].nmembers; k++) {
+            s->role_mapped[g] |= s->role_mapped[rs->roles[g].members[k]];
+            s->role_external[g] |= s->role_external[rs->roles[g].members[k]];
+        }
+        int *arr = fa_lex_grow(s->groups, s->ngroups, sizeof *arr);
+        if (!arr)
+            return -1;
+        s->groups = arr;
+        arr[s->ngroups++] = g;
+    }
+    return 0;
+}
+
+static bool plays_member(const fa_ruleset *rs, const fa_site *s, int group, const fa_addr *a)
+{
+    for (int j = 0; j < s->nroles; j++)
+        for (int k = 0; k < rs->roles[group].nmembers; k++)
+            if (s->roles[j].role == rs->roles[group].members[k] && fa_cidr_contains(&s->roles[j].cidr, a))
+                return true;
+    return false;
+}
+
+static int add_warning(fa_site *s, const char *text)
+{
+    size_t old = s->warnings ? strlen(s->warnings) : 0, add = strlen(text);
+    char *w = realloc(s->warnings, old + add + 2);
+    if (!w)
+        return -1;
+    memcpy(w + old, text, add);
+    w[old + add] = '\n';
+    w[old + add + 1] = '\0';
+    s->warnings = w;
+    return 0;
+}
+
+/* Sites written before groups were derived list the group roles too; an
+ * address given a group but none of its members is probably a member the
+ * admin forgot, so the member's own rules would not see it. */
+static int warn_group_only_hosts(sparse *p)
+{
+    const fa_ruleset *rs = p->rs;
+    fa_site *s = p->site;
+    for (int i = 0; i < s->nroles; i++) {
+        const fa_role *g = &rs->roles[s->roles[i].role];
+        if (!g->nmembers || plays_member(rs, s, s->roles[i].role, &s->roles[i].cidr.net))
+            continue;
+        char text[512], addr[FA_ADDR_STRLEN];
+        snprintf(text, sizeof text, "%s:%d: warning: %s is given the group role '%s.%s' but none of its members",
+                 p->lx->name, p->role_lines[i], fa_addr_str(&s->roles[i].cidr.net, addr, sizeof addr),
+                 rs->products[g->product].id, g->id);
+        if (add_warning(s, text) < 0)
+            return oom(p);
+    }
+    return 0;
+}
+
 static fa_site *site_new(const fa_ruleset *rs, const char *name)
 {
     fa_site *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->phase = FA_PHASE_OPERATION;
+    s->rs = rs;
     s->file = strdup(name);
     /* calloc(0) may return NULL, so every array gets at least one slot. */
     s->product_deployed = calloc((size_t)rs->nproducts + 1, sizeof(bool));
     s->feature_enabled = calloc((size_t)rs->nfeatures + 1, sizeof(bool));
     s->role_mapped = calloc((size_t)rs->nroles + 1, sizeof(bool));
-    if (!s->file || !s->product_deployed || !s->feature_enabled || !s->role_mapped) {
+    s->role_external = calloc((size_t)rs->nroles + 1, sizeof(bool));
+    if (!s->file || !s->product_deployed || !s->feature_enabled || !s->role_mapped || !s->role_external) {
         fa_site_free(s);
         return NULL;
     }
@@ -298,7 +373,11 @@ static int parse_site(sparse *p)
         return -1;
     if (!p->has_product)
         return fa_lex_error_at(lx, lx->line > 0 ? lx->line : 1, "no 'product' statement");
-    return check_roles_per_host(p);
+    if (check_roles_per_host(p) < 0)
+        return -1;
+    if (derive_groups(p->rs, p->site) < 0)
+        return oom(p);
+    return warn_group_only_hosts(p);
 }
 
 static fa_site *load_text(const fa_ruleset *rs, const char *name, const char *text,
@@ -356,6 +435,9 @@ void fa_site_free(fa_site *site)
     free(site->product_deployed);
     free(site->feature_enabled);
     free(site->role_mapped);
+    free(site->role_external);
+    free(site->warnings);
+    free(site->groups);
     free(site->roles);
     free(site->ports);
     free(site);
@@ -381,15 +463,30 @@ bool fa_site_addr_has_role(const fa_site *site, int role, const fa_addr *addr)
     return fa_site_roles_have(site, role, &r);
 }
 
+static void set_bit(fa_addr_roles *out, int role)
+{
+    out->bits[role / 8] |= (uint8_t)(1u << (role % 8));
+}
+
+static bool has_bit(const fa_addr_roles *r, int role)
+{
+    return (r->bits[role / 8] >> (role % 8)) & 1u;
+}
+
 void fa_site_addr_roles(const fa_site *site, const fa_addr *addr, fa_addr_roles *out)
 {
     memset(out, 0, sizeof *out);
     for (int i = 0; site && i < site->nroles; i++) {
         if (fa_cidr_contains(&site->roles[i].cidr, addr)) {
-            int role = site->roles[i].role;
             out->in_inventory = true;
-            out->bits[role / 8] |= (uint8_t)(1u << (role % 8));
+            set_bit(out, site->roles[i].role);
         }
+    }
+    for (int k = 0; site && k < site->ngroups; k++) {
+        const fa_role *g = &site->rs->roles[site->groups[k]];
+        for (int m = 0; m < g->nmembers; m++)
+            if (has_bit(out, g->members[m]))
+                set_bit(out, site->groups[k]);
     }
 }
 
@@ -398,10 +495,10 @@ bool fa_site_roles_have(const fa_site *site, int role, const fa_addr_roles *r)
     if (role < 0 || !site)
         return true;
     /* An inventory host plays the roles the site gives it and no others;
-     * a role the site leaves unmapped stands for hosts outside it. */
-    if (!site->role_mapped[role])
-        return !r->in_inventory;
-    return (r->bits[role / 8] >> (role % 8)) & 1u;
+     * a role mapped "external" also stands for every host outside it. */
+    if (has_bit(r, role))
+        return true;
+    return site->role_external[role] && !r->in_inventory;
 }
 
 /* Returns the site's override of a rule's ports, else the rule's own. */

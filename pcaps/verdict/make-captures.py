@@ -169,6 +169,31 @@ def only_wrong_direction(c):
     tcp_sf(c, T0 + 50, "192.0.2.31", 50006, "192.0.2.10", 389)
 
 
+def tcp_open(c, t, cli, cport, srv, sport):
+    """Handshake and 20 bytes each way, left open (Zeek S1)."""
+    ms = 0.001
+    c.tcp(t, cli, cport, srv, sport, SYN, 1000)
+    c.tcp(t + ms, srv, sport, cli, cport, SYN | ACK, 5000, 1001)
+    c.tcp(t + 2 * ms, cli, cport, srv, sport, ACK, 1001, 5001)
+    c.tcp(t + 3 * ms, cli, cport, srv, sport, PSH | ACK, 1001, 5001, b"q" * 20)
+    c.tcp(t + 4 * ms, srv, sport, cli, cport, PSH | ACK, 5001, 1021, b"r" * 20)
+
+
+def evicted_resume(c):
+    # Three clustering connections mgmt1 -> mgmt2:38866 left open; with
+    # --max-flows 2 the third evicts the first, and the first one's next
+    # packet (the server's data, no SYN) evicts the second. That resumed
+    # flow is met mid-stream, server first.
+    m1, m2 = "192.0.2.11", "192.0.2.12"
+    for i in range(3):
+        tcp_open(c, T0 + i, m1, 40100 + i, m2, 38866)
+    c.tcp(T0 + 5, m2, 38866, m1, 40100, PSH | ACK, 5021, 1021, b"s" * 20)
+    c.tcp(T0 + 5.001, m1, 40100, m2, 38866, ACK, 1021, 5041)
+    c.tcp(T0 + 5.002, m1, 40100, m2, 38866, FIN | ACK, 1021, 5041)
+    c.tcp(T0 + 5.003, m2, 38866, m1, 40100, FIN | ACK, 5041, 1022)
+    c.tcp(T0 + 5.004, m1, 40100, m2, 38866, ACK, 1022, 5042)
+
+
 def hr_rej(c):
     # A SYN-ACK seen first (its SYN was not captured), answered by a RST,
     # between two ports that are not likely server ports.
@@ -210,6 +235,7 @@ CAPTURES = {
     "only-wrong-direction": only_wrong_direction,
     "hr-rej": hr_rej,
     "rst-ttl": rst_ttl,
+    "evicted-resume": evicted_resume,
     "pcoip-sport": pcoip_sport,
 }
 

@@ -1,10 +1,10 @@
 #!/bin/sh
 # evidence-test.sh FLOWAUDIT SRCDIR - -w keeps exactly the flagged flows:
 # auditing the broken HyWorks capture must save the blocked, the two
-# rejected, the undocumented and the wrong-direction flows, whole, with the
-# ICMP error (type 3 code 13, read back as its own flow "13 OTH 1") that
-# rejected one of them, and nothing else; the killed WebSocket of the
-# forged-RST capture is saved too.
+# rejected, the dropped port of a multi-port rule, the undocumented and the
+# wrong-direction flows, whole, with the ICMP error (type 3 code 13, read
+# back as its own flow "13 OTH 1") that rejected one of them, and nothing
+# else; the killed WebSocket of the forged-RST capture is saved too.
 set -eu
 fa=$1 src=$2
 tmp=$(mktemp -d)
@@ -17,7 +17,8 @@ want="13 OTH 1
 38866 S0 1
 38866 S0 3
 38870 REJ 2
-50000 SF 10"
+38870 SF 10
+636 S0 3"
 if [ "$got" != "$want" ]; then
     printf 'evidence flows differ\nwant:\n%s\ngot:\n%s\n' "$want" "$got" >&2
     exit 1

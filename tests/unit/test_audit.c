@@ -101,6 +101,7 @@ static const char lab_site[] =
     "feature alpha.radius\n"
     "role alpha.mgr 10.0.0.1\n"
     "role alpha.node 10.0.0.2 10.0.0.3 10.0.1.0/28\n"
+    "role alpha.ext external\n"
     "port A-009 9443\n";
 
 typedef struct ended {
@@ -140,14 +141,18 @@ static void on_end(fa_flow *f, void *ctx)
     fa_audit_flow(fx->a, f, &e->v);
 }
 
-static fixture *open_fixture(void **state, const char *site_text)
+/* A fixture over one rule text (NULL: alpha and beta) and a site text
+ * (NULL: port-only mode). */
+static fixture *open_rules(void **state, const char *rules_text, const char *site_text)
 {
     char err[ERRLEN];
     fixture *fx = *state;
     fx->rs = fa_rules_new();
     assert_non_null(fx->rs);
-    if (fa_rules_load_string(fx->rs, "alpha.rules", alpha_rules, err, sizeof err) != 0 ||
-        fa_rules_load_string(fx->rs, "beta.rules", beta_rules, err, sizeof err) != 0)
+    if (rules_text && fa_rules_load_string(fx->rs, "test.rules", rules_text, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    if (!rules_text && (fa_rules_load_string(fx->rs, "alpha.rules", alpha_rules, err, sizeof err) != 0 ||
+                        fa_rules_load_string(fx->rs, "beta.rules", beta_rules, err, sizeof err) != 0))
         fail_msg("%s", err);
     if (site_text && !(fx->site = fa_site_load_string(fx->rs, "lab.site", site_text, err, sizeof err)))
         fail_msg("%s", err);
@@ -160,6 +165,11 @@ static fixture *open_fixture(void **state, const char *site_text)
     assert_non_null(fx->t);
     fx->ts = T0;
     return fx;
+}
+
+static fixture *open_fixture(void **state, const char *site_text)
+{
+    return open_rules(state, NULL, site_text);
 }
 
 static int setup(void **state)
@@ -448,17 +458,17 @@ static void lab_traffic(fixture *fx)
     struct buf q;
     handshake(fx, MGR, N1, 40001, 38866);          /* */
     handshake(fx, N3, MGR, 40002, 38866);          /* wrong way, to the rule's port */
-    handshake(fx, N1, MGR, 38866, 50001);          /* wrong way, from the rule's port */
+    handshake(fx, N1, MGR, 38866, 50001);          /* from the rule's port: undocumented */
     udp(fx, N1, MGR, 40004, 88);                   /* */
     udp(fx, MGR, N1, 88, 40004);
-    udp(fx, N1, MGR, 40005, 1812);                 /* A-003, feature off */
+    udp(fx, N1, MGR, 40005, 1812);                 /* A-003, feature off: not in force */
     handshake(fx, MGR, N1, 40006, 5005);           /* A-004, optional */
     tcp(fx, MGR, N1, 40007, 6000, SYN);
     raw_proto(fx, N1, VRRP_GROUP, 112);            /* */
     icmp(fx, MGR, N1, 8);                          /* A-006 answered */
     icmp(fx, N1, MGR, 0);
     icmp(fx, MGR, N2, 8);                          /* A-006 unanswered */
-    udp(fx, N1, EXT, 40009, 123);                  /* A-007, unmapped role */
+    udp(fx, N1, EXT, 40009, 123);                  /* A-007, external role */
     udp(fx, EXT, N1, 123, 40009);
     udp(fx, N1, MGR, 40010, 123);                  /* inventory host is not "ext" */
     udp(fx, MGR, N1, 55000, 4172);                 /* A-008, fixed source port */
@@ -467,7 +477,7 @@ static void lab_traffic(fixture *fx)
     handshake(fx, N1, MGR, 40012, 9443);           /* A-009 on the site's port */
     tcp(fx, N1, MGR, 40013, 8443, SYN);            /* the rule's own port */
     handshake(fx, MGR, N1, 40014, 1234);           /* A-010, not observable */
-    handshake(fx, MGR, N1, 40015, 2222);           /* A-011, other phase */
+    handshake(fx, MGR, N1, 40015, 2222);           /* A-011, other phase: not in force */
     tcp(fx, MGR, N1, 40016, 4444, SYN);            /* REJ */
     tcp(fx, N1, MGR, 4444, 40016, RST | ACK);
     handshake(fx, MGR, N1, 40017, 4445);           /* N1 answers */
@@ -493,11 +503,17 @@ static void test_verdicts(void **state)
     expect(fx, flow_of(fx, 6, MGR, 40001, N1, 38866), FA_VERDICT_DOCUMENTED, FA_ATTEMPT_SEEN, "A-001", NULL);
     expect(fx, flow_of(fx, 6, N3, 40002, MGR, 38866), FA_VERDICT_WRONG_DIRECTION, FA_ATTEMPT_SEEN, "A-001",
            NULL);
-    expect(fx, flow_of(fx, 6, N1, 38866, MGR, 50001), FA_VERDICT_WRONG_DIRECTION, FA_ATTEMPT_SEEN, "A-001",
-           NULL);
+    /* The connection was opened by N1, the rule's destination, but to
+     * another port than the rule's: a source port equal to the rule's port
+     * is an ephemeral port like any other. */
+    expect(fx, flow_of(fx, 6, N1, 38866, MGR, 50001), FA_VERDICT_UNDOCUMENTED, FA_ATTEMPT_SEEN, NULL);
     expect(fx, flow_of(fx, 17, N1, 40004, MGR, 88), FA_VERDICT_DOCUMENTED, FA_ATTEMPT_SEEN, "A-002", NULL);
-    expect(fx, flow_of(fx, 17, N1, 40005, MGR, 1812), FA_VERDICT_DOCUMENTED, FA_ATTEMPT_BLOCKED, "A-003",
-           NULL);
+    const ended *ha = flow_of(fx, 17, N1, 40005, MGR, 1812);
+    expect(fx, ha, FA_VERDICT_UNDOCUMENTED, FA_ATTEMPT_BLOCKED, NULL);
+    assert_int_equal(ha->v.only_rule, rid(fx, "A-003"));
+    const ended *inst = flow_of(fx, 6, MGR, 40015, N1, 2222);
+    expect(fx, inst, FA_VERDICT_UNDOCUMENTED, FA_ATTEMPT_SEEN, NULL);
+    assert_int_equal(inst->v.only_rule, rid(fx, "A-011"));
     expect(fx, flow_of(fx, 6, MGR, 40006, N1, 5005), FA_VERDICT_DOCUMENTED, FA_ATTEMPT_SEEN, "A-004", NULL);
     expect(fx, flow_of(fx, 6, MGR, 40007, N1, 6000), FA_VERDICT_DOCUMENTED, FA_ATTEMPT_BLOCKED, "A-004",
            NULL);
@@ -531,7 +547,7 @@ static void test_rule_statuses(void **state)
 {
     static const struct { const char *id, *status; } want[] = {
         {"A-001", "seen"},        {"A-002", "seen"},    /* conditional, feature on */
-        {"A-003", "not_audited"}, /* feature off */     {"A-004", "not_audited"}, /* optional */
+        {"A-003", "not_audited"}, /* feature off */     {"A-004", "blocked"}, /* optional, tried */
         {"A-005", "seen"},        {"A-006", "blocked"}, {"A-007", "seen"},
         {"A-008", "seen"},        {"A-009", "seen"},    {"A-010", "not_observable"},
         {"A-011", "not_audited"}, /* other phase */     {"A-012", "not_seen"},
@@ -555,7 +571,6 @@ static void test_text_report(void **state)
     has_text(fx, "flowaudit audit of \"Lab\"\n");
     has_text(fx, "COVERAGE (required rules, phase operation)\n  Alpha Suite\n"
                  "    13 required: 7 seen, 3 blocked, 2 rejected, 1 not seen; 1 not observable\n");
-    has_text(fx, "roles not in the site (hosts outside the inventory): ext\n");
     assert_null(strstr(fx->text, "Beta Gateway")); /* not deployed */
     /* rejected first, then blocked, then not seen */
     const char *r13 = strstr(fx->text, "[HIGH] A-013 rejected");
@@ -575,19 +590,27 @@ static void test_text_report(void **state)
                  "      10.0.0.1 -> 10.0.0.3: 0 answered, 1 unanswered, 0 refused\n");
     has_text(fx, "  [HIGH] A-006 blocked: mgr -> node icmp (Alpha Suite; Ping)\n");
     has_text(fx, "  [MEDIUM] A-012 not_seen: mgr -> node tcp/3333 (Alpha Suite; Never used)\n");
-    has_text(fx, "WRONG-DIRECTION FLOWS\n  10.0.0.2 -> 10.0.0.1 tcp/50001  flows 1 (0 unanswered or refused), "
-                 "bytes 120, 2023-11-14T22:13:20Z .. 2023-11-14T22:13:20Z  [reverse of A-001]\n"
-                 "  10.0.1.5 -> 10.0.0.1 tcp/38866  flows 1");
-    assert_int_equal(section_lines(fx, "WRONG-DIRECTION FLOWS"), 2);
+    /* An optional row is not required, but its failed attempt is a finding;
+     * its unused port is not. */
+    has_text(fx, "  [MEDIUM] A-004 blocked: mgr -> node tcp/6000 (of 5000-5010,6000) (Alpha Suite; Statistics; "
+                 "an optional row)\n");
+    assert_null(strstr(fx->text, "A-004 not_seen"));
+    has_text(fx, "WRONG-DIRECTION FLOWS\n  10.0.1.5 -> 10.0.0.1 tcp/38866  flows 1 (0 unanswered or refused), "
+                 "bytes 120, 2023-11-14T22:13:20Z .. 2023-11-14T22:13:20Z  [reverse of A-001]\n");
+    assert_int_equal(section_lines(fx, "WRONG-DIRECTION FLOWS"), 1);
+    has_text(fx, "  10.0.0.1 -> 10.0.0.2 tcp/2222  flows 1 (0 unanswered or refused), bytes 120, "
+                 "2023-11-14T22:13:20Z .. 2023-11-14T22:13:20Z  [documented only in phase installation: A-011]\n");
     has_text(fx, "  10.0.0.1 -> 10.0.0.2 tcp/7777,9999  flows 2 (0 unanswered or refused)");
     has_text(fx, "  10.0.0.1 -> 10.0.0.2 udp/4172  flows 1 (1 unanswered or refused)");
     has_text(fx, "  10.0.0.1 -> 224.0.0.18 unknown_transport proto 112  flows 1");
     has_text(fx, "  10.0.0.2 -> 10.0.0.1 udp/123  flows 1");
-    has_text(fx, "  10.0.0.2 -> 10.0.0.1 tcp/8443  flows 1");
-    assert_int_equal(section_lines(fx, "UNDOCUMENTED FLOWS"), 5);
+    has_text(fx, "  10.0.0.2 -> 10.0.0.1 tcp/8443,50001  flows 2");
+    has_text(fx, "  10.0.0.2 -> 10.0.0.1 udp/1812  flows 1 (1 unanswered or refused), bytes 40, "
+                 "2023-11-14T22:13:20Z .. 2023-11-14T22:13:20Z  [documented only with feature alpha.ha: A-003]\n");
+    assert_int_equal(section_lines(fx, "UNDOCUMENTED FLOWS"), 7);
     has_text(fx, "  A-009      tcp/9443               flows 1, bytes 120, ");
-    has_text(fx, "  never used (1):\n    A-012\n");
-    has_text(fx, "TOTALS\n  flows: 20 documented, 6 undocumented, 2 wrong-direction, 2 out of scope\n");
+    has_text(fx, "  never used (3):\n    A-003 A-011 A-012\n");
+    has_text(fx, "TOTALS\n  flows: 18 documented, 9 undocumented, 1 wrong-direction, 2 out of scope\n");
 }
 
 static void test_json_records(void **state)
@@ -596,9 +619,9 @@ static void test_json_records(void **state)
     lab_traffic(fx);
     json_t *recs = json_records(fx);
     assert_int_equal(count_type(recs, "rule"), 17); /* beta is not deployed */
-    assert_int_equal(count_type(recs, "finding"), 6);
-    assert_int_equal(count_type(recs, "undocumented"), 6);
-    assert_int_equal(count_type(recs, "wrong_direction"), 2);
+    assert_int_equal(count_type(recs, "finding"), 7); /* A-004 6000: an optional row tried */
+    assert_int_equal(count_type(recs, "undocumented"), 9);
+    assert_int_equal(count_type(recs, "wrong_direction"), 1);
     assert_int_equal(count_type(recs, "audit_totals"), 1);
     /* the totals come last */
     assert_string_equal(str_field(json_array_get(recs, json_array_size(recs) - 1), "type"), "audit_totals");
@@ -615,20 +638,24 @@ static void test_json_records(void **state)
     double first = json_real_value(json_object_get(r, "first_ts"));
     double want = (double)flow_of(fx, 17, MGR, 40020, N1, 5353)->flow.first_us / 1e6;
     assert_true(first - want < 1e-6 && want - first < 1e-6);
-    json_t *pair = json_array_get(json_object_get(r, "pairs"), 0);
+    json_t *ports = json_object_get(r, "ports");
+    assert_int_equal(json_array_size(ports), 1);
+    assert_string_equal(str_field(json_array_get(ports, 0), "port"), "5353");
+    assert_string_equal(str_field(json_array_get(ports, 0), "status"), "rejected");
+    json_t *pair = json_array_get(json_object_get(json_array_get(ports, 0), "pairs"), 0);
     assert_string_equal(str_field(pair, "src"), MGR);
     assert_string_equal(str_field(pair, "dst"), N1);
     assert_int_equal(int_field(pair, "refused"), 1);
     assert_int_equal(int_field(pair, "refused_by_icmp"), 1);
 
     r = record(recs, "rule", "id", "A-001");
-    assert_int_equal(int_field(r, "wrong_direction"), 2);
+    assert_int_equal(int_field(r, "wrong_direction"), 1);
     assert_int_equal(int_field(r, "answered"), 1);
     r = record(recs, "rule", "id", "A-012");
     assert_string_equal(str_field(r, "status"), "not_seen");
     assert_true(json_is_null(json_object_get(r, "first_ts")));
     assert_true(json_is_null(json_object_get(r, "last_ts")));
-    assert_int_equal(json_array_size(json_object_get(r, "pairs")), 0);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(r, "ports"), 0), "pairs")), 0);
 
     json_t *f = record(recs, "finding", "rule", "A-013");
     assert_string_equal(str_field(f, "kind"), "rejected");
@@ -673,9 +700,9 @@ static void test_json_aggregates(void **state)
 
     json_t *t = record(recs, "audit_totals", NULL, NULL);
     assert_true(json_is_true(json_object_get(t, "roles_verified")));
-    assert_int_equal(int_field(t, "documented"), 20);
-    assert_int_equal(int_field(t, "undocumented"), 6);
-    assert_int_equal(int_field(t, "wrong_direction"), 2);
+    assert_int_equal(int_field(t, "documented"), 18);
+    assert_int_equal(int_field(t, "undocumented"), 9);
+    assert_int_equal(int_field(t, "wrong_direction"), 1);
     assert_int_equal(int_field(t, "out_of_scope"), 2);
     assert_int_equal(int_field(t, "undocumented_not_aggregated"), 0);
 }
@@ -684,7 +711,7 @@ static void test_verdict_json(void **state)
 {
     fixture *fx = open_fixture(state, lab_site);
     lab_traffic(fx);
-    const ended *e = flow_of(fx, 6, N1, 38866, MGR, 50001);
+    const ended *e = flow_of(fx, 6, N3, 40002, MGR, 38866);
     json_t *o = json_object();
     fa_audit_verdict_json(fx->a, &e->v, o);
     assert_string_equal(str_field(o, "verdict"), "wrong_direction");
@@ -977,13 +1004,255 @@ static void test_reset(void **state)
     json_t *r = record(recs, "rule", "id", "A-001");
     assert_int_equal(int_field(r, "flows"), 0);
     assert_int_equal(int_field(r, "wrong_direction"), 0);
-    assert_int_equal(json_array_size(json_object_get(r, "pairs")), 0);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(r, "ports"), 0), "pairs")), 0);
     assert_int_equal(count_type(recs, "undocumented") + count_type(recs, "wrong_direction"), 0);
 
     handshake(fx, MGR, N1, 41001, 38866);
     finish(fx);
     assert_string_equal(status_of(fx, "A-001"), "seen");
     assert_int_equal(int_field(record(json_records(fx), "rule", "id", "A-001"), "flows"), 1);
+}
+
+
+/* ---- the verdict model: ports, deployed roles, groups, rules in force -- */
+
+static const char gamma_rules[] =
+    "product gamma \"Gamma VDI\"\n"
+    "role n1 \"Node 1\"\n"
+    "role n2 \"Node 2\"\n"
+    "role broker \"Broker\"\n"
+    "role nodes \"Every node\"\n"
+    "role dc \"Directory\"\n"
+    "role client \"Clients\"\n"
+    "role gw \"Gateway\"\n"
+    "role agent \"Agent\"\n"
+    "role smtp \"Mail relay\"\n"
+    "group nodes n1 n2 broker\n"
+    "feature direct \"Clients reach the agents directly\"\n"
+    "rule G-001 nodes -> dc tcp 389,636,3268\n"
+    "    purpose \"LDAP, LDAPS and global catalog\"\n"
+    "rule G-002 nodes -> dc tcp 1389,1636\n"
+    "    purpose \"LDAP or LDAPS\"\n"
+    "    any-of yes\n"
+    "rule G-003 client -> gw tcp 4172\n"
+    "    purpose \"Through the gateway\"\n"
+    "rule G-004 client -> agent tcp 4172\n"
+    "    purpose \"Direct\"\n"
+    "    requirement if direct\n"
+    "rule G-005 nodes -> smtp tcp 25\n"
+    "    purpose \"Mail\"\n"
+    "rule G-006 broker -> n1 tcp 9000\n"
+    "    purpose \"Broker\"\n"
+    "rule G-007 n1 -> dc tcp 40389\n"
+    "    purpose \"High port service\"\n";
+
+#define G_N1 "10.1.0.1"
+#define G_DC "10.1.0.10"
+#define G_GW "10.1.0.20"
+#define G_AGENT "10.1.0.30"
+#define G_CLIENT "198.51.100.7"
+
+/* A single node: no second node, no broker, no mail relay. */
+static const char gamma_site[] =
+    "product gamma\n"
+    "role gamma.n1 10.1.0.1\n"
+    "role gamma.dc 10.1.0.10\n"
+    "role gamma.gw 10.1.0.20\n"
+    "role gamma.agent 10.1.0.30\n"
+    "role gamma.client external\n";
+
+static fa_rule_status port_status(const fixture *fx, const char *rule, uint16_t port)
+{
+    json_t *recs = json_records((fixture *)fx);
+    json_t *ports = json_object_get(record(recs, "rule", "id", rule), "ports");
+    char want[8];
+    snprintf(want, sizeof want, "%u", port);
+    for (size_t i = 0; i < json_array_size(ports); i++) {
+        json_t *p = json_array_get(ports, i);
+        if (strcmp(str_field(p, "port"), want) == 0)
+            for (int s = 0; s < FA_RULE_STATUSES; s++)
+                if (strcmp(str_field(p, "status"), fa_rule_status_name((fa_rule_status)s)) == 0)
+                    return (fa_rule_status)s;
+    }
+    fail_msg("no port %u in rule %s", port, rule);
+    return FA_RULE_STATUSES;
+}
+
+/* A dropped port does not hide behind an answered port of the same row. */
+static void test_each_port_its_own_requirement(void **state)
+{
+    fixture *fx = open_rules(state, gamma_rules, gamma_site);
+    handshake(fx, G_N1, G_DC, 40001, 389);
+    tcp(fx, G_N1, G_DC, 40002, 636, SYN);
+    finish(fx);
+    assert_int_equal(port_status(fx, "G-001", 389), FA_RULE_SEEN);
+    assert_int_equal(port_status(fx, "G-001", 636), FA_RULE_BLOCKED);
+    assert_int_equal(port_status(fx, "G-001", 3268), FA_RULE_NOT_SEEN);
+    assert_string_equal(status_of(fx, "G-001"), "blocked");
+    report(fx);
+    has_text(fx, "  [HIGH] G-001 blocked: nodes -> dc tcp/636 (of 389,636,3268) (Gamma VDI; LDAP, LDAPS and "
+                 "global catalog)\n      10.1.0.1 -> 10.1.0.10: 0 answered, 1 unanswered, 0 refused\n");
+    has_text(fx, "  [MEDIUM] G-001 not_seen: nodes -> dc tcp/3268 (of 389,636,3268) ");
+    assert_null(strstr(fx->text, "G-001 not_seen: nodes -> dc tcp/389"));
+    json_t *recs = json_records(fx);
+    int findings = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(recs, i, o)
+        findings += strcmp(str_field(o, "type"), "finding") == 0 && strcmp(str_field(o, "rule"), "G-001") == 0;
+    assert_int_equal(findings, 2);
+    assert_int_equal(fa_audit_findings(fx->a) & (FA_FAIL_BLOCKED | FA_FAIL_MISSING),
+                     FA_FAIL_BLOCKED | FA_FAIL_MISSING);
+}
+
+/* Alternatives: one answered port satisfies the row, a dropped one is
+ * still a finding. */
+static void test_any_of(void **state)
+{
+    fixture *fx = open_rules(state, gamma_rules, gamma_site);
+    handshake(fx, G_N1, G_DC, 40001, 1389);
+    finish(fx);
+    assert_string_equal(status_of(fx, "G-002"), "seen");
+    report(fx);
+    assert_null(strstr(fx->text, "G-002"  " not_seen"));
+    teardown(state);
+    setup(state);
+    fx = open_rules(state, gamma_rules, gamma_site);
+    handshake(fx, G_N1, G_DC, 40001, 1389);
+    tcp(fx, G_N1, G_DC, 40002, 1636, SYN);
+    finish(fx);
+    assert_string_equal(status_of(fx, "G-002"), "blocked");
+    report(fx);
+    has_text(fx, "  [HIGH] G-002 blocked: nodes -> dc tcp/1636 (of 1389,1636, any one will do) ");
+    teardown(state);
+    setup(state);
+    fx = open_rules(state, gamma_rules, gamma_site);
+    finish(fx);
+    assert_string_equal(status_of(fx, "G-002"), "not_seen");
+    report(fx);
+    has_text(fx, "  [MEDIUM] G-002 not_seen: nodes -> dc tcp/1389,1636 (Gamma VDI; LDAP or LDAPS)\n");
+}
+
+/* Components the site does not map are not deployed: their rules are not
+ * audited, and the coverage says how many required rules that leaves. */
+static void test_roles_not_deployed(void **state)
+{
+    fixture *fx = open_rules(state, gamma_rules, gamma_site);
+    handshake(fx, G_N1, G_DC, 40001, 389);
+    finish(fx);
+    assert_string_equal(status_of(fx, "G-005"), "not_audited");
+    assert_string_equal(status_of(fx, "G-006"), "not_audited");
+    report(fx);
+    has_text(fx, "    not deployed, their required rules not audited: broker (1) smtp (1)\n"
+                 "    not deployed, no required rule: n2\n");
+    assert_null(strstr(fx->text, "G-005 not_seen"));
+    json_t *t = record(json_records(fx), "audit_totals", NULL, NULL);
+    json_t *nd = json_object_get(t, "roles_not_deployed");
+    assert_int_equal(json_array_size(nd), 3);
+    assert_string_equal(str_field(json_array_get(nd, 2), "role"), "gamma.smtp");
+    assert_int_equal(int_field(json_array_get(nd, 2), "required_rules_not_audited"), 1);
+    json_t *r = record(fx->records, "rule", "id", "G-005");
+    assert_string_equal(str_field(r, "not_audited_because"), "role_not_deployed");
+}
+
+/* A group role is played by its members' hosts; "external" stands for any
+ * host outside the inventory; a path that only a switched-off rule allows
+ * is undocumented and says so. */
+static void test_groups_external_and_rules_in_force(void **state)
+{
+    fixture *fx = open_rules(state, gamma_rules, gamma_site);
+    handshake(fx, G_N1, G_DC, 40001, 389);
+    handshake(fx, G_CLIENT, G_GW, 40002, 4172);
+    handshake(fx, G_CLIENT, G_AGENT, 40003, 4172);
+    handshake(fx, G_N1, G_AGENT, 40004, 4172);
+    finish(fx);
+    expect(fx, flow_of(fx, 6, G_N1, 40001, G_DC, 389), FA_VERDICT_DOCUMENTED, FA_ATTEMPT_SEEN, "G-001", NULL);
+    expect(fx, flow_of(fx, 6, G_CLIENT, 40002, G_GW, 4172), FA_VERDICT_DOCUMENTED, FA_ATTEMPT_SEEN, "G-003",
+           NULL);
+    const ended *bypass = flow_of(fx, 6, G_CLIENT, 40003, G_AGENT, 4172);
+    expect(fx, bypass, FA_VERDICT_UNDOCUMENTED, FA_ATTEMPT_SEEN, NULL);
+    assert_int_equal(bypass->v.only_rule, rid(fx, "G-004"));
+    /* An inventory host is not "external". */
+    const ended *inside = flow_of(fx, 6, G_N1, 40004, G_AGENT, 4172);
+    expect(fx, inside, FA_VERDICT_UNDOCUMENTED, FA_ATTEMPT_SEEN, NULL);
+    assert_int_equal(inside->v.only_rule, -1);
+    report(fx);
+    has_text(fx, "  198.51.100.7 -> 10.1.0.30 tcp/4172  flows 1 (0 unanswered or refused), bytes 120, "
+                 "2023-11-14T22:13:20Z .. 2023-11-14T22:13:20Z  [documented only with feature gamma.direct: "
+                 "G-004]\n");
+    json_t *u = record(json_records(fx), "undocumented", "orig_h", G_CLIENT);
+    assert_string_equal(str_field(u, "only_rule"), "G-004");
+}
+
+/* Wrong direction is who opened the connection; a connection met
+ * mid-stream cannot be wrong-direction, and may be documented either way
+ * round. */
+static void test_direction_by_initiator(void **state)
+{
+    fixture *fx = open_rules(state, gamma_rules, gamma_site);
+    handshake(fx, G_DC, G_N1, 40001, 40389);              /* dc opens to n1's port */
+    handshake(fx, G_DC, G_N1, 40389, 45000);              /* from the rule's port */
+    tcp_seq(fx, G_DC, G_N1, 40389, 41000, ACK, 5000, 1000); /* mid-stream: the answer first */
+    tcp_seq(fx, G_N1, G_DC, 41000, 40389, ACK, 1000, 5000);
+    finish(fx);
+    expect(fx, flow_of(fx, 6, G_DC, 40001, G_N1, 40389), FA_VERDICT_WRONG_DIRECTION, FA_ATTEMPT_SEEN, "G-007",
+           NULL);
+    expect(fx, flow_of(fx, 6, G_DC, 40389, G_N1, 45000), FA_VERDICT_UNDOCUMENTED, FA_ATTEMPT_SEEN, NULL);
+    int mid = -1;
+    for (int i = 0; i < fx->ndone; i++)
+        if (fa_flow_port(&fx->done[i].flow, 0) == 41000 || fa_flow_port(&fx->done[i].flow, 1) == 41000)
+            mid = i;
+    assert_true(mid >= 0);
+    assert_false(fx->done[mid].v.initiator_known);
+    expect(fx, &fx->done[mid], FA_VERDICT_DOCUMENTED, FA_ATTEMPT_SEEN, "G-007", NULL);
+    assert_string_equal(status_of(fx, "G-007"), "seen");
+}
+
+/* A span that carries one direction only: the attempts are unconfirmed. */
+static void test_one_way_capture(void **state)
+{
+    fixture *fx = open_rules(state, gamma_rules, gamma_site);
+    tcp_seq(fx, G_N1, G_DC, 40001, 389, SYN, 1000, 0);
+    tcp_seq(fx, G_N1, G_DC, 40001, 389, ACK, 1001, 5001); /* acknowledges a SYN-ACK not captured */
+    tcp_seq(fx, G_N1, G_DC, 40002, 636, SYN, 2000, 0);    /* unanswered, on the same pair */
+    finish(fx);
+    expect(fx, flow_of(fx, 6, G_N1, 40001, G_DC, 389), FA_VERDICT_DOCUMENTED, FA_ATTEMPT_UNCONFIRMED, "G-001",
+           NULL);
+    assert_int_equal(port_status(fx, "G-001", 389), FA_RULE_UNCONFIRMED);
+    assert_int_equal(port_status(fx, "G-001", 636), FA_RULE_UNCONFIRMED);
+    assert_int_equal(fa_audit_findings(fx->a) & FA_FAIL_BLOCKED, 0);
+    report(fx);
+    has_text(fx, "ONE DIRECTION CAPTURED (attempts between these hosts are unconfirmed)\n"
+                 "  10.1.0.1 -> 10.1.0.10: 2 flows, none of 10.1.0.10's packets captured\n");
+    has_text(fx, "  [LOW] G-001 unconfirmed: nodes -> dc tcp/389 (of 389,636,3268) ");
+    record(json_records(fx), "one_way", "src_h", G_N1);
+}
+
+static void judge_open(fa_flow *f, void *arg)
+{
+    fa_audit_open_flow(arg, f);
+}
+
+/* A live report counts an answer on a flow still open, and forgets it
+ * afterwards: the flow is judged again at its end. */
+static void test_open_flows(void **state)
+{
+    fixture *fx = open_rules(state, gamma_rules, gamma_site);
+    handshake(fx, G_N1, G_DC, 40001, 389);
+    tcp(fx, G_N1, G_DC, 40002, 636, SYN);
+    fa_audit_checkpoint(fx->a);
+    fa_flow_table_each_older(fx->t, UINT64_MAX, 0, judge_open, fx->a);
+    fa_audit_finish(fx->a);
+    assert_int_equal(port_status(fx, "G-001", 389), FA_RULE_SEEN);
+    /* silence is not judged before the attempt ends */
+    assert_int_equal(port_status(fx, "G-001", 636), FA_RULE_NOT_SEEN);
+    fa_audit_rollback(fx->a);
+    fa_audit_finish(fx->a);
+    assert_int_equal(port_status(fx, "G-001", 389), FA_RULE_NOT_SEEN);
+    finish(fx);
+    assert_int_equal(port_status(fx, "G-001", 389), FA_RULE_SEEN);
+    assert_int_equal(port_status(fx, "G-001", 636), FA_RULE_BLOCKED);
+    assert_int_equal(int_field(record(fx->records, "rule", "id", "G-001"), "flows"), 2);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1006,6 +1275,13 @@ int main(void)
         T(test_scan_is_one_line),
         T(test_aggregate_overflow),
         T(test_reset),
+        T(test_each_port_its_own_requirement),
+        T(test_any_of),
+        T(test_roles_not_deployed),
+        T(test_groups_external_and_rules_in_force),
+        T(test_direction_by_initiator),
+        T(test_one_way_capture),
+        T(test_open_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

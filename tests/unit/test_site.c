@@ -72,7 +72,7 @@ static fa_addr addr(const char *text)
 static bool has_role(const fa_site *site, const fa_ruleset *rs, const char *role,
                      const char *address)
 {
-    int product = fa_rules_find_product(rs, "hyworks");
+    int product = 0; /* hyworks in the test rules, g in test_groups */
     int r = FA_ROLE_ANY;
     if (strcmp(role, "any") != 0 && (r = fa_rules_find_role(rs, product, role)) < 0)
         fail_msg("no role %s", role);
@@ -197,10 +197,11 @@ static void test_several_roles_and_unmapped(void **state)
     assert_true(has_role(site, rs, "dc", "192.0.2.10"));
     assert_false(has_role(site, rs, "mgmt1", "192.0.2.11"));
     assert_true(has_role(site, rs, "dc", "192.0.2.11"));
-    /* session is not mapped by this site: any host outside the inventory
-     * may play it, no inventory host does. */
+    /* session is not mapped by this site: it is not deployed, and no
+     * host plays it, inside the inventory or outside. */
+    assert_false(site->role_mapped[fa_rules_find_role(rs, 0, "session")]);
     assert_false(has_role(site, rs, "session", "192.0.2.10"));
-    assert_true(has_role(site, rs, "session", "203.0.113.7"));
+    assert_false(has_role(site, rs, "session", "203.0.113.7"));
     assert_false(in_inventory(site, "203.0.113.7"));
     int fixed = fa_rules_find_rule(rs, "HYW-010");
     assert_ptr_equal(fa_site_rule_dports(site, rs, fixed), &rs->rules[fixed].dports);
@@ -243,7 +244,7 @@ static const err_case err_cases[] = {
     {P "feature hyworks.nope\n", "t.site:2: unknown feature 'hyworks.nope'"},
     {P "feature hyworks.radius\nfeature hyworks.radius\n",
      "t.site:3: feature 'hyworks.radius' listed twice"},
-    {P "role hyworks.mgmt1\n", "t.site:2: usage: role PRODUCT.ROLE ADDRESS..."},
+    {P "role hyworks.mgmt1\n", "t.site:2: usage: role PRODUCT.ROLE ADDRESS...|external"},
     {P "role .mgmt1 192.0.2.1\n", "t.site:2: expected PRODUCT.ROLE, got '.mgmt1'"},
     {P "role hyworks.nosuch 192.0.2.1\n", "t.site:2: unknown role 'hyworks.nosuch'"},
     {P "role hyworks.any 192.0.2.1\n", "t.site:2: unknown role 'hyworks.any'"},
@@ -266,8 +267,81 @@ static const err_case err_cases[] = {
     {P "port HYW-010 0\n", "t.site:2: bad port set '0': port 0 is not allowed"},
     {P "port HYW-010 -\n", "t.site:2: port override needs ports, not '-'"},
     {"", "t.site:1: no 'product' statement"},
+    {"product hyworks\nrole hyworks.dc external external\n", "t.site:2: 'external' given twice for role 'hyworks.dc'"},
     {"site \"x\"\n\n", "t.site:2: no 'product' statement"},
 };
+
+/* "external": hosts that are real but have no fixed address play the role
+ * wherever they are outside the inventory; they do not join it. */
+static void test_external(void **state)
+{
+    const fa_ruleset *rs = *state;
+    char err[ERRLEN] = "";
+    fa_site *site = fa_site_load_string(rs, "s.site",
+                                        "product hyworks\n"
+                                        "role hyworks.mgmt1 192.0.2.10\n"
+                                        "role hyworks.session 192.0.2.20 external\n",
+                                        err, sizeof err);
+    if (!site)
+        fail_msg("%s", err);
+    assert_true(has_role(site, rs, "session", "203.0.113.7"));
+    assert_true(has_role(site, rs, "session", "192.0.2.20"));
+    assert_false(has_role(site, rs, "session", "192.0.2.10"));
+    assert_false(in_inventory(site, "203.0.113.7"));
+    assert_false(has_role(site, rs, "dc", "203.0.113.7"));
+    fa_site_free(site);
+}
+
+static const char group_rules[] =
+    "product g \"G\"\n"
+    "role m1 \"Node 1\"\n"
+    "role m2 \"Node 2\"\n"
+    "role nodes \"Every node\"\n"
+    "role other \"Other\"\n"
+    "group nodes m1 m2\n"
+    "rule G-1 nodes -> other tcp 1\n"
+    "    purpose \"x\"\n";
+
+/* A group follows its members; a site that lists the group too still
+ * works, and a host given the group alone is worth a warning. */
+static void test_groups(void **state)
+{
+    (void)state;
+    char err[ERRLEN] = "";
+    fa_ruleset *rs = fa_rules_new();
+    assert_non_null(rs);
+    if (fa_rules_load_string(rs, "g.rules", group_rules, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    int nodes = fa_rules_find_role(rs, 0, "nodes"), m2 = fa_rules_find_role(rs, 0, "m2");
+    assert_int_equal(rs->roles[nodes].nmembers, 2);
+    fa_site *site = fa_site_load_string(rs, "s.site",
+                                        "product g\n"
+                                        "role g.m1 10.0.0.1\n"
+                                        "role g.other 10.0.0.5 external\n",
+                                        err, sizeof err);
+    if (!site)
+        fail_msg("%s", err);
+    assert_true(site->role_mapped[nodes]);
+    assert_false(site->role_mapped[m2]);
+    assert_false(site->role_external[nodes]);
+    assert_null(site->warnings);
+    assert_true(has_role(site, rs, "nodes", "10.0.0.1"));
+    assert_false(has_role(site, rs, "nodes", "10.0.0.5"));
+    assert_false(has_role(site, rs, "nodes", "203.0.113.1"));
+    fa_site_free(site);
+    site = fa_site_load_string(rs, "s.site",
+                               "product g\n"
+                               "role g.m1 10.0.0.1\n"
+                               "role g.nodes 10.0.0.1 10.0.0.9\n",
+                               err, sizeof err);
+    if (!site)
+        fail_msg("%s", err);
+    assert_true(has_role(site, rs, "nodes", "10.0.0.9"));
+    assert_string_equal(site->warnings,
+                        "s.site:3: warning: 10.0.0.9 is given the group role 'g.nodes' but none of its members\n");
+    fa_site_free(site);
+    fa_rules_free(rs);
+}
 
 static void test_error_messages(void **state)
 {
@@ -347,6 +421,8 @@ int main(void)
         cmocka_unit_test(test_example_from_file),
         cmocka_unit_test(test_bad_file),
         cmocka_unit_test(test_several_roles_and_unmapped),
+        cmocka_unit_test(test_external),
+        cmocka_unit_test(test_groups),
         cmocka_unit_test(test_error_messages),
         cmocka_unit_test(test_limits),
     };
