@@ -188,6 +188,16 @@ check_a() {
     expect_eq "$(flow "$f" 443 verdict)/$(flow "$f" 443 rules)" 'documented/["HYW-052"]' "A: 443 verdict/rules"
 
     expect_eq "$(final "$f" rule id HYW-005 status)" seen "A: HYW-005 mgmt -> broker tcp 38866 status"
+    # The 38866 connection is answered at once and its flow lingers 5 s
+    # after its FINs; A reports every 2 s. Every report from the answer on,
+    # including those made while the flow was still open, says seen.
+    expect_jq "$f" "A: HYW-005 seen in every periodic report after its answer, before its flow ended" '
+        . as $all
+        | ([.[] | select(.type == "flow" and .["id.resp_p"] == 38866)][0]) as $fl
+        | ($all | map(.seq == $fl.seq) | index(true)) as $flow_at
+        | [range(0; length) | select($all[.].type == "report" and $all[.].window_end > $fl.ts + 0.5)
+           | {at: ., status: ($all[. + 1:] | map(select(.type == "rule" and .id == "HYW-005")) | .[0].status)}]
+        | (map(select(.at < $flow_at)) | length) >= 1 and all(.status == "seen")'
     expect_eq "$(final "$f" rule id HYW-006 status)" rejected "A: HYW-006 mgmt -> broker tcp 38870 status"
     expect_eq "$(final "$f" rule id HYW-052 status)" seen "A: HYW-052 hylite -> hysecure tcp 443 status"
     expect_eq "$(final "$f" finding rule HYW-006 kind)" rejected "A: finding for HYW-006"
