@@ -54,7 +54,7 @@ typedef struct fa_evidence_config {
     uint32_t keys_mib;         /* the key store */
     uint32_t file_mib;         /* rotate when a file reaches it (0: never) */
     int keep;                  /* rotated files kept (path.1 ... path.keep) */
-    uint32_t max_flows;        /* flow numbers are below it (16 bytes each) */
+    uint32_t max_flows;        /* flow numbers are below it (24 bytes each) */
 } fa_evidence_config;
 
 /* Opens path for writing with link type dlt. All memory is allocated

@@ -22,7 +22,9 @@ _Static_assert(sizeof(slot) == 408, "ring slot size, as docs/ARCHITECTURE.md say
  * SYN, a RST, an ICMP error with its quote); the first payload keeps the
  * start of a request. */
 #define KEY_SNAP 132
-#define NIL UINT32_MAX
+/* Key slots are numbered from 1: 0 is none, so zeroed memory is an empty
+ * entry and the per-flow table needs no pass to set it up. */
+#define NONE 0
 
 enum key_role {
     ROLE_FIRST = 0,      /* + direction: the first packet each way (SYN, SYN-ACK) */
@@ -35,7 +37,7 @@ enum key_role {
 typedef struct key_slot {
     uint64_t ts_us;
     uint64_t seq;              /* the packet's number in arrival order */
-    uint32_t next;             /* the flow's next key slot, or the next free one */
+    uint32_t next;             /* the flow's next key slot, or the next free one; NONE */
     uint32_t len;
     uint16_t caplen;
     uint8_t data[KEY_SNAP];
@@ -46,13 +48,14 @@ _Static_assert(sizeof(key_slot) == FA_EVIDENCE_KEY_SLOT, "key slot size");
  * packets (what came just before a kill). */
 typedef struct key_flow {
     uint64_t newest;           /* number + 1 of the flow's newest packet in the ring, 0: none */
-    uint32_t head;             /* chain of key slots, newest first */
-    uint32_t last[2];
+    uint32_t head;             /* chain of key slots, newest first; NONE */
+    uint32_t last[2];          /* NONE until used */
     uint8_t taken;             /* roles kept, bit per enum key_role */
     uint8_t lost;              /* a first packet, RST, FIN or ICMP error found no free slot */
     uint8_t thin;              /* a first payload or newest packet was not kept */
     uint8_t last_next;         /* which of last[] the next packet takes */
 } key_flow;
+_Static_assert(sizeof(key_flow) == 24, "key-store entry per flow slot, as docs/ARCHITECTURE.md says");
 
 struct fa_evidence {
     char *path;
@@ -83,21 +86,22 @@ static int open_file(fa_evidence *e, char *err, size_t errlen)
     return 0;
 }
 
-/* The key store: budget_mib of slots, taken as needed (calloc's pages
- * are backed only when first written), and an entry per flow slot. */
+/* The key store: budget_mib of slots, taken as needed, and an entry per
+ * flow slot; calloc's pages are backed only when first written, so a
+ * large --max-flows costs address space until its flows come. */
 static int open_keys(fa_evidence *e, uint32_t budget_mib, uint32_t max_flows)
 {
     e->nkeys = (uint32_t)(((uint64_t)budget_mib << 20) / sizeof(key_slot));
     e->nflows = max_flows ? max_flows : 1;
     e->keys = calloc(e->nkeys, sizeof *e->keys);
-    e->flows = malloc((size_t)e->nflows * sizeof *e->flows);
-    if (!e->keys || !e->flows)
-        return -1;
-    for (uint32_t i = 0; i < e->nflows; i++)
-        e->flows[i] = (key_flow){.head = NIL, .last = {NIL, NIL}};
-    e->key_free = NIL;
+    e->flows = calloc(e->nflows, sizeof *e->flows);
     e->nfree = e->nkeys;
-    return 0;
+    return e->keys && e->flows ? 0 : -1;
+}
+
+static key_slot *key_at(const fa_evidence *e, uint32_t id)
+{
+    return &e->keys[id - 1];
 }
 
 fa_evidence *fa_evidence_open(const char *path, int dlt, const fa_evidence_config *cfg, char *err, size_t errlen)
@@ -117,7 +121,7 @@ fa_evidence *fa_evidence_open(const char *path, int dlt, const fa_evidence_confi
     e->found = malloc((size_t)e->nslots * sizeof *e->found);
     e->dead = pcap_open_dead(dlt, FA_EVIDENCE_SNAP);
     if (!e->ring || !e->found || !e->dead || open_keys(e, cfg->keys_mib ? cfg->keys_mib : 1, cfg->max_flows) != 0) {
-        snprintf(err, errlen, "out of memory for the evidence ring");
+        snprintf(err, errlen, "out of memory for the evidence ring and key store");
         fa_evidence_close(e);
         return NULL;
     }
@@ -144,22 +148,22 @@ void fa_evidence_close(fa_evidence *e)
     free(e);
 }
 
-/* A free key slot, or NIL when the budget is spent. */
+/* A free key slot, or NONE when the budget is spent. */
 static uint32_t take_key(fa_evidence *e)
 {
     uint32_t k = e->key_free;
-    if (k != NIL)
-        e->key_free = e->keys[k].next;
+    if (k != NONE)
+        e->key_free = key_at(e, k)->next;
     else if (e->keys_used < e->nkeys)
-        k = e->keys_used++;
-    if (k != NIL)
+        k = ++e->keys_used;
+    if (k != NONE)
         e->nfree--;
     return k;
 }
 
 static void give_key(fa_evidence *e, uint32_t k)
 {
-    e->keys[k].next = e->key_free;
+    key_at(e, k)->next = e->key_free;
     e->key_free = k;
     e->nfree++;
 }
@@ -211,22 +215,22 @@ static void keep_key(fa_evidence *e, uint32_t flow, unsigned facts, uint64_t seq
     if (!roles && !(facts & FA_EV_FOLLOWED))
         return;
     uint32_t *last = &kf->last[kf->last_next];
-    uint32_t k = NIL;
-    if (!roles && *last != NIL)
+    uint32_t k = NONE;
+    if (!roles && *last != NONE)
         k = *last;
     else if (room_for(e, roles))
         k = take_key(e);
-    if (k == NIL) {
+    if (k == NONE) {
         if (roles & ESSENTIAL)
             kf->lost = 1;
         else
             kf->thin = 1;
         return;
     }
-    fill_key(&e->keys[k], seq, ts_us, data, caplen, len);
+    fill_key(key_at(e, k), seq, ts_us, data, caplen, len);
     if (roles) {
         kf->taken |= (uint8_t)roles;
-        e->keys[k].next = kf->head;
+        key_at(e, k)->next = kf->head;
         kf->head = k;
     } else {
         *last = k;
@@ -295,14 +299,14 @@ void fa_evidence_release(fa_evidence *e, uint32_t flow)
     if (flow >= e->nflows)
         return;
     key_flow *kf = &e->flows[flow];
-    for (uint32_t k = kf->head, next; k != NIL; k = next) {
-        next = e->keys[k].next;
+    for (uint32_t k = kf->head, next; k != NONE; k = next) {
+        next = key_at(e, k)->next;
         give_key(e, k);
     }
     for (int i = 0; i < 2; i++)
-        if (kf->last[i] != NIL)
+        if (kf->last[i] != NONE)
             give_key(e, kf->last[i]);
-    *kf = (key_flow){.head = NIL, .last = {NIL, NIL}};
+    *kf = (key_flow){.head = NONE};
 }
 
 /* The ring slots of the flow's packets since first_us, oldest first, into
@@ -342,14 +346,14 @@ static size_t gather_keys(const fa_evidence *e, uint32_t flow, uint64_t first_us
         return 0;
     const key_flow *kf = &e->flows[flow];
     uint32_t ids[KEYS_PER_FLOW];
-    for (uint32_t k = kf->head; k != NIL && n < KEYS_PER_FLOW - 2; k = e->keys[k].next)
+    for (uint32_t k = kf->head; k != NONE && n < KEYS_PER_FLOW - 2; k = key_at(e, k)->next)
         ids[n++] = k;
     for (int i = 0; i < 2; i++)
-        if (kf->last[i] != NIL)
+        if (kf->last[i] != NONE)
             ids[n++] = kf->last[i];
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        const key_slot *s = &e->keys[ids[i]];
+        const key_slot *s = key_at(e, ids[i]);
         if (s->ts_us < first_us)
             continue;
         size_t j = m++;
