@@ -268,13 +268,14 @@ static int match_rules(const fa_audit *a, uint8_t proto, const ends *e, bool in_
     return n;
 }
 
-/* A TCP flow's initiator is known when its SYN was seen; a UDP or ICMP
- * flow's first packet is its initiator's. */
+/* A TCP flow's initiator is known when the originator's SYN (Zeek's 'S':
+ * a SYN without ACK) was seen; a SYN-ACK first ('H') comes from the
+ * server. A UDP or ICMP flow's first packet is its initiator's. */
 static bool initiator_known(const fa_flow *f)
 {
     if (f->key.proto != FA_PROTO_TCP)
         return true;
-    return (f->dir[0].flags & FA_TH_SYN) && !(f->bits & FA_FLOW_CONTINUED);
+    return memchr(f->history, 'S', sizeof f->history) && !(f->bits & FA_FLOW_CONTINUED);
 }
 
 /* The originator acknowledged packets of the responder's that the capture
@@ -502,6 +503,10 @@ static void judge_documented(const fa_audit *a, const fa_flow *f, const fa_addr_
     if (v->nrules == 0 && !v->initiator_known) {
         v->nrules = match_rules(a, f->key.proto, &swapped, true, v->rules);
         v->swapped = v->nrules > 0;
+        /* Its originator is the rule's destination, which spoke: the path
+         * to it was open. */
+        if (v->swapped)
+            v->attempt = FA_ATTEMPT_SEEN;
     }
 }
 

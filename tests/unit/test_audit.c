@@ -1194,7 +1194,17 @@ static void test_direction_by_initiator(void **state)
     handshake(fx, G_DC, G_N1, 40389, 45000);              /* from the rule's port */
     tcp_seq(fx, G_DC, G_N1, 40389, 41000, ACK, 5000, 1000); /* mid-stream: the answer first */
     tcp_seq(fx, G_N1, G_DC, 41000, 40389, ACK, 1000, 5000);
+    /* The client's SYN not captured: the server's SYN-ACK is the first
+     * packet and its sender the originator (Zeek history H). */
+    tcp_seq(fx, G_DC, G_N1, 40389, 42000, SYN | ACK, 7000, 3001);
     finish(fx);
+    const ended *synack = NULL;
+    for (int i = 0; i < fx->ndone; i++)
+        if (fa_flow_port(&fx->done[i].flow, 0) == 42000 || fa_flow_port(&fx->done[i].flow, 1) == 42000)
+            synack = &fx->done[i];
+    assert_non_null(synack);
+    assert_false(synack->v.initiator_known);
+    expect(fx, synack, FA_VERDICT_DOCUMENTED, FA_ATTEMPT_SEEN, "G-007", NULL);
     expect(fx, flow_of(fx, 6, G_DC, 40001, G_N1, 40389), FA_VERDICT_WRONG_DIRECTION, FA_ATTEMPT_SEEN, "G-007",
            NULL);
     expect(fx, flow_of(fx, 6, G_DC, 40389, G_N1, 45000), FA_VERDICT_UNDOCUMENTED, FA_ATTEMPT_SEEN, NULL);
