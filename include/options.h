@@ -35,6 +35,8 @@ typedef struct fa_options {
     char **argv_copy;        /* owned: argv as getopt saw it */
     fa_capture_opts capture;
     const char *json_path;   /* NULL: no NDJSON; "-": stdout */
+    const char *html_path;   /* --html: the report as a page, NULL: none */
+    const char *dot_path;    /* --dot: the deployment diagram as DOT */
     const char *rules_dir;   /* NULL: built-in default */
     const char *site_path;
     const char *init_product; /* --init-site */

@@ -7,7 +7,8 @@
 
 #include "options.h"
 
-/* Checks the -j file, the -w file and the files -w rotates into against
+/* Checks the -j, --html and --dot files (with the FILE.tmp the last two
+ * are written through), the -w file and the files -w rotates into against
  * the -r inputs (device and inode, so a symlink, a hard link or /dev/stdin
  * under "-r -" is caught as well as the same name) and against missing
  * directories. Returns 0, or -1 with a one-line message in err. Opens

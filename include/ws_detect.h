@@ -130,6 +130,11 @@ json_t *fa_ws_session_json(const fa_ws_session *s);
 /* Number of sessions reported, and of those killed (--fail-on ws-killed). */
 uint64_t fa_ws_sessions(const fa_ws *w);
 uint64_t fa_ws_killed(const fa_ws *w);
+/* Sessions reported with ending e. */
+uint64_t fa_ws_ending_count(const fa_ws *w, fa_ws_ending e);
+/* The sessions kept for the report, in the order they ended (the first
+ * 1024); *n is set. Owned by the detector, unchanged until a flow ends. */
+const fa_ws_session *fa_ws_kept(const fa_ws *w, uint32_t *n);
 
 /* Report section, and the closing "ws_summary" NDJSON record with counts
  * per ending and the timeout estimate. Return 0 or -1 on write error. */

@@ -163,6 +163,14 @@ static void print_not_deployed(const fa_audit *a, int product, FILE *out, const 
     print_roles(a, product, false, "not deployed, no required rule:", out, c);
 }
 
+void fa_audit_coverage(const fa_audit *a, int product, int n[FA_RULE_STATUSES])
+{
+    memset(n, 0, FA_RULE_STATUSES * sizeof n[0]);
+    for (int i = 0; i < a->rs->nrules; i++)
+        if (a->rs->rules[i].product == product)
+            n[a->rules[i].not_audited == FA_NA_NONE ? a->rules[i].status : FA_RULE_NOT_AUDITED]++;
+}
+
 static void print_coverage(const fa_audit *a, FILE *out, const palette *c)
 {
     fprintf(out, "%sCOVERAGE%s (required rules, phase %s)\n", c->bold, c->reset,
@@ -171,10 +179,8 @@ static void print_coverage(const fa_audit *a, FILE *out, const palette *c)
     for (int p = 0; p < a->rs->nproducts; p++) {
         if (a->site && !a->site->product_deployed[p])
             continue;
-        int n[FA_RULE_STATUSES] = {0};
-        for (int i = 0; i < a->rs->nrules; i++)
-            if (a->rs->rules[i].product == p)
-                n[a->rules[i].not_audited == FA_NA_NONE ? a->rules[i].status : FA_RULE_NOT_AUDITED]++;
+        int n[FA_RULE_STATUSES];
+        fa_audit_coverage(a, p, n);
         int required = n[FA_RULE_SEEN] + n[FA_RULE_BLOCKED] + n[FA_RULE_REJECTED] + n[FA_RULE_NOT_SEEN] +
                        n[FA_RULE_UNCONFIRMED];
         fprintf(out, "  %s\n    %d required: %d seen, %d blocked, %d rejected, %d not seen",

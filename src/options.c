@@ -151,6 +151,13 @@ static const opt_row opt_table[] = {
     {.name = "json", .short_name = 'j', .arg = "FILE", .kind = OPT_STRING, .field = FIELD(json_path),
      .section = "Output",
      .help = "write NDJSON records to FILE ('-' for stdout)"},
+    {.name = "html", .arg = "FILE", .kind = OPT_STRING, .field = FIELD(html_path),
+     .help = "write the report as one HTML page, with a diagram\n"
+             "of the deployment and a timeline of the sessions\n"
+             "(live: rewritten at each report)"},
+    {.name = "dot", .arg = "FILE", .kind = OPT_STRING, .field = FIELD(dot_path),
+     .help = "write the deployment diagram as Graphviz DOT (needs\n"
+             "--rules or --site)"},
     {.name = "write", .short_name = 'w', .arg = "FILE", .kind = OPT_STRING, .field = FIELD(evidence_path),
      .help = "write the packets of flagged flows (undocumented,\n"
              "wrong direction, blocked, rejected, WebSocket kills)\n"
@@ -538,6 +545,10 @@ static int check_audit(const fa_options *o, char *err, size_t errlen)
     if (o->mode == FA_MODE_AUDIT && (o->fail_on_named & ~(unsigned)FA_FAIL_WS_KILLED) && !audit) {
         snprintf(err, errlen, "--fail-on: nothing is audited without --rules DIR or --site FILE; "
                               "only ws-killed (or all) is judged without them");
+        return -1;
+    }
+    if (o->mode == FA_MODE_AUDIT && o->dot_path && !audit) {
+        snprintf(err, errlen, "--dot draws the rules of the audit: it needs --rules DIR or --site FILE");
         return -1;
     }
     bool needs_default = !o->rules_dir && (o->mode == FA_MODE_LIST_RULES ||

@@ -57,7 +57,7 @@ static int check_dir(const char *opt, const char *path, char *err, size_t errlen
 }
 
 /* One output path: opt names the option, and shown the path as the user
- * gave it when path is a rotated name derived from it. */
+ * gave it when path is a name derived from it (rotated, or temporary). */
 static int check_one(const fa_options *o, const char *opt, const char *shown, const char *path,
                      char *err, size_t errlen)
 {
@@ -75,8 +75,8 @@ static int check_one(const fa_options *o, const char *opt, const char *shown, co
     if (shown == path)
         snprintf(err, errlen, "%s %s is the input -r %s: refusing to overwrite it", opt, path, input);
     else
-        snprintf(err, errlen, "%s %s would rotate into %s, the input -r %s: refusing to overwrite it",
-                 opt, shown, path, input);
+        snprintf(err, errlen, "%s %s would %s %s, the input -r %s: refusing to overwrite it", opt, shown,
+                 strcmp(opt, "-w") == 0 ? "rotate into" : "be written through", path, input);
     return -1;
 }
 
@@ -97,8 +97,26 @@ static int check_rotated(const fa_options *o, char *err, size_t errlen)
     return 0;
 }
 
+/* A page is written to FILE.tmp and renamed over FILE: neither may be an
+ * input. */
+static int check_replaced(const fa_options *o, const char *opt, const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    if (!path)
+        return 0;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        snprintf(err, errlen, "%s %s: path too long", opt, path);
+        return -1;
+    }
+    return check_one(o, opt, path, path, err, errlen) != 0 || check_one(o, opt, path, tmp, err, errlen) != 0
+               ? -1 : 0;
+}
+
 int fa_outputs_check(const fa_options *o, char *err, size_t errlen)
 {
+    if (check_replaced(o, "--html", o->html_path, err, errlen) != 0 ||
+        check_replaced(o, "--dot", o->dot_path, err, errlen) != 0)
+        return -1;
     if (o->json_path && strcmp(o->json_path, "-") != 0 &&
         check_one(o, "-j", o->json_path, o->json_path, err, errlen) != 0)
         return -1;

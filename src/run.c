@@ -18,6 +18,7 @@
 #include "decode.h"
 #include "flow_json.h"
 #include "flow_table.h"
+#include "html_report.h"
 #include "reload.h"
 #include "rules.h"
 #include "site.h"
@@ -438,6 +439,18 @@ static void set_scope(fa_run *ctx)
     fa_audit_set_scope(ctx->audit, &s);
 }
 
+/* --html and --dot, rewritten whole at each report. */
+static void write_pictures(fa_run *ctx)
+{
+    const fa_options *o = ctx->opts;
+    char err[512];
+    if ((o->html_path && fa_html_write_file(o->html_path, ctx->audit, ctx->ws, err, sizeof err) != 0) ||
+        (o->dot_path && ctx->audit && fa_dot_write_file(o->dot_path, ctx->audit, err, sizeof err) != 0)) {
+        fprintf(stderr, "flowaudit: %s\n", err);
+        ctx->pictures_failed = true;
+    }
+}
+
 static void judge_open(fa_flow *f, void *arg)
 {
     fa_audit_open_flow(arg, f);
@@ -472,8 +485,6 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
             live_note(ctx, text);
         if (records && fa_audit_json_records(ctx->audit, &ctx->sink) != 0)
             ctx->json_failed = true;
-        if (open_flows)
-            fa_audit_rollback(ctx->audit);
     }
     if (!quiet && (ctx->audit || fa_ws_sessions(ctx->ws))) {
         if (ctx->audit)
@@ -482,6 +493,9 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
     }
     if (records && (ctx->audit || fa_ws_sessions(ctx->ws)) && fa_ws_json_records(ctx->ws, &ctx->sink) != 0)
         ctx->json_failed = true;
+    write_pictures(ctx);
+    if (open_flows)
+        fa_audit_rollback(ctx->audit);
     if (res)
         res->findings = (found & ctx->opts->fail_on) != 0;
     fflush(text);
@@ -534,6 +548,10 @@ static int close_outputs(fa_run *ctx, int rc, char *err, size_t errlen)
         ctx->json_failed = true;
     if (ctx->json && ctx->json != stdout && fclose(ctx->json) != 0)
         ctx->json_failed = true;
+    if (rc == 0 && ctx->pictures_failed) {
+        snprintf(err, errlen, "the --html or --dot file could not be written");
+        rc = -1;
+    }
     if (rc == 0 && ctx->json_failed) {
         snprintf(err, errlen, "%s: write failed", o->json_path);
         rc = -1;

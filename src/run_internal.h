@@ -36,6 +36,7 @@ struct fa_run {
     fa_ws *ws;
     fa_evidence *evidence;   /* -w; opened with the first packet's link type */
     bool evidence_failed;
+    bool pictures_failed;    /* an --html or --dot file could not be written */
     uint64_t first_ts;       /* first packet's time */
     fa_clock flow_clock;     /* packet times on one time line (clock.h) */
     uint64_t last_ts;        /* newest packet time: the flow clock's */

@@ -87,6 +87,17 @@ uint64_t fa_ws_killed(const fa_ws *w)
            w->endings[FA_WS_KILLED_IDLE];
 }
 
+uint64_t fa_ws_ending_count(const fa_ws *w, fa_ws_ending e)
+{
+    return w->endings[e];
+}
+
+const fa_ws_session *fa_ws_kept(const fa_ws *w, uint32_t *n)
+{
+    *n = w->nkept;
+    return w->kept;
+}
+
 static app_state *state_new(fa_ws *w, fa_flow *f, fa_app_kind kind)
 {
     app_state *st;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh - installs the Debian packages flowaudit needs to build
 # and to run its whole test suite (compilers, libraries, and the real
-# servers, proxies and firewall tools the integration tests start).
+# servers, proxies and firewall tools the integration tests start, and the
+# headless browser that renders the HTML report).
 set -eu
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -11,4 +12,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config clang libclang-rt-14-dev valgrind groff-base \
     libpcap-dev uthash-dev libcmocka-dev libjansson-dev \
     python3 python3-websockets jq tcpdump iproute2 nftables nginx \
-    procps psmisc ca-certificates >/dev/null
+    procps psmisc ca-certificates \
+    chromium-headless-shell fonts-dejavu-core >/dev/null

@@ -19,7 +19,7 @@ failed=0
 # expect EXIT MESSAGE ARGS...: runs flowaudit -q ARGS on in.pcap (also its
 # standard input) and checks what it did; $keep names the copies that must
 # come out unchanged.
-keep="in.pcap in.pcap.2"
+keep="in.pcap in.pcap.2 in.pcap.tmp"
 expect() {
     want_exit=$1 want_msg=$2
     shift 2
@@ -28,6 +28,7 @@ expect() {
     ln -s in.pcap link.pcap
     ln in.pcap hard.pcap
     cp orig.pcap in.pcap.2
+    cp orig.pcap in.pcap.tmp
     set +e
     "$flowaudit" -q "$@" <in.pcap >out.txt 2>err.txt
     got=$?
@@ -58,14 +59,24 @@ expect 2 "-j no-such-dir/out.json: directory no-such-dir: No such file or direct
 expect 2 "-w no-such-dir/out.pcap: directory no-such-dir: No such file or directory" \
     -r in.pcap -w no-such-dir/out.pcap
 expect 2 "-w in.pcap/out.pcap: in.pcap is not a directory" -r in.pcap -w in.pcap/out.pcap
+expect 2 "--html in.pcap is the input -r in.pcap: refusing to overwrite it" -r in.pcap --html in.pcap
+expect 2 "--dot link.pcap is the input -r in.pcap: refusing to overwrite it" \
+    -r in.pcap --rules "$src/rules" --dot link.pcap
+# The page is written through FILE.tmp, which may not be an input either.
+expect 2 "--html in.pcap would be written through in.pcap.tmp, the input -r in.pcap.tmp: refusing to overwrite it" \
+    -r in.pcap.tmp --html in.pcap
+expect 2 "--html no-such-dir/page.html: directory no-such-dir: No such file or directory" \
+    -r in.pcap --html no-such-dir/page.html
 mkdir -p a-dir
 expect 2 "-w a-dir is a directory" -r in.pcap -w a-dir
 # Not inputs: a rotated name when rotation is off, a new file, /dev/null.
 keep=in.pcap.2
 expect 0 "" -r in.pcap.2 -w in.pcap --evidence-size 0
-keep="in.pcap in.pcap.2"
+keep="in.pcap in.pcap.2 in.pcap.tmp"
 expect 0 "" -r in.pcap -j new.json -w new.pcap
 expect 0 "" -r in.pcap -j /dev/null
 [ -s new.json ] || { echo "new.json not written" >&2; failed=1; }
+expect 0 "" -r in.pcap --html page.html
+[ -s page.html ] && [ ! -e page.html.tmp ] || { echo "page.html not written whole" >&2; failed=1; }
 [ "$failed" = 0 ] && echo "outputs: all cases refused or accepted as expected"
 exit "$failed"

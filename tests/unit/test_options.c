@@ -236,6 +236,19 @@ static void test_fail_on_needs_audit(void **state)
     }
 }
 
+/* --dot draws the audit's rules; --html also shows sessions alone. */
+static void test_pictures(void **state)
+{
+    (void)state;
+    assert_refused("-r a --dot d.dot", "--dot draws the rules of the audit: it needs --rules DIR or --site FILE");
+    static const char *const ok[] = {"-r a --html p.html", "-r a --rules R --dot d.dot --html p.html", NULL};
+    for (int i = 0; ok[i]; i++) {
+        fa_options o;
+        parse_ok(&o, ok[i]);
+        fa_options_free(&o);
+    }
+}
+
 /* Every option's line is in --help, long name and argument, in the column
  * the rest of the text uses. */
 static void test_usage_text(void **state)
@@ -265,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_modes_and_filter),
         cmocka_unit_test(test_range_errors),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_pictures),
         cmocka_unit_test(test_input_caps),
         cmocka_unit_test(test_missing_argument),
         cmocka_unit_test(test_live_only_with_files),
