@@ -87,6 +87,7 @@ typedef struct fa_audit_scope {
     const char *rules_dir;
     const char *site_file;                   /* NULL: port-only */
     uint64_t first_us, last_us;              /* the observation window */
+    bool records;                            /* the inputs are flow records (records.h) */
 } fa_audit_scope;
 
 typedef struct fa_audit fa_audit;

@@ -84,6 +84,10 @@ enum fa_flow_bits {
     FA_FLOW_ICMP_FROM_RESP = 1u << 2, /* last ICMP error came from the responder side */
     FA_FLOW_CONTINUED = 1u << 3,   /* resumes a connection whose flow timed out or was evicted */
     FA_FLOW_APP_DONE = 1u << 4,    /* detectors looked and need no state */
+    FA_FLOW_RECORD = 1u << 5,      /* made from a flow record (records.h), not from packets:
+                                    * byte counts instead of sequence numbers, no TTLs */
+    FA_FLOW_ICMP_PAIRED = 1u << 6, /* its ICMP error was paired by host pair and time,
+                                    * a record quoting no connection */
 };
 
 typedef struct fa_flow {

@@ -93,6 +93,11 @@ typedef struct fa_flow_hint {
     bool valid;
 } fa_flow_hint;
 
+/* The canonical key of a connection from (src, sport) to (dst, dport);
+ * returns true when the source is the key's lower end (FA_FLOW_ORIG_IS_LO
+ * for a flow it opened). For flows made outside the table (records.h). */
+bool fa_flow_table_make_key(fa_flow_key *k, uint8_t proto, const fa_addr *src, uint16_t sport,
+                            const fa_addr *dst, uint16_t dport);
 /* Fills the hint. Reads only what is fixed when the table is made (the
  * hash seed), so another thread may call it while the table is in use. */
 void fa_flow_table_key(const fa_flow_table *t, const fa_packet *p, fa_flow_hint *h);

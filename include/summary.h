@@ -21,6 +21,11 @@ typedef struct fa_summary {
     uint64_t flows_by_proto[4];            /* tcp, udp, icmp, other */
     uint64_t tcp_states[FA_CONN_STATES];   /* indexed by fa_conn_state */
     uint64_t udp_states[FA_CONN_STATES];
+    /* flow records (records.h) */
+    unsigned record_formats;               /* a bit per fa_record_format read */
+    uint64_t records, records_malformed;   /* made into flows; lines skipped */
+    uint64_t icmp_paired;                  /* attempts paired with an ICMP unreachable */
+    uint64_t attempts_unheld, unreach_dropped; /* not paired for want of room */
 } fa_summary;
 
 /* Counts one finished flow. */

@@ -26,6 +26,8 @@ static void add_dir(json_t *o, const fa_flow *f, int d)
     const char *w = d ? "resp" : "orig";
     const fa_flow_dir *dir = &f->dir[d];
     char key[40], flags[9];
+    /* A record does not say what these count: unknown, not zero. */
+    bool record = f->bits & FA_FLOW_RECORD;
 #define SET(suffix, value) (snprintf(key, sizeof key, "%s_%s", w, suffix), json_object_set_new(o, key, value))
     SET("bytes", json_integer((json_int_t)fa_flow_seq_bytes(f, d)));
     SET("pkts", json_integer(dir->pkts));
@@ -38,10 +40,10 @@ static void add_dir(json_t *o, const fa_flow *f, int d)
         SET("rst_ttl", (dir->flags & FA_TH_RST) ? json_integer(dir->ttl_rst) : json_null());
         fa_rst_origin ro = fa_flow_rst_origin(f, d);
         SET("rst_by", ro == FA_RST_NONE ? json_null() : json_string(fa_rst_origin_name(ro)));
-        SET("retransmissions", json_integer(dir->retrans));
-        SET("keepalives", json_integer(dir->keepalives));
+        SET("retransmissions", record ? json_null() : json_integer(dir->retrans));
+        SET("keepalives", record ? json_null() : json_integer(dir->keepalives));
     }
-    SET("duplicates", json_integer(dir->dups));
+    SET("duplicates", record ? json_null() : json_integer(dir->dups));
 #undef SET
 }
 
@@ -75,7 +77,11 @@ json_t *fa_flow_to_json(const fa_flow *f)
         json_object_set_new(o, "icmp_type", json_integer(f->icmp_type));
         json_object_set_new(o, "icmp_code", json_integer(f->icmp_code));
         json_object_set_new(o, "icmp_refused", json_string((f->bits & FA_FLOW_ICMP_FROM_RESP) ? "orig" : "resp"));
+        if (f->bits & FA_FLOW_ICMP_PAIRED)
+            json_object_set_new(o, "icmp_match", json_string("host_pair_time"));
     }
+    if (f->bits & FA_FLOW_RECORD)
+        json_object_set_new(o, "evidence", json_string("flow-record"));
     return o;
 }
 

@@ -393,6 +393,12 @@ static bool make_key(fa_flow_key *k, uint8_t proto, const fa_addr *src, uint16_t
     return src_lo;
 }
 
+bool fa_flow_table_make_key(fa_flow_key *k, uint8_t proto, const fa_addr *src, uint16_t sport,
+                            const fa_addr *dst, uint16_t dport)
+{
+    return make_key(k, proto, src, sport, dst, dport);
+}
+
 /* Ports that Zeek's analyzers register: a first packet sent from one of them
  * was probably sent by the server. */
 static bool likely_server_port(uint16_t port)

@@ -75,8 +75,9 @@ static int set_init_site(fa_options *o, const char *arg, char *err, size_t errle
 static const opt_row opt_table[] = {
     {.name = "read", .short_name = 'r', .arg = "FILE", .kind = OPT_CALL, .set = set_read,
      .section = "Input",
-     .help = "read a pcap or pcapng file ('-' for stdin); repeat\n"
-             "for several files, read in order"},
+     .help = "read a pcap or pcapng file, or flow records (Zeek\n"
+             "conn.log, TSV or JSON), told by content ('-' for\n"
+             "stdin); repeat for several files, read in order"},
     {.name = "interface", .short_name = 'i', .arg = "IFACE", .kind = OPT_CALL, .set = set_iface,
      .help = "capture live from IFACE ('any' for all); repeat for\n"
              "several interfaces"},

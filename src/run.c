@@ -102,6 +102,16 @@ static void on_flow_end(fa_flow *f, void *arg)
         fa_run_record(ctx, fa_ws_session_json(&session));
 }
 
+void fa_run_flow(fa_run *ctx, fa_flow *f)
+{
+    if (!ctx->have_records || f->first_us < ctx->first_ts)
+        ctx->first_ts = f->first_us;
+    if (f->last_us > ctx->last_ts)
+        ctx->last_ts = f->last_us;
+    ctx->have_records = true;
+    on_flow_end(f, ctx);
+}
+
 /* -w opens its file with the link type of the first packet read. */
 static void open_evidence(fa_run *ctx, int dlt)
 {
@@ -434,7 +444,8 @@ static void set_scope(fa_run *ctx)
         .rules_dir = o->rules_dir ? o->rules_dir : fa_default_rules_dir(),
         .site_file = o->site_path,
         .first_us = o->nifaces ? ctx->window_start_us : ctx->first_ts,
-        .last_us = ctx->summary.packets || o->nifaces ? end : 0,
+        .last_us = ctx->summary.packets || ctx->have_records || o->nifaces ? end : 0,
+        .records = ctx->summary.record_formats != 0,
     };
     fa_audit_set_scope(ctx->audit, &s);
 }
@@ -490,6 +501,9 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
         if (ctx->audit)
             fputc('\n', text);
         rc |= fa_ws_print_text(ctx->ws, text, color);
+        if (ctx->summary.record_formats)
+            fputs("  (flow records carry no packets: how a WebSocket or long-lived session ended is judged"
+                  " from packets only)\n", text);
     }
     if (records && (ctx->audit || fa_ws_sessions(ctx->ws)) && fa_ws_json_records(ctx->ws, &ctx->sink) != 0)
         ctx->json_failed = true;

@@ -37,7 +37,8 @@ struct fa_run {
     fa_evidence *evidence;   /* -w; opened with the first packet's link type */
     bool evidence_failed;
     bool pictures_failed;    /* an --html or --dot file could not be written */
-    uint64_t first_ts;       /* first packet's time */
+    uint64_t first_ts;       /* first packet's time (records: earliest start) */
+    bool have_records;       /* a flow record was handed over (fa_run_flow) */
     fa_clock flow_clock;     /* packet times on one time line (clock.h) */
     uint64_t last_ts;        /* newest packet time: the flow clock's */
     uint64_t clock_us;       /* live: wall clock at the last poll */
@@ -49,6 +50,9 @@ struct fa_run {
 /* Gives a batch's packets, in order, to the flow table and the detectors.
  * by_packet_time: files, whose --interim records follow capture time. */
 void fa_run_batch(fa_run *ctx, fa_batch *b, bool by_packet_time);
+/* A finished flow made from a flow record (records.h): judged and written
+ * as a flow the table ended; the report's window spans the records. */
+void fa_run_flow(fa_run *ctx, fa_flow *f);
 /* Writes one NDJSON record (taking ownership), numbered. */
 void fa_run_record(fa_run *ctx, json_t *rec);
 /* Prints the audit and WebSocket report and writes their records; final:

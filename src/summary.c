@@ -3,6 +3,8 @@
 
 #include <inttypes.h>
 
+#include "records.h"
+
 static int proto_index(uint8_t proto)
 {
     switch (proto) {
@@ -79,9 +81,35 @@ static void print_flows(const fa_summary *s, const fa_flow_stats *fs, FILE *out)
                  " bytes of hash buckets\n", fs->pool_bytes, FA_FLOW_SLOT_BYTES, fs->bucket_bytes);
 }
 
+/* Flow records: no packets were decoded and no table tracked them. */
+static void print_records(const fa_summary *s, FILE *out)
+{
+    fprintf(out, "input     %" PRIu64 " file%s of flow records (", s->files, s->files == 1 ? "" : "s");
+    for (int f = FA_REC_NONE + 1, n = 0; f < FA_REC_FORMATS; f++)
+        if (s->record_formats & (1u << f))
+            fprintf(out, "%s%s", n++ ? ", " : "", fa_record_format_name((fa_record_format)f));
+    fprintf(out, "), %" PRIu64 " records; skipped %" PRIu64 " malformed lines\n", s->records,
+            s->records_malformed);
+    fprintf(out, "flows     %" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64 ", other %" PRIu64 ")\n",
+            s->records, s->flows_by_proto[0], s->flows_by_proto[1], s->flows_by_proto[2], s->flows_by_proto[3]);
+    if (s->flows_by_proto[0])
+        print_states(out, "tcp", s->tcp_states);
+    if (s->flows_by_proto[1])
+        print_states(out, "udp", s->udp_states);
+    fprintf(out, "  icmp unreachables paired with an unanswered attempt by host pair and time: %" PRIu64 "\n",
+            s->icmp_paired);
+    if (s->attempts_unheld || s->unreach_dropped)
+        fprintf(out, "  not paired for want of room: %" PRIu64 " attempts, %" PRIu64 " unreachables\n",
+                s->attempts_unheld, s->unreach_dropped);
+}
+
 void fa_summary_print(const fa_summary *s, const fa_flow_stats *fs, const fa_capture_stats *cap,
                       FILE *out)
 {
+    if (s->record_formats) {
+        print_records(s, out);
+        return;
+    }
     if (cap && cap->valid)
         fprintf(out, "input     live capture, %" PRIu64 " packets, %" PRIu64 " bytes\n", s->packets, s->bytes);
     else

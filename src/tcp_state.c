@@ -438,11 +438,12 @@ fa_conn_state fa_flow_conn_state(const fa_flow *f)
     return FA_CS_OTH;
 }
 
-/* Zeek TCP_Endpoint::Size(): sequence space used, without SYN and FIN. */
+/* Zeek TCP_Endpoint::Size(): sequence space used, without SYN and FIN.
+ * A flow record counts the bytes itself. */
 uint64_t fa_flow_seq_bytes(const fa_flow *f, int d)
 {
     const fa_flow_dir *ep = &f->dir[d];
-    if (f->key.proto != FA_PROTO_TCP)
+    if (f->key.proto != FA_PROTO_TCP || (f->bits & FA_FLOW_RECORD))
         return ep->payload;
     /* A half-open connection found and aborted: the peer acknowledged data
      * this side never had the chance to send, so the numbers mislead. */

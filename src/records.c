@@ -1,0 +1,254 @@
+/* records.c - the driver for flow records (records.h): reads each -r
+ * input line by line into a fixed buffer, makes one flow per record
+ * (records_zeek.c) and hands it to the run core.
+ *
+ * A captured ICMP unreachable quotes the header of the packet it refuses,
+ * which names the connection; a flow record of the ICMP error keeps only
+ * its two hosts, type and code. So an attempt that got no answer is held
+ * back until the end of the input, and is judged refused when an
+ * unreachable went from its responder's host to its originator's host
+ * within a second of the attempt's time span: paired by host pair and
+ * time, which the record says ("icmp_match"). An unreachable sent by a
+ * router rather than the refused host pairs with nothing. */
+#include "records.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "records_internal.h"
+#include "run_internal.h"
+
+/* Unanswered attempts held for pairing, and unreachables kept: beyond
+ * these an attempt is judged as it is, and counted. */
+#define HELD_MAX 4096
+#define UNREACH_MAX 4096
+/* An unreachable answers within milliseconds; a second covers the
+ * rounding of both records' times. */
+#define PAIR_SLACK_US 1000000u
+
+typedef struct unreach {
+    fa_addr from, to;
+    uint64_t first_us, last_us;
+    uint8_t type, code;
+} unreach;
+
+typedef struct rec_reader {
+    fa_run *ctx;
+    fa_flow *held;
+    size_t nheld;
+    unreach *errs;
+    size_t nerrs;
+    char line[FA_RECORD_LINE_MAX + 2];
+} rec_reader;
+
+fa_record_format fa_record_sniff(int first_byte)
+{
+    return first_byte == '#' ? FA_REC_ZEEK_TSV : first_byte == '{' ? FA_REC_ZEEK_JSON : FA_REC_NONE;
+}
+
+const char *fa_record_format_name(fa_record_format f)
+{
+    static const char *const names[FA_REC_FORMATS] = {"packets", "Zeek conn.log (TSV)", "Zeek conn.log (JSON)"};
+    return (unsigned)f < FA_REC_FORMATS ? names[f] : "unknown";
+}
+
+/* The first byte of a file, or of standard input given back unread. */
+static int first_byte(const char *path)
+{
+    if (strcmp(path, "-") == 0) {
+        int c = getc(stdin);
+        if (c != EOF)
+            ungetc(c, stdin);
+        return c;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return EOF;
+    int c = getc(f);
+    fclose(f);
+    return c;
+}
+
+int fa_records_inputs(const fa_options *o, char *err, size_t errlen)
+{
+    int records = 0;
+    for (int i = 0; i < o->nfiles; i++) {
+        bool rec = fa_record_sniff(first_byte(o->files[i])) != FA_REC_NONE;
+        if (i > 0 && rec != (records > 0)) {
+            snprintf(err, errlen, "%.200s holds %s, %.200s %s: give one kind of input per run", o->files[0],
+                     records ? "flow records" : "packets", o->files[i], rec ? "flow records" : "packets");
+            return -1;
+        }
+        records = rec;
+    }
+    return records;
+}
+
+static bool is_unreachable(const fa_flow *f)
+{
+    uint16_t type = fa_flow_port(f, 0);
+    return (f->key.proto == FA_PROTO_ICMP && type == 3) || (f->key.proto == FA_PROTO_ICMP6 && type == 1);
+}
+
+/* What an unreachable could have refused: an attempt nothing answered. */
+static bool unanswered(const fa_flow *f)
+{
+    return f->dir[1].pkts == 0 && f->key.proto != FA_PROTO_ICMP && f->key.proto != FA_PROTO_ICMP6;
+}
+
+static void take(rec_reader *r, fa_flow *f)
+{
+    if (is_unreachable(f)) {
+        if (r->nerrs < UNREACH_MAX)
+            r->errs[r->nerrs++] = (unreach){*fa_flow_addr(f, 0), *fa_flow_addr(f, 1), f->first_us, f->last_us,
+                                            (uint8_t)fa_flow_port(f, 0), (uint8_t)fa_flow_port(f, 1)};
+        else
+            r->ctx->summary.unreach_dropped++;
+    }
+    if (unanswered(f) && r->nheld < HELD_MAX) {
+        r->held[r->nheld++] = *f;
+        return;
+    }
+    r->ctx->summary.attempts_unheld += unanswered(f);
+    fa_run_flow(r->ctx, f);
+}
+
+/* An unreachable from the attempt's responder host to its originator
+ * host, in time with the attempt. */
+static const unreach *pair_of(const rec_reader *r, const fa_flow *f)
+{
+    for (size_t i = 0; i < r->nerrs; i++) {
+        const unreach *u = &r->errs[i];
+        if (fa_addr_cmp(&u->from, fa_flow_addr(f, 1)) == 0 && fa_addr_cmp(&u->to, fa_flow_addr(f, 0)) == 0 &&
+            u->first_us <= f->last_us + PAIR_SLACK_US && f->first_us <= u->last_us + PAIR_SLACK_US)
+            return u;
+    }
+    return NULL;
+}
+
+static void judge_held(rec_reader *r)
+{
+    for (size_t i = 0; i < r->nheld; i++) {
+        fa_flow *f = &r->held[i];
+        const unreach *u = pair_of(r, f);
+        if (u) {
+            f->icmp_errors = 1;
+            f->icmp_type = u->type;
+            f->icmp_code = u->code;
+            f->bits |= FA_FLOW_ICMP_FROM_RESP | FA_FLOW_ICMP_PAIRED;
+            r->ctx->summary.icmp_paired++;
+        }
+        fa_run_flow(r->ctx, f);
+    }
+    r->nheld = 0;
+}
+
+/* One line into r->line without its end of line: 1, 0 at the end of the
+ * input, -1 for a line too long (skipped up to its end). */
+static int read_line(rec_reader *r, FILE *in, size_t *len)
+{
+    if (!fgets(r->line, sizeof r->line, in))
+        return 0;
+    size_t n = strlen(r->line);
+    if (n == sizeof r->line - 1 && r->line[n - 1] != '\n') {
+        int c;
+        while ((c = getc(in)) != EOF && c != '\n')
+            ;
+        return -1;
+    }
+    while (n && (r->line[n - 1] == '\n' || r->line[n - 1] == '\r'))
+        r->line[--n] = '\0';
+    *len = n;
+    return 1;
+}
+
+static int read_records(rec_reader *r, FILE *in, const char *name, fa_signals *sig, char *err, size_t errlen)
+{
+    fa_zeek_tsv z;
+    fa_summary *s = &r->ctx->summary;
+    fa_record_format fmt = FA_REC_NONE;
+    uint64_t lineno = 0;
+    size_t len;
+    int got;
+    fa_zeek_tsv_init(&z);
+    while (!sig->stop && (got = read_line(r, in, &len)) != 0) {
+        fa_flow f;
+        lineno++;
+        if (fmt == FA_REC_NONE)
+            s->record_formats |= 1u << (fmt = fa_record_sniff((unsigned char)r->line[0]));
+        if (got > 0 && r->line[0] == '#' && fmt == FA_REC_ZEEK_TSV) {
+            char why[256];
+            if (fa_zeek_tsv_header(&z, r->line, why, sizeof why) == 0)
+                continue;
+            snprintf(err, errlen, "%.200s:%llu: %s", name, (unsigned long long)lineno, why);
+            return -1;
+        }
+        if (got > 0 && len == 0)
+            continue;
+        if (got < 0 || !(fmt == FA_REC_ZEEK_JSON ? fa_zeek_json_line(r->line, len, &f)
+                                                 : fa_zeek_tsv_line(&z, r->line, &f))) {
+            s->records_malformed++;
+            continue;
+        }
+        s->records++;
+        take(r, &f);
+    }
+    return ferror(in) ? (snprintf(err, errlen, "%.200s: %s", name, strerror(errno)), -1) : 0;
+}
+
+/* Filters and -w work on packets, which records do not have. */
+static int check_options(const fa_options *o, char *err, size_t errlen)
+{
+    if (o->evidence_path)
+        snprintf(err, errlen, "-w %s: the inputs are flow records, which carry no packets to write",
+                 o->evidence_path);
+    else if (o->filter)
+        snprintf(err, errlen, "the filter '%.100s' selects packets; the inputs are flow records", o->filter);
+    else
+        return 0;
+    return -1;
+}
+
+static int read_inputs(rec_reader *r, fa_signals *sig, char *err, size_t errlen)
+{
+    const fa_options *o = r->ctx->opts;
+    for (int i = 0; i < o->nfiles && !sig->stop; i++) {
+        bool std = strcmp(o->files[i], "-") == 0;
+        FILE *in = std ? stdin : fopen(o->files[i], "rb");
+        if (!in) {
+            snprintf(err, errlen, "%.200s: %s", o->files[i], strerror(errno));
+            return -1;
+        }
+        r->ctx->summary.files++;
+        int rc = read_records(r, in, o->files[i], sig, err, errlen);
+        if (!std)
+            fclose(in);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int fa_records_files(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
+{
+    if (check_options(ctx->opts, err, errlen) != 0)
+        return -1;
+    rec_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->held = calloc(HELD_MAX, sizeof *r->held)) || !(r->errs = calloc(UNREACH_MAX, sizeof *r->errs))) {
+        if (r)
+            free(r->held);
+        free(r);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->ctx = ctx;
+    int rc = read_inputs(r, sig, err, errlen);
+    judge_held(r);
+    free(r->held);
+    free(r->errs);
+    free(r);
+    return rc;
+}

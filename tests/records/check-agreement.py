@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""check-agreement.py - verdicts from flow records against verdicts from packets.
+
+Usage: check-agreement.py FLOWAUDIT PCAP RECORDS [--unmask] [-- OPTIONS...]
+
+Runs flowaudit on the capture and on the flow records of the same traffic
+with the same options, and compares, per connection (the 5-tuple, orig
+first), the verdicts and attempts, and per rule the status of each port.
+The capture is the reference: its verdicts come from packets. Every record
+flow must also say "evidence":"flow-record". --unmask replaces the masked
+times of Zeek's btest baselines (XXXXXXXXXX.XXXXXX) by 0 before reading.
+Exit 0 when they agree, 1 with the differences listed, 2 on error.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def run(flowaudit, path, opts):
+    out = subprocess.run([flowaudit, "-q", "--no-progress", "-j", "-", "-r", path] + opts,
+                         capture_output=True, text=True)
+    if out.returncode not in (0, 1):
+        raise RuntimeError("%s: exit %d: %s" % (path, out.returncode, out.stderr.strip()))
+    flows, ports = {}, {}
+    for line in out.stdout.splitlines():
+        rec = json.loads(line)
+        if rec["type"] == "flow":
+            key = (rec["id.orig_h"], rec["id.orig_p"], rec["id.resp_h"], rec["id.resp_p"], rec["proto"])
+            flows.setdefault(key, []).append((rec.get("verdict"), rec.get("attempt"), rec.get("evidence")))
+        elif rec["type"] == "rule":
+            for p in rec.get("ports") or []:
+                ports[(rec["id"], p["port"])] = p["status"]
+    return flows, ports
+
+
+def compare(pkt, rec):
+    diffs = []
+    (pf, pp), (rf, rp) = pkt, rec
+    for key in sorted(set(pf) | set(rf)):
+        want = sorted((v, a) for v, a, _ in pf.get(key, []))
+        got = sorted((v, a) for v, a, _ in rf.get(key, []))
+        if want != got:
+            diffs.append("flow %s: packets %s, records %s" % (key, want, got))
+        if any(e != "flow-record" for _, _, e in rf.get(key, [])):
+            diffs.append("flow %s: a record flow without evidence flow-record" % (key,))
+    for key in sorted(set(pp) | set(rp)):
+        if pp.get(key) != rp.get(key):
+            diffs.append("rule %s port %s: packets %s, records %s" % (key[0], key[1], pp.get(key), rp.get(key)))
+    return diffs
+
+
+def main(argv):
+    if len(argv) < 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    flowaudit, pcap, records = argv[1:4]
+    rest = argv[4:]
+    unmask = "--unmask" in rest
+    opts = rest[rest.index("--") + 1:] if "--" in rest else []
+    with tempfile.TemporaryDirectory() as tmp:
+        if unmask:
+            path = os.path.join(tmp, "conn.log")
+            with open(records) as src, open(path, "w") as dst:
+                dst.write(src.read().replace("XXXXXXXXXX.XXXXXX", "0.000000"))
+            records = path
+        try:
+            diffs = compare(run(flowaudit, pcap, opts), run(flowaudit, records, opts))
+        except (RuntimeError, ValueError, KeyError) as e:
+            print(e, file=sys.stderr)
+            return 2
+    for d in diffs:
+        print(d)
+    return 1 if diffs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
