@@ -41,7 +41,7 @@ typedef struct rec_reader {
     size_t nheld;
     unreach *errs;
     size_t nerrs;
-    char line[FA_RECORD_LINE_MAX + 2];
+    char line[FA_RECORD_LINE_MAX + 1];
 } rec_reader;
 
 fa_record_format fa_record_sniff(int first_byte)
@@ -147,22 +147,26 @@ static void judge_held(rec_reader *r)
 }
 
 /* One line into r->line without its end of line: 1, 0 at the end of the
- * input, -1 for a line too long (skipped up to its end). */
+ * input, -1 for a line too long or holding a NUL, which no text log
+ * writes (read to its end and skipped as one line). */
 static int read_line(rec_reader *r, FILE *in, size_t *len)
 {
-    if (!fgets(r->line, sizeof r->line, in))
-        return 0;
-    size_t n = strlen(r->line);
-    if (n == sizeof r->line - 1 && r->line[n - 1] != '\n') {
-        int c;
-        while ((c = getc(in)) != EOF && c != '\n')
-            ;
-        return -1;
+    size_t n = 0;
+    bool bad = false;
+    int c;
+    while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+        if (n < FA_RECORD_LINE_MAX && c != '\0')
+            r->line[n++] = (char)c;
+        else
+            bad = true;
     }
-    while (n && (r->line[n - 1] == '\n' || r->line[n - 1] == '\r'))
-        r->line[--n] = '\0';
+    if (c == EOF && n == 0 && !bad)
+        return 0;
+    while (n && r->line[n - 1] == '\r')
+        n--;
+    r->line[n] = '\0';
     *len = n;
-    return 1;
+    return bad ? -1 : 1;
 }
 
 static int read_records(rec_reader *r, FILE *in, const char *name, fa_signals *sig, char *err, size_t errlen)

@@ -1,0 +1,35 @@
+#!/bin/sh
+# input-test.sh FLOWAUDIT SRC - flow records as -r input, end to end:
+# malformed lines counted and skipped (a line over 64 KiB, a NUL byte, a
+# bad port), records on standard input, and the refusals (mixed inputs,
+# -w, a filter, a log that is not conn.log), each with exit status 2.
+FA=$1 SRC=$2
+LOG=$SRC/tests/records/ras-broken.conn.log
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+{ sed -n '/^#fields/p' "$LOG"
+  head -c 70000 /dev/zero | tr '\0' 'x'; echo
+  grep -v '^#' "$LOG" | head -n 1 | tr '\n' '\0'; printf 'x\n'
+  grep -v '^#' "$LOG" | head -n 1 | sed 's/\t40001\t/\t70000\t/'
+  grep -v '^#' "$LOG" | head -n 2; } >"$tmp/bad.log"
+"$FA" -r "$tmp/bad.log" >"$tmp/out" 2>&1 || fail "malformed lines: exit $?"
+grep -q '2 records; skipped 3 malformed lines' "$tmp/out" || fail "malformed lines not counted: $(tail -n 4 "$tmp/out")"
+
+"$FA" -q -j - -r - <"$LOG" >"$tmp/stdin.json" || fail "stdin: exit $?"
+[ "$(grep -c '"evidence":"flow-record"' "$tmp/stdin.json")" = "$(grep -vc '^#' "$LOG")" ] ||
+    fail "stdin: not every record read as a flow record"
+
+refuse() {
+    what=$1; shift
+    "$FA" "$@" >"$tmp/out" 2>&1
+    [ $? -eq 2 ] || fail "$what: exit status not 2"
+    grep -q "$what" "$tmp/out" || fail "$what: message missing: $(cat "$tmp/out")"
+}
+refuse "give one kind of input" -r "$LOG" -r "$SRC/pcaps/products/ras-broken.pcap"
+refuse "carry no packets to write" -r "$LOG" -w "$tmp/ev.pcap"
+refuse "selects packets" -r "$LOG" tcp port 80
+printf '#separator \\x09\n#path\tdns\n' >"$tmp/dns.log"
+refuse "dns.log:2: a Zeek dns log, not conn" -r "$tmp/dns.log"
+echo "ok"
