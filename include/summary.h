@@ -18,6 +18,8 @@ typedef struct fa_summary {
     uint64_t decode[FA_DEC_COUNT];
     uint64_t ts[FA_TS_KINDS];              /* packet times by how the clock took them */
     uint64_t payload_cut;                  /* headers whole, payload cut by the snaplen */
+    uint64_t encapsulated;                 /* packets decoded through any encapsulation */
+    uint64_t encap[FA_ENCAP_KINDS];        /* ... through each kind (a packet may count in several) */
     uint64_t flows_by_proto[4];            /* tcp, udp, icmp, other */
     uint64_t tcp_states[FA_CONN_STATES];   /* indexed by fa_conn_state */
     uint64_t udp_states[FA_CONN_STATES];
@@ -27,6 +29,10 @@ typedef struct fa_summary {
     uint64_t icmp_paired;                  /* attempts paired with an ICMP unreachable */
     uint64_t attempts_unheld, unreach_dropped; /* not paired for want of room */
 } fa_summary;
+
+/* Counts the encapsulations a decoded packet passed (fa_packet.encap), on
+ * any decode result. */
+void fa_summary_add_encap(fa_summary *s, uint8_t encap);
 
 /* Counts one finished flow. */
 void fa_summary_add_flow(fa_summary *s, const fa_flow *f);

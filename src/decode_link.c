@@ -1,5 +1,6 @@
 /* decode_link.c - link layers: Ethernet with 802.1Q/802.1ad stacks, Linux
- * cooked v1/v2 (SLL, SLL2), BSD NULL/LOOP and raw IP, down to the IP header.
+ * cooked v1/v2 (SLL, SLL2), BSD NULL/LOOP and raw IP, down to the IP header
+ * or an MPLS label stack.
  *
  *   Ethernet:  | dst 6 | src 6 | type 2 | ([TPID 2|TCI 2] ... tags) | IP ...
  *   SLL:       | pkttype 2 | hatype 2 | halen 2 | addr 8 | proto 2 |
@@ -17,6 +18,8 @@
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100
+#define ETHERTYPE_MPLS 0x8847
+#define ETHERTYPE_MPLS_MC 0x8848
 
 static const struct result_info {
     const char *name;
@@ -37,14 +40,27 @@ int fa_decode_result_class(fa_decode_result r)
     return (unsigned)r < FA_DEC_COUNT ? result_table[r].cls : 2;
 }
 
+static const char *const encap_names[FA_ENCAP_KINDS] = {
+#define FA_ENCAP_ROW(code, name) [code] = name,
+    FA_ENCAPS(FA_ENCAP_ROW)
+#undef FA_ENCAP_ROW
+};
+
+const char *fa_encap_name(fa_encap e)
+{
+    return (unsigned)e < FA_ENCAP_KINDS ? encap_names[e] : "unknown";
+}
+
 static fa_decode_result by_ethertype(uint16_t type, fa_cursor c, uint32_t wire_left, fa_packet *pkt)
 {
     if (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6)
         return fa_decode_ip(c, wire_left, pkt);
+    if (type == ETHERTYPE_MPLS || type == ETHERTYPE_MPLS_MC)
+        return fa_decode_mpls(c, wire_left, pkt);
     return FA_DEC_NOT_IP;
 }
 
-static fa_decode_result decode_ether(fa_cursor c, uint32_t wirelen, fa_packet *pkt)
+fa_decode_result fa_decode_ether(fa_cursor c, uint32_t wirelen, fa_packet *pkt)
 {
     uint16_t type;
     if (!fa_cursor_peek_be16(&c, 12, &type))
@@ -124,7 +140,7 @@ static const struct link_row {
     int dlt;
     fa_decode_result (*decode)(fa_cursor c, uint32_t wirelen, fa_packet *pkt);
 } link_table[] = {
-    {DLT_EN10MB, decode_ether},
+    {DLT_EN10MB, fa_decode_ether},
     {DLT_LINUX_SLL, decode_sll1},
     {DLT_LINUX_SLL2, decode_sll2},
     {DLT_NULL, decode_bsd_null},
@@ -143,6 +159,17 @@ static const struct link_row *link_of(int dlt)
     return NULL;
 }
 
+void fa_packet_clear_transport(fa_packet *pkt)
+{
+    pkt->has_ports = false;
+    pkt->icmp_error = false;
+    pkt->tcp_flags = 0;
+    pkt->seq = pkt->ack = 0;
+    pkt->window = 0;
+    pkt->payload = NULL;
+    pkt->payload_caplen = pkt->payload_len = 0;
+}
+
 bool fa_decode_linktype_supported(int dlt)
 {
     return link_of(dlt) != NULL;
@@ -154,15 +181,11 @@ fa_decode_result fa_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32
     fa_cursor c = fa_cursor_make(data, caplen);
     pkt->caplen = caplen;
     pkt->wirelen = wirelen < caplen ? caplen : wirelen;
-    pkt->has_ports = false;
     pkt->fragment = false;
     pkt->first_fragment = false;
-    pkt->icmp_error = false;
-    pkt->tcp_flags = 0;
-    pkt->seq = pkt->ack = 0;
-    pkt->window = 0;
-    pkt->payload = NULL;
-    pkt->payload_caplen = pkt->payload_len = 0;
+    pkt->encap = 0;
+    pkt->encap_depth = 0;
+    fa_packet_clear_transport(pkt);
     const struct link_row *link = link_of(dlt);
     return link ? link->decode(c, pkt->wirelen, pkt) : FA_DEC_BAD_LINK;
 }

@@ -1,5 +1,7 @@
 /* decode_transport.c - TCP (RFC 9293) and UDP (RFC 768) headers; other IP
- * protocols become portless protocol-level packets.
+ * protocols become portless protocol-level packets. GRE, and UDP to the
+ * VXLAN and Geneve ports, go on to decode_tunnel.c unless the outer packet
+ * is a fragment.
  *
  *   TCP: |sport 16|dport 16|seq 32|ack 32|doff 4|rsvd 4|flags 8|win 16|
  *        |checksum 16|urgent 16|options (doff*4-20)|data|
@@ -59,7 +61,9 @@ static fa_decode_result decode_udp(fa_cursor c, uint32_t l4_len, fa_packet *pkt)
     fa_cursor_skip(&c, 8);
     pkt->has_ports = true;
     set_payload(pkt, c, pkt->fragment ? l4_len - 8 : (uint32_t)ulen - 8);
-    return FA_DEC_OK;
+    if (pkt->fragment)
+        return FA_DEC_OK;
+    return fa_decode_udp_tunnel(fa_cursor_take(&c, (uint32_t)ulen - 8), (uint32_t)ulen - 8, pkt);
 }
 
 /* The ICMP decoders see only the captured bytes (l4), so the claimed
@@ -88,6 +92,8 @@ fa_decode_result fa_decode_transport(fa_cursor l4, uint32_t l4_len, fa_packet *p
         return pkt->ipver == 6 ? finish_icmp(fa_decode_icmp6(l4, pkt), l4, l4_len, pkt) : FA_DEC_OK;
     default:
         set_payload(pkt, l4, l4_len);
+        if (pkt->proto == FA_PROTO_GRE && !pkt->fragment)
+            return fa_decode_gre(l4, l4_len, pkt);
         return FA_DEC_OK;
     }
 }

@@ -202,6 +202,7 @@ void fa_run_batch(fa_run *ctx, fa_batch *b, bool by_packet_time)
         if (!had_time)
             ctx->first_ts = e->ts_us;
         ctx->summary.decode[e->result]++;
+        fa_summary_add_encap(&ctx->summary, e->pkt.encap);
         if (e->result == FA_DEC_OK) {
             if (e->pkt.payload_caplen < e->pkt.payload_len)
                 ctx->summary.payload_cut++;

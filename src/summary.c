@@ -25,6 +25,16 @@ void fa_summary_add_flow(fa_summary *s, const fa_flow *f)
         s->udp_states[fa_flow_conn_state(f)]++;
 }
 
+void fa_summary_add_encap(fa_summary *s, uint8_t encap)
+{
+    if (!encap)
+        return;
+    s->encapsulated++;
+    for (int e = 0; e < FA_ENCAP_KINDS; e++)
+        if (encap & (1u << e))
+            s->encap[e]++;
+}
+
 static void print_states(FILE *out, const char *label, const uint64_t *states)
 {
     fprintf(out, "  %-5s", label);
@@ -42,6 +52,13 @@ static void print_decode(const fa_summary *s, FILE *out)
     fprintf(out, "decoded   %" PRIu64 " packets; skipped %" PRIu64 " not IP, %" PRIu64
                  " truncated, %" PRIu64 " malformed\n",
             s->decode[FA_DEC_OK], s->decode[FA_DEC_NOT_IP], by_class[1], by_class[2]);
+    if (s->encapsulated) {
+        fprintf(out, "  encapsulated %" PRIu64 " packets:", s->encapsulated);
+        for (int e = 0; e < FA_ENCAP_KINDS; e++)
+            if (s->encap[e])
+                fprintf(out, " %s=%" PRIu64, fa_encap_name((fa_encap)e), s->encap[e]);
+        fputc('\n', out);
+    }
     for (int r = FA_DEC_NOT_IP + 1; r < FA_DEC_COUNT; r++)
         if (s->decode[r])
             fprintf(out, "  %-26s %" PRIu64 "\n", fa_decode_result_name(r), s->decode[r]);

@@ -733,6 +733,51 @@ static void sc_bench(struct gen *g)
     free(slot);
 }
 
+/* ---- encapsulations (the outer framing is put_encap's) ---------------- */
+
+/* The standard conversation inside each encapsulation, one per client
+ * port: IPv4 first, then IPv6 when v6. */
+static void encap_convs(struct gen *g, const enum encap *encs, size_t n, unsigned v6_from)
+{
+    g->outer_id = 0x2000;
+    for (size_t i = 0; i < n; i++) {
+        g->encap = encs[i];
+        conv_full(g, i >= v6_from ? &cli6 : &cli4, i >= v6_from ? &srv6 : &srv4,
+                  (uint16_t)(49200 + i), NULL);
+    }
+    g->encap = ENC_NONE;
+}
+
+static void sc_encap_mpls(struct gen *g)
+{
+    static const enum encap e[] = {ENC_MPLS, ENC_MPLS};
+    encap_convs(g, e, 2, 1);
+}
+
+static void sc_encap_gre(struct gen *g)
+{
+    static const enum encap e[] = {ENC_GRE, ENC_GRE_KEY};
+    encap_convs(g, e, 2, 1);
+}
+
+static void sc_encap_erspan(struct gen *g)
+{
+    static const enum encap e[] = {ENC_ERSPAN1, ENC_ERSPAN2, ENC_ERSPAN3};
+    encap_convs(g, e, 3, 2);
+}
+
+static void sc_encap_vxlan(struct gen *g)
+{
+    static const enum encap e[] = {ENC_VXLAN, ENC_VXLAN};
+    encap_convs(g, e, 2, 1);
+}
+
+static void sc_encap_geneve(struct gen *g)
+{
+    static const enum encap e[] = {ENC_GENEVE, ENC_GENEVE_ETH};
+    encap_convs(g, e, 2, 1);
+}
+
 /* ---- driver ----------------------------------------------------------- */
 
 struct scenario {
@@ -775,6 +820,11 @@ static const struct scenario scenarios[] = {
     {"udp-basic", LINK_ETHER, "DNS query and response over UDP", sc_udp},
     {"vrrp", LINK_ETHER, "VRRPv2 and VRRPv3 adverts to 224.0.0.18 (IP proto 112)", sc_vrrp},
     {"tcp-dup-keepalive", LINK_ETHER, "SPAN duplicates, keep-alives, one retransmission", sc_dup_keepalive},
+    {"encap-mpls", LINK_ETHER, "MPLS, two labels: IPv4 and IPv6 conversations", sc_encap_mpls},
+    {"encap-gre", LINK_ETHER, "GRE both ways: IPv4 conversation, IPv6 with a GRE key", sc_encap_gre},
+    {"encap-erspan", LINK_ETHER, "ERSPAN I and II (IPv4), III (IPv6) mirror sessions", sc_encap_erspan},
+    {"encap-vxlan", LINK_ETHER, "VXLAN mirror (UDP 4789, VNI 100): IPv4, IPv6", sc_encap_vxlan},
+    {"encap-geneve", LINK_ETHER, "Geneve both ways (UDP 6081): IPv4 with GWLB options, IPv6 in Ethernet", sc_encap_geneve},
     {"malformed", LINK_ETHER, "one broken packet per frame, see pcaps/synthetic/README.md", sc_malformed},
     {"bench", LINK_ETHER, "large IPv4/IPv6 TCP+UDP mix [--packets N] [--flows M]", sc_bench},
     {NULL, LINK_ETHER, NULL, NULL},

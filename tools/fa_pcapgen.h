@@ -127,6 +127,27 @@ struct tag {
     uint16_t tpid, vid;
 };
 
+/* An encapsulation around every frame of a scenario, set by the scenario
+ * itself (see put_encap). */
+enum encap {
+    ENC_NONE,
+    ENC_MPLS,      /* Ethernet 0x8847, two labels, IP */
+    ENC_GRE,       /* IPv4 GRE, IP inside */
+    ENC_GRE_KEY,   /* the same with a key (RFC 2890) */
+    ENC_ERSPAN1,   /* GRE 0x88be, no sequence number, Ethernet inside */
+    ENC_ERSPAN2,   /* GRE 0x88be with sequence number, ERSPAN II header */
+    ENC_ERSPAN3,   /* GRE 0x22eb with sequence number, ERSPAN III header */
+    ENC_VXLAN,     /* UDP 4789, VNI, Ethernet inside */
+    ENC_GENEVE,    /* UDP 6081, AWS GWLB options, IP inside */
+    ENC_GENEVE_ETH /* UDP 6081, no options, Ethernet inside */
+};
+
+/* The encapsulations that carry an Ethernet frame; the others bare IP. */
+static const bool encap_ether[] = {
+    [ENC_ERSPAN1] = true, [ENC_ERSPAN2] = true, [ENC_ERSPAN3] = true,
+    [ENC_VXLAN] = true,   [ENC_GENEVE_ETH] = true,
+};
+
 /* Per-packet IP-layer extras; a zeroed ipx means defaults (TTL 64, DF set,
  * next IP ID, no options). */
 struct ipx {
@@ -149,6 +170,9 @@ struct gen {
     uint64_t last;           /* timestamp of the frame last written */
     uint32_t gap;            /* default spacing between frames */
     uint16_t ip_id;
+    enum encap encap;
+    uint16_t outer_id;       /* IP IDs of the tunnel's outer headers */
+    uint32_t outer_seq;      /* GRE sequence numbers */
     unsigned null6;          /* rotates DLT_NULL's AF_INET6 values */
     size_t l3off, l4off, l3len;
     unsigned long packets, flows; /* bench options */
@@ -262,12 +286,102 @@ static void put_ip(struct gen *g, const struct host *s, const struct host *d, ui
         set_be16(f, g->l3off + 10, csum_fold(csum_add(0, f->d + g->l3off, 20 + hl)));
 }
 
+/* Tunnel endpoints: a router or switch and the collector or appliance. */
+static const struct host tep_a = {{2, 0, 0, 0, 0, 0x11}, false, false, {203, 0, 113, 11}};
+static const struct host tep_b = {{2, 0, 0, 0, 0, 0x12}, false, false, {203, 0, 113, 12}};
+
+/* The tunnel header after the outer IPv4 header, for an inner frame of n
+ * bytes whose first byte is first (its IP version, when it is IP). */
+static void put_tunnel_header(struct gen *g, size_t n, uint8_t first, bool from_a)
+{
+    /* AWS Gateway Load Balancer's options (class 0x0108): endpoint id,
+     * attachment id, flow cookie. */
+    static const uint8_t gwlb_opts[32] = {1, 8, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0xe1,
+                                          1, 8, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0xa7,
+                                          1, 8, 3, 1, 0x12, 0x34, 0x56, 0x78};
+    struct buf *f = &g->frame;
+    enum encap e = g->encap;
+    size_t u = f->len;
+    if (e >= ENC_VXLAN)
+        pb_udp(f, from_a ? 51000 : 51001, e == ENC_VXLAN ? 4789 : 6081); /* source: a hash of the inner flow */
+    if (e == ENC_VXLAN) {
+        pb_vxlan(f, 0x08, 100);
+    } else if (e >= ENC_GENEVE) {
+        pb_geneve(f, 0, e == ENC_GENEVE ? sizeof gwlb_opts / 4 : 0, 0,
+                  e == ENC_GENEVE_ETH ? 0x6558 : first >> 4 == 6 ? 0x86dd : 0x0800, 200);
+        if (e == ENC_GENEVE)
+            put_bytes(f, gwlb_opts, sizeof gwlb_opts);
+    } else {
+        bool seq = e == ENC_ERSPAN2 || e == ENC_ERSPAN3;
+        uint16_t proto = e == ENC_ERSPAN3 ? 0x22eb : e >= ENC_ERSPAN1 ? 0x88be : first >> 4 == 6 ? 0x86dd : 0x0800;
+        pb_gre(f, (uint16_t)((e == ENC_GRE_KEY ? 0x2000 : 0) | (seq ? 0x1000 : 0)), proto, 42, g->outer_seq);
+        g->outer_seq += seq;
+        if (e == ENC_ERSPAN2)
+            pb_erspan2(f, 1, 1, 0);
+        else if (e == ENC_ERSPAN3) /* FT 0 (Ethernet), hw id 1, granularity 01 (100 ns) */
+            pb_erspan3(f, 2, 2, (uint32_t)((g->now - 1700000000ull * 1000000) * 10), 0x0012);
+    }
+    /* No UDP checksum, as RFC 7348 and RFC 8926 allow over IPv4. */
+    if (e >= ENC_VXLAN)
+        set_be16(f, u + 4, (uint16_t)(f->len - u + n));
+}
+
+/* Wraps the inner frame (IP, or Ethernet for the tunnels that carry it)
+ * already in g->frame in the scenario's encapsulation: for MPLS, Ethernet
+ * and two labels; otherwise Ethernet and IPv4 between the tunnel
+ * endpoints, then the tunnel header. GRE and Geneve are tunnels both ways;
+ * ERSPAN and VXLAN mirror sessions send every copy from tep_a to tep_b. */
+static void put_encap(struct gen *g, const struct host *s, const struct host *d)
+{
+    static struct buf inner;
+    struct buf *f = &g->frame;
+    bool mirror = g->encap >= ENC_ERSPAN1 && g->encap <= ENC_VXLAN;
+    bool from_a = mirror || s->local;
+    const struct host *oa = from_a ? &tep_a : &tep_b, *ob = from_a ? &tep_b : &tep_a;
+    inner = *f;
+    buf_reset(f);
+    if (g->encap == ENC_MPLS) {
+        put_bytes(f, d->mac, 6);
+        put_bytes(f, s->mac, 6);
+        put_be16(f, 0x8847);
+        pb_mpls(f, 16001, 0, 255);
+        pb_mpls(f, 24005, 1, 64);
+    } else {
+        put_bytes(f, ob->mac, 6);
+        put_bytes(f, oa->mac, 6);
+        put_be16(f, 0x0800);
+        size_t ip = f->len;
+        put_u8(f, 0x45);
+        put_u8(f, 0);
+        put_be16(f, 0);
+        put_be16(f, g->outer_id++);
+        put_be16(f, 0x4000);
+        put_u8(f, 255);
+        put_u8(f, g->encap >= ENC_VXLAN ? IPPROTO_UDP : IPPROTO_GRE);
+        put_be16(f, 0);
+        put_bytes(f, oa->ip, 4);
+        put_bytes(f, ob->ip, 4);
+        put_tunnel_header(g, inner.len, inner.len ? inner.d[0] : 0, from_a);
+        set_be16(f, ip + 2, (uint16_t)(f->len - ip + inner.len));
+        if (!f->overflow)
+            set_be16(f, ip + 10, csum_fold(csum_add(0, f->d + ip, 20)));
+    }
+    g->l3off += f->len;
+    g->l4off += f->len;
+    put_bytes(f, inner.d, inner.len);
+    f->overflow |= inner.overflow;
+}
+
 /* Assembles link header, IP header and the n transport bytes at l4 into
  * g->frame without writing it, so callers may still corrupt it. */
 static void frame_build(struct gen *g, const struct host *s, const struct host *d, uint8_t proto,
                         const uint8_t *l4, size_t n, const struct ipx *x)
 {
     struct buf *f = &g->frame;
+    enum link link = g->link;
+    /* Inside a tunnel: the inner frame, Ethernet or bare IP. */
+    if (g->encap != ENC_NONE && !encap_ether[g->encap])
+        g->link = LINK_RAW;
     buf_reset(f);
     put_link(g, s, d);
     put_ip(g, s, d, proto, n, x);
@@ -275,6 +389,9 @@ static void frame_build(struct gen *g, const struct host *s, const struct host *
     g->l3len = f->len - g->l3off;
     if (link_dlt[g->link] == DLT_EN10MB && f->len < ETHER_MIN)
         put_fill(f, 0, ETHER_MIN - f->len);
+    g->link = link;
+    if (g->encap != ENC_NONE)
+        put_encap(g, s, d);
 }
 
 static void dump_at(struct gen *g, uint64_t ts, uint32_t caplen, uint32_t len)

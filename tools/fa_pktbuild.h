@@ -1,7 +1,7 @@
 /* fa_pktbuild.h - the one packet builder of the capture generators
  * (fa_pcapgen, fa_flowgen) and the unit tests: a bounded byte buffer,
- * fields written in network byte order, Internet checksums, and link, IP
- * and transport headers written field by field.
+ * fields written in network byte order, Internet checksums, and link, IP,
+ * tunnel and transport headers written field by field.
  *
  * Each tools .c file is its own program and each test its own executable,
  * so the functions are static inline: a user compiles only what it calls.
@@ -278,6 +278,68 @@ static inline size_t pb_udp(struct buf *b, uint16_t sport, uint16_t dport)
 static inline void pb_udp_done(struct buf *b, size_t start)
 {
     set_be16(b, start + 4, (uint16_t)(b->len - start));
+}
+
+/* ---- tunnel headers --------------------------------------------------- */
+
+/* MPLS label stack entry (RFC 3032): label, TC 0, bottom-of-stack, TTL. */
+static inline void pb_mpls(struct buf *b, uint32_t label, int bottom, uint8_t ttl)
+{
+    put_be32(b, (label & 0xfffffu) << 12 | (bottom ? 0x100u : 0) | ttl);
+}
+
+/* GRE header (RFC 2784, RFC 2890): the flags-and-version word and protocol
+ * type, then a zero checksum and reserved word when 0x8000 is set, the key
+ * when 0x2000 is, the sequence number when 0x1000 is. */
+static inline void pb_gre(struct buf *b, uint16_t flags, uint16_t proto, uint32_t key, uint32_t seq)
+{
+    put_be16(b, flags);
+    put_be16(b, proto);
+    if (flags & 0x8000)
+        put_be32(b, 0);
+    if (flags & 0x2000)
+        put_be32(b, key);
+    if (flags & 0x1000)
+        put_be32(b, seq);
+}
+
+/* ERSPAN type II header: version (1 for a valid one), VLAN 0, COS 0,
+ * session id, index. */
+static inline void pb_erspan2(struct buf *b, uint8_t version, uint16_t session, uint32_t index)
+{
+    put_be32(b, (uint32_t)(version & 0xf) << 28 | (session & 0x3ffu));
+    put_be32(b, index & 0xfffffu);
+}
+
+/* ERSPAN type III header: version (2 for a valid one), VLAN 0, COS 0,
+ * session id, timestamp, SGT 0, and the word |P|FT 5|hw id 6|D|Gra 2|O|.
+ * With O set the caller writes the 8-byte platform subheader after it. */
+static inline void pb_erspan3(struct buf *b, uint8_t version, uint16_t session, uint32_t ts,
+                              uint16_t word)
+{
+    put_be32(b, (uint32_t)(version & 0xf) << 28 | (session & 0x3ffu));
+    put_be32(b, ts);
+    put_be16(b, 0);
+    put_be16(b, word);
+}
+
+/* VXLAN header (RFC 7348): flags (0x08: the VNI is valid), VNI. */
+static inline void pb_vxlan(struct buf *b, uint8_t flags, uint32_t vni)
+{
+    put_u8(b, flags);
+    put_fill(b, 0, 3);
+    put_be32(b, (vni & 0xffffffu) << 8);
+}
+
+/* Geneve header (RFC 8926) announcing opt_words 4-byte words of options,
+ * which the caller writes after it; flags 0x80 is O, 0x40 C. */
+static inline void pb_geneve(struct buf *b, uint8_t version, uint8_t opt_words, uint8_t flags,
+                             uint16_t proto, uint32_t vni)
+{
+    put_u8(b, (uint8_t)(version << 6 | (opt_words & 0x3f)));
+    put_u8(b, flags);
+    put_be16(b, proto);
+    put_be32(b, (vni & 0xffffffu) << 8);
 }
 
 /* ICMP or ICMPv6 header: type, code, zero checksum, 32-bit rest. */

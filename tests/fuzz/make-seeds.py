@@ -6,7 +6,11 @@ Usage: make-seeds.py SOURCE_DIR OUT_DIR
 Writes OUT_DIR/<target>/<sha1> files (libFuzzer's naming), deterministically:
   decode    every distinct frame of pcaps/{synthetic,real,products}/*.pcap,
             prefixed with the index of its link type in
-            tests/fuzz/fuzz_linktypes.h
+            tests/fuzz/fuzz_linktypes.h, and Ethernet frames built here
+            with each encapsulation's variants the encap-* captures do not
+            hold (encap_seeds: GRE option fields and PPTP, ERSPAN III
+            subheader and frame types, Geneve options and control, MPLS at
+            the label cap, every kind nested in one frame)
   pipeline  whole captures of at most 64 KiB from the same directories and
             tests/malformed/corpus, and two TLS connections built here (one
             ClientHello whole, one split across segments): no committed
@@ -64,6 +68,63 @@ def tcp_frame(client_sends, flags, seq, ack, payload=b""):
     tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
     return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + tcp
+
+
+ETH_HDR = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01"
+
+
+def ipv4(proto, body, src=b"\xcb\x00\x71\x0b", dst=b"\xcb\x00\x71\x0c"):
+    """An IPv4 header (no options, checksum zero) in front of body."""
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 1, 0, 64, proto, 0, src, dst) + body
+
+
+def inner_tcp():
+    """IPv4 TCP 192.0.2.10:50000 -> 198.51.100.20:443 with 4 payload bytes."""
+    tcp = struct.pack("!HHIIBBHHH", 50000, 443, 1, 0, 5 << 4, 0x18, 65535, 0, 0) + b"data"
+    return ipv4(6, tcp, bytes([192, 0, 2, 10]), bytes([198, 51, 100, 20]))
+
+
+def udp(dport, body):
+    return struct.pack("!HHHH", 51000, dport, 8 + len(body), 0) + body
+
+
+def gre(flags, ptype, body, fields=b""):
+    return struct.pack("!HH", flags, ptype) + fields + body
+
+
+def encap_seeds():
+    """Ethernet frames (link type index 0) through each encapsulation."""
+    ip = inner_tcp()
+    eth_ip = ETH_HDR + b"\x08\x00" + ip
+    mpls = lambda n, body: b"".join(struct.pack("!I", (16 + i) << 12 | (0x100 if i == n - 1 else 0) | 64)
+                                    for i in range(n)) + body
+    vxlan = b"\x08\x00\x00\x00\x00\x00\x64\x00"
+    geneve = lambda opts, flags, ptype: struct.pack("!BBHI", len(opts) // 4, flags, ptype, 200 << 8) + opts
+    gwlb = bytes([1, 8, 3, 1, 0x12, 0x34, 0x56, 0x78])
+    frames = [
+        ETH_HDR + b"\x88\x47" + mpls(16, ip),
+        ETH_HDR + b"\x88\x48" + mpls(17, ip),
+        ETH_HDR + b"\x08\x00" + ipv4(47, gre(0xb000, 0x0800, ip, bytes(12))),
+        ETH_HDR + b"\x08\x00" + ipv4(47, gre(0x3081, 0x880b, b"\xff\x03\x00\x21" + ip, bytes(12))),
+        ETH_HDR + b"\x08\x00" + ipv4(47, gre(0x2000, 0x8847, mpls(1, ip), bytes(4))),
+        ETH_HDR + b"\x08\x00" + ipv4(47, gre(0x0000, 0x6558, eth_ip)),
+        ETH_HDR + b"\x08\x00" + ipv4(47, gre(0x1000, 0x22eb, eth_ip,
+                                              struct.pack("!IIIHH", 1, 0x20000002, 0, 0, 0x0001) + bytes(8))),
+        ETH_HDR + b"\x08\x00" + ipv4(47, gre(0x1000, 0x22eb, ip,
+                                              struct.pack("!IIIHH", 1, 0x20000002, 0, 0, 0x0800))),
+        ETH_HDR + b"\x08\x00" + ipv4(17, udp(6081, geneve(gwlb, 0x40, 0x0800) + ip)),
+        ETH_HDR + b"\x08\x00" + ipv4(17, udp(6081, geneve(b"", 0x80, 0x0800) + ip)),
+        ETH_HDR + b"\x08\x00" + ipv4(17, udp(6081, geneve(b"", 0, 0x8847) + mpls(2, ip))),
+        ETH_HDR + b"\x08\x00" + ipv4(17, udp(4789, vxlan + ETH_HDR + b"\x08\x00"
+                                              + ipv4(17, udp(6081, geneve(b"", 0, 0x0800) + ip)))),
+    ]
+    # every kind, one inside the other: MPLS, GRE with ERSPAN II, VXLAN, Geneve
+    nested = ipv4(17, udp(6081, geneve(b"", 0, 0x0800) + ip))
+    nested = ipv4(17, udp(4789, vxlan + ETH_HDR + b"\x08\x00" + nested))
+    nested = ipv4(47, gre(0x1000, 0x88be, ETH_HDR + b"\x08\x00" + nested,
+                          struct.pack("!III", 1, 0x10000001, 0)))
+    frames.append(ETH_HDR + b"\x88\x47" + mpls(1, nested))
+    return [b"\x00" + f for f in frames]
 
 
 def client_hello():
@@ -185,6 +246,8 @@ def main():
         for linktype, frame in pcap_frames(blob):
             if linktype in LINKTYPE_INDEX:
                 write(out, "decode", bytes([LINKTYPE_INDEX[linktype]]) + frame)
+    for frame in encap_seeds():
+        write(out, "decode", frame)
     for path in captures + files_in(src, "tests/malformed/corpus", (".pcap", ".pcapng")):
         if os.path.getsize(path) <= PIPELINE_MAX:
             with open(path, "rb") as f:

@@ -1,6 +1,7 @@
 /* test_decode.c - the packet decoder: every link type, IPv4 options, IPv6
- * extension chains, fragments, ICMP errors and their quotes, each malformed
- * field, and truncation at every offset (each cut in its own exact-size heap
+ * extension chains, fragments, ICMP errors and their quotes, MPLS, GRE,
+ * ERSPAN, VXLAN and Geneve with their depth caps, each malformed field,
+ * and truncation at every offset (each cut in its own exact-size heap
  * copy so the address sanitizer sees any read past the captured bytes). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,7 +31,14 @@
 #define ET_QINQ 0x88a8
 #define ET_QINQ_OLD 0x9100
 
-#define PROTO_GRE 47
+#define PROTO_OSPF 89
+#define ET_MPLS 0x8847
+#define ET_MPLS_MC 0x8848
+#define ET_TEB 0x6558
+#define ET_ERSPAN 0x88be
+#define ET_ERSPAN3 0x22eb
+#define T4 "203.0.113.11" /* tunnel endpoints */
+#define U4 "203.0.113.12"
 #define EXT_HOP 0
 #define EXT_ROUTING 43
 #define EXT_FRAG 44
@@ -191,7 +199,13 @@ static void test_result_names(void **state)
     assert_string_equal(fa_decode_result_name(FA_DEC_OK), "ok");
     assert_string_equal(fa_decode_result_name(FA_DEC_TRUNC_TCP), "truncated_tcp");
     assert_string_equal(fa_decode_result_name(FA_DEC_BAD_ICMP_QUOTE), "bad_icmp_quote");
+    assert_string_equal(fa_decode_result_name(FA_DEC_BAD_GENEVE_LEN), "bad_geneve_length");
     assert_string_equal(fa_decode_result_name(FA_DEC_COUNT), "unknown");
+    assert_int_equal(fa_decode_result_class(FA_DEC_TRUNC_VXLAN), 1);
+    assert_int_equal(fa_decode_result_class(FA_DEC_ENCAP_TOO_DEEP), 2);
+    assert_string_equal(fa_encap_name(FA_ENCAP_MPLS), "mpls");
+    assert_string_equal(fa_encap_name(FA_ENCAP_GENEVE), "geneve");
+    assert_string_equal(fa_encap_name(FA_ENCAP_KINDS), "unknown");
     assert_int_equal(fa_decode_result_class(FA_DEC_OK), 0);
     assert_int_equal(fa_decode_result_class(FA_DEC_NOT_IP), 0);
     assert_int_equal(fa_decode_result_class(FA_DEC_TRUNC_IPV6_EXT), 1);
@@ -1259,12 +1273,12 @@ static void test_ethernet_padding(void **state)
 
     buf_reset(&b);
     pb_ether(&b, ET_IPV4);
-    ip = pb_ipv4(&b, C4, S4, PROTO_GRE, 64, 1, 0, 0);
-    put_fill(&b, 'g', 4);
+    ip = pb_ipv4(&b, C4, S4, PROTO_OSPF, 64, 1, 0, 0);
+    put_fill(&b, 'o', 4);
     pb_ipv4_done(&b, ip);
     pad_to_60(&b);
     assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
-    assert_int_equal(pkt.proto, PROTO_GRE);
+    assert_int_equal(pkt.proto, PROTO_OSPF);
     assert_false(pkt.has_ports);
     assert_int_equal(pkt.payload_len, 4);
     assert_int_equal(pkt.payload_caplen, 4);
@@ -1292,6 +1306,497 @@ static void test_frame_hash(void **state)
     set_be16(&b, 18, 0x1235); /* next IP id, as a retransmission has */
     assert_int_equal(decode(DLT_EN10MB, &b, &c), FA_DEC_OK);
     assert_int_not_equal(a.frame_hash, c.frame_hash);
+}
+
+/* ---- encapsulations ---------------------------------------------------- */
+
+#define BIT(e) (1u << (e))
+
+/* Ethernet and an outer IPv4 header T4 -> U4 of protocol proto with the
+ * flags/offset word frag; returns the header's offset for pb_ipv4_done. */
+static size_t outer4(struct buf *b, uint8_t proto, uint16_t frag)
+{
+    buf_reset(b);
+    pb_ether(b, ET_IPV4);
+    return pb_ipv4(b, T4, U4, proto, 255, 7, frag, 0);
+}
+
+/* Inner packets a tunnel carries, each with n payload bytes. */
+typedef void (*inner_fn)(struct buf *b, size_t n);
+
+static void put_eth_tcp4(struct buf *b, size_t n)
+{
+    pb_ether(b, ET_IPV4);
+    put_tcp4(b, n);
+}
+
+static void put_eth_tcp6(struct buf *b, size_t n)
+{
+    pb_ether(b, ET_IPV6);
+    put_tcp6(b, n);
+}
+
+static void put_mpls_tcp4(struct buf *b, size_t n)
+{
+    pb_mpls(b, 16, 1, 64);
+    put_tcp4(b, n);
+}
+
+static void put_eth_ospf(struct buf *b, size_t n)
+{
+    pb_ether(b, ET_IPV4);
+    size_t ip = pb_ipv4(b, C4, S4, PROTO_OSPF, 64, 1, 0, 0);
+    put_fill(b, 'o', n);
+    pb_ipv4_done(b, ip);
+}
+
+static void mpls_frame(struct buf *b, uint16_t type, int labels, inner_fn inner, size_t n)
+{
+    buf_reset(b);
+    pb_ether(b, type);
+    for (int i = 0; i < labels; i++)
+        pb_mpls(b, (uint32_t)(16 + i), i == labels - 1, 64);
+    inner(b, n);
+}
+
+static void gre_frame(struct buf *b, uint16_t flags, uint16_t type, inner_fn inner, size_t n)
+{
+    size_t ip = outer4(b, FA_PROTO_GRE, 0x4000);
+    pb_gre(b, flags, type, 42, 7);
+    inner(b, n);
+    pb_ipv4_done(b, ip);
+}
+
+/* ERSPAN II (type3 false) or III with the given version; word is type
+ * III's |P|FT|hw id|D|Gra|O| word, and with O an 8-byte subheader follows. */
+static void erspan_frame(struct buf *b, bool type3, uint8_t version, uint16_t word, inner_fn inner,
+                         size_t n)
+{
+    size_t ip = outer4(b, FA_PROTO_GRE, 0x4000);
+    pb_gre(b, 0x1000, type3 ? ET_ERSPAN3 : ET_ERSPAN, 0, 7);
+    if (type3)
+        pb_erspan3(b, version, 2, 12345, word);
+    else
+        pb_erspan2(b, version, 1, 0);
+    if (type3 && (word & 1))
+        put_fill(b, 0xee, 8);
+    inner(b, n);
+    pb_ipv4_done(b, ip);
+}
+
+static void vxlan_frame(struct buf *b, uint16_t sport, uint16_t dport, uint8_t flags, inner_fn inner,
+                        size_t n)
+{
+    size_t ip = outer4(b, FA_PROTO_UDP, 0x4000);
+    size_t u = pb_udp(b, sport, dport);
+    pb_vxlan(b, flags, 100);
+    inner(b, n);
+    pb_udp_done(b, u);
+    pb_ipv4_done(b, ip);
+}
+
+/* Geneve with opt_words words of (zero) options. */
+static void geneve_frame(struct buf *b, uint8_t version, uint8_t opt_words, uint8_t flags, uint16_t type,
+                         inner_fn inner, size_t n)
+{
+    size_t ip = outer4(b, FA_PROTO_UDP, 0x4000);
+    size_t u = pb_udp(b, 51000, 6081);
+    pb_geneve(b, version, opt_words, flags, type, 200);
+    put_fill(b, 0, (size_t)opt_words * 4);
+    inner(b, n);
+    pb_udp_done(b, u);
+    pb_ipv4_done(b, ip);
+}
+
+/* Decodes b whole; on FA_DEC_OK checks that the inner IPv4 TCP packet of
+ * n payload bytes was found at payload_off, through the encapsulations
+ * encap, depth layers deep. */
+static void expect_inner4(const struct buf *b, size_t n, size_t payload_off, unsigned encap, int depth)
+{
+    fa_packet pkt;
+    uint8_t *copy;
+    fa_decode_result r = decode_cut(DLT_EN10MB, b, b->len, &pkt, &copy);
+    if (r != FA_DEC_OK)
+        fail_msg("decoded as %s", fa_decode_result_name(r));
+    check_tcp4(&pkt, (uint32_t)n);
+    assert_ptr_equal(pkt.payload, copy + payload_off);
+    assert_int_equal(pkt.encap, encap);
+    assert_int_equal(pkt.encap_depth, depth);
+    free(copy);
+}
+
+/* The tunnel was not followed: the packet is the outer one, T4 -> U4. */
+static void expect_outer(const struct buf *b, uint8_t proto)
+{
+    fa_packet pkt;
+    assert_int_equal(decode(DLT_EN10MB, b, &pkt), FA_DEC_OK);
+    assert_int_equal(pkt.proto, proto);
+    assert_addr(&pkt.src, T4);
+    assert_addr(&pkt.dst, U4);
+    assert_int_equal(pkt.encap, 0);
+    assert_int_equal(pkt.encap_depth, 0);
+    assert_int_equal(pkt.payload_len, b->len - 34 - (proto == FA_PROTO_UDP ? 8 : 0));
+}
+
+static void test_mpls(void **state)
+{
+    (void)state;
+    struct buf b;
+    fa_packet pkt;
+    mpls_frame(&b, ET_MPLS, 2, put_tcp4, 5);
+    expect_inner4(&b, 5, 14 + 8 + 40, BIT(FA_ENCAP_MPLS), 1);
+    mpls_frame(&b, ET_MPLS_MC, 1, put_tcp6, 3);
+    assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
+    check_tcp6(&pkt, 3);
+    /* the same stack behind a cooked header */
+    buf_reset(&b);
+    pb_sll(&b, ET_MPLS);
+    pb_mpls(&b, 3, 1, 1);
+    put_tcp4(&b, 0);
+    assert_int_equal(decode(DLT_LINUX_SLL, &b, &pkt), FA_DEC_OK);
+    check_tcp4(&pkt, 0);
+    /* the cap on labels */
+    mpls_frame(&b, ET_MPLS, FA_MPLS_MAX, put_tcp4, 0);
+    expect_inner4(&b, 0, 14 + 4 * FA_MPLS_MAX + 40, BIT(FA_ENCAP_MPLS), 1);
+    mpls_frame(&b, ET_MPLS, FA_MPLS_MAX + 1, put_tcp4, 0);
+    expect(DLT_EN10MB, &b, FA_DEC_MPLS_TOO_DEEP);
+    /* a pseudowire control word (first nibble 0) is not IP */
+    mpls_frame(&b, ET_MPLS, 1, put_eth_tcp4, 0);
+    set_u8(&b, 18, 0x00);
+    assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_NOT_IP);
+    assert_int_equal(pkt.encap, BIT(FA_ENCAP_MPLS));
+}
+
+static void test_mpls_malformed(void **state)
+{
+    (void)state;
+    struct buf b;
+    /* the frame ends before the bottom of the stack */
+    buf_reset(&b);
+    pb_ether(&b, ET_MPLS);
+    for (int i = 0; i < 3; i++)
+        pb_mpls(&b, 16, 0, 64);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_MPLS);
+    /* a bottom of the stack with nothing under it */
+    buf_reset(&b);
+    pb_ether(&b, ET_MPLS);
+    pb_mpls(&b, 16, 1, 64);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_MPLS);
+    /* an inner IPv4 header claiming more than the frame carried */
+    mpls_frame(&b, ET_MPLS, 1, put_tcp4, 0);
+    set_be16(&b, 14 + 4 + 2, 100);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_IPV4_LEN);
+}
+
+static void test_gre(void **state)
+{
+    (void)state;
+    struct buf b;
+    fa_packet pkt;
+    uint8_t *copy;
+    gre_frame(&b, 0, ET_IPV4, put_tcp4, 3);
+    expect_inner4(&b, 3, 14 + 20 + 4 + 40, BIT(FA_ENCAP_GRE), 1);
+    /* checksum, key and sequence number (RFC 2890) */
+    gre_frame(&b, 0xb000, ET_IPV6, put_tcp6, 2);
+    assert_int_equal(decode_cut(DLT_EN10MB, &b, b.len, &pkt, &copy), FA_DEC_OK);
+    check_tcp6(&pkt, 2);
+    assert_ptr_equal(pkt.payload, copy + 14 + 20 + 16 + 60);
+    free(copy);
+    /* reserved bits 6-12 are ignored on receipt */
+    gre_frame(&b, 0x03f8, ET_IPV4, put_tcp4, 0);
+    expect_inner4(&b, 0, 14 + 20 + 4 + 40, BIT(FA_ENCAP_GRE), 1);
+    gre_frame(&b, 0x2000, ET_MPLS, put_mpls_tcp4, 0);
+    expect_inner4(&b, 0, 14 + 20 + 8 + 4 + 40, BIT(FA_ENCAP_GRE) | BIT(FA_ENCAP_MPLS), 2);
+    gre_frame(&b, 0, ET_TEB, put_eth_tcp4, 1);
+    expect_inner4(&b, 1, 14 + 20 + 4 + 14 + 40, BIT(FA_ENCAP_GRE), 1);
+    /* an inner protocol without ports does not keep the outer's facts */
+    gre_frame(&b, 0, ET_TEB, put_eth_ospf, 4);
+    assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
+    assert_int_equal(pkt.proto, PROTO_OSPF);
+    assert_false(pkt.has_ports);
+    assert_int_equal(pkt.payload_len, 4);
+}
+
+static void test_gre_not_followed(void **state)
+{
+    (void)state;
+    struct buf b;
+    /* version 1 is PPTP (key, sequence, ack), carrying PPP */
+    gre_frame(&b, 0x3081, 0x880b, put_tcp4, 0);
+    expect_outer(&b, FA_PROTO_GRE);
+    gre_frame(&b, 0, 0x880b, put_tcp4, 0);
+    expect_outer(&b, FA_PROTO_GRE);
+    /* an outer fragment: the tunnel's flow is the outer one */
+    size_t ip = outer4(&b, FA_PROTO_GRE, 0x2000);
+    pb_gre(&b, 0, ET_IPV4, 0, 0);
+    put_tcp4(&b, 0);
+    pb_ipv4_done(&b, ip);
+    expect_outer(&b, FA_PROTO_GRE);
+}
+
+static void test_gre_malformed(void **state)
+{
+    (void)state;
+    static const uint16_t discard[] = {0x4000, 0x0800, 0x0400};
+    struct buf b;
+    for (size_t i = 0; i < sizeof discard / sizeof discard[0]; i++) {
+        gre_frame(&b, discard[i], ET_IPV4, put_tcp4, 0);
+        expect(DLT_EN10MB, &b, FA_DEC_BAD_GRE_FLAGS);
+    }
+    /* shorter than the base header */
+    size_t ip = outer4(&b, FA_PROTO_GRE, 0x4000);
+    put_be16(&b, 0);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_GRE_LEN);
+    /* a key announced and not there */
+    ip = outer4(&b, FA_PROTO_GRE, 0x4000);
+    put_be16(&b, 0x2000);
+    put_be16(&b, ET_IPV4);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_GRE_LEN);
+    /* too little left for the inner packet announced */
+    ip = outer4(&b, FA_PROTO_GRE, 0x4000);
+    pb_gre(&b, 0, ET_IPV4, 0, 0);
+    put_fill(&b, 0x45, 10);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_GRE_LEN);
+    /* the inner IPv4 header claims more than the outer one carries */
+    gre_frame(&b, 0, ET_IPV4, put_tcp4, 0);
+    set_be16(&b, 14 + 20 + 4 + 2, 100);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_IPV4_LEN);
+}
+
+static void test_erspan(void **state)
+{
+    (void)state;
+    struct buf b;
+    fa_packet pkt;
+    const unsigned both = BIT(FA_ENCAP_GRE) | BIT(FA_ENCAP_ERSPAN);
+    /* type I: GRE without sequence number, the frame at once */
+    gre_frame(&b, 0, ET_ERSPAN, put_eth_tcp4, 1);
+    expect_inner4(&b, 1, 14 + 20 + 4 + 14 + 40, both, 1);
+    gre_frame(&b, 0x2000, ET_ERSPAN, put_eth_tcp4, 1);
+    expect_inner4(&b, 1, 14 + 20 + 8 + 14 + 40, both, 1);
+    erspan_frame(&b, false, 1, 0, put_eth_tcp4, 2);
+    expect_inner4(&b, 2, 14 + 20 + 8 + 8 + 14 + 40, both, 1);
+    erspan_frame(&b, true, 2, 0x0000, put_eth_tcp4, 2);
+    expect_inner4(&b, 2, 14 + 20 + 8 + 12 + 14 + 40, both, 1);
+    /* O: the platform subheader */
+    erspan_frame(&b, true, 2, 0x0001, put_eth_tcp4, 2);
+    expect_inner4(&b, 2, 14 + 20 + 8 + 20 + 14 + 40, both, 1);
+    /* frame type 2: an IP packet without Ethernet header */
+    erspan_frame(&b, true, 2, 2 << 10, put_tcp4, 0);
+    expect_inner4(&b, 0, 14 + 20 + 8 + 12 + 40, both, 1);
+    erspan_frame(&b, true, 2, 2 << 10, put_tcp6, 0);
+    assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
+    check_tcp6(&pkt, 0);
+    /* a reserved frame type is not followed */
+    erspan_frame(&b, true, 2, 1 << 10, put_eth_tcp4, 0);
+    expect_outer(&b, FA_PROTO_GRE);
+}
+
+static void test_erspan_malformed(void **state)
+{
+    (void)state;
+    struct buf b;
+    erspan_frame(&b, false, 2, 0, put_eth_tcp4, 0);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_ERSPAN_VERSION);
+    erspan_frame(&b, true, 1, 0, put_eth_tcp4, 0);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_ERSPAN_VERSION);
+    /* type II header cut short by the outer length */
+    size_t ip = outer4(&b, FA_PROTO_GRE, 0x4000);
+    pb_gre(&b, 0x1000, ET_ERSPAN, 0, 1);
+    put_be32(&b, 0x10000001);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_ERSPAN_LEN);
+    /* O set and the subheader missing */
+    ip = outer4(&b, FA_PROTO_GRE, 0x4000);
+    pb_gre(&b, 0x1000, ET_ERSPAN3, 0, 1);
+    pb_erspan3(&b, 2, 2, 0, 0x0001);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_ERSPAN_LEN);
+    /* no room for an Ethernet header */
+    ip = outer4(&b, FA_PROTO_GRE, 0x4000);
+    pb_gre(&b, 0, ET_ERSPAN, 0, 0);
+    put_fill(&b, 0, 10);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_ERSPAN_LEN);
+}
+
+static void test_vxlan(void **state)
+{
+    (void)state;
+    struct buf b;
+    fa_packet pkt;
+    vxlan_frame(&b, 51000, 4789, 0x08, put_eth_tcp4, 4);
+    expect_inner4(&b, 4, 14 + 20 + 8 + 8 + 14 + 40, BIT(FA_ENCAP_VXLAN), 1);
+    /* reserved bits (here the group policy extension's G) are ignored */
+    vxlan_frame(&b, 51000, 4789, 0x88, put_eth_tcp6, 0);
+    assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
+    check_tcp6(&pkt, 0);
+    /* the outer UDP ports are not the inner packet's */
+    vxlan_frame(&b, 51000, 4789, 0x08, put_eth_ospf, 4);
+    assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
+    assert_int_equal(pkt.proto, PROTO_OSPF);
+    assert_false(pkt.has_ports);
+    /* only the destination port names the tunnel */
+    vxlan_frame(&b, 4789, 51000, 0x08, put_eth_tcp4, 0);
+    expect_outer(&b, FA_PROTO_UDP);
+    size_t ip = outer4(&b, FA_PROTO_UDP, 0x2000);
+    size_t u = pb_udp(&b, 51000, 4789);
+    pb_vxlan(&b, 0x08, 1);
+    put_eth_tcp4(&b, 0);
+    pb_udp_done(&b, u);
+    pb_ipv4_done(&b, ip);
+    expect_outer(&b, FA_PROTO_UDP);
+}
+
+static void test_vxlan_malformed(void **state)
+{
+    (void)state;
+    struct buf b;
+    vxlan_frame(&b, 51000, 4789, 0x00, put_eth_tcp4, 0);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_VXLAN_FLAGS);
+    size_t ip = outer4(&b, FA_PROTO_UDP, 0x4000);
+    size_t u = pb_udp(&b, 51000, 4789);
+    put_fill(&b, 0x08, 6);
+    pb_udp_done(&b, u);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_VXLAN_LEN);
+    ip = outer4(&b, FA_PROTO_UDP, 0x4000);
+    u = pb_udp(&b, 51000, 4789);
+    pb_vxlan(&b, 0x08, 1);
+    put_fill(&b, 0, 13);
+    pb_udp_done(&b, u);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_VXLAN_LEN);
+}
+
+static void test_geneve(void **state)
+{
+    (void)state;
+    struct buf b;
+    fa_packet pkt;
+    geneve_frame(&b, 0, 8, 0, ET_IPV4, put_tcp4, 2);
+    expect_inner4(&b, 2, 14 + 20 + 8 + 8 + 32 + 40, BIT(FA_ENCAP_GENEVE), 1);
+    geneve_frame(&b, 0, 0, 0, ET_IPV6, put_tcp6, 1);
+    assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_OK);
+    check_tcp6(&pkt, 1);
+    /* C: critical options present; decoding the payload needs none of them */
+    geneve_frame(&b, 0, 1, 0x40, ET_TEB, put_eth_tcp4, 0);
+    expect_inner4(&b, 0, 14 + 20 + 8 + 8 + 4 + 14 + 40, BIT(FA_ENCAP_GENEVE), 1);
+    geneve_frame(&b, 0, 0, 0, ET_MPLS, put_mpls_tcp4, 0);
+    expect_inner4(&b, 0, 14 + 20 + 8 + 8 + 4 + 40, BIT(FA_ENCAP_GENEVE) | BIT(FA_ENCAP_MPLS), 2);
+    /* not followed: a control message, a protocol type not decoded */
+    geneve_frame(&b, 0, 0, 0x80, ET_IPV4, put_tcp4, 0);
+    expect_outer(&b, FA_PROTO_UDP);
+    geneve_frame(&b, 0, 0, 0, 0x88cc, put_tcp4, 0);
+    expect_outer(&b, FA_PROTO_UDP);
+}
+
+static void test_geneve_malformed(void **state)
+{
+    (void)state;
+    struct buf b;
+    geneve_frame(&b, 1, 0, 0, ET_IPV4, put_tcp4, 0);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_GENEVE_VERSION);
+    /* options beyond the datagram */
+    geneve_frame(&b, 0, 0, 0, ET_IPV4, put_tcp4, 0);
+    set_u8(&b, 14 + 20 + 8, 63);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_GENEVE_LEN);
+    size_t ip = outer4(&b, FA_PROTO_UDP, 0x4000);
+    size_t u = pb_udp(&b, 51000, 6081);
+    put_fill(&b, 0, 4);
+    pb_udp_done(&b, u);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_GENEVE_LEN);
+    /* an IP payload smaller than an IPv4 header */
+    ip = outer4(&b, FA_PROTO_UDP, 0x4000);
+    u = pb_udp(&b, 51000, 6081);
+    pb_geneve(&b, 0, 0, 0, ET_IPV4, 1);
+    put_fill(&b, 0x45, 19);
+    pb_udp_done(&b, u);
+    pb_ipv4_done(&b, ip);
+    expect(DLT_EN10MB, &b, FA_DEC_BAD_GENEVE_LEN);
+}
+
+/* layers GRE headers, each in its own outer IPv4 header, around put_tcp4. */
+static void gre_nest(struct buf *b, int layers)
+{
+    if (layers == 0) {
+        put_tcp4(b, 0);
+        return;
+    }
+    size_t ip = pb_ipv4(b, T4, U4, FA_PROTO_GRE, 255, 7, 0, 0);
+    pb_gre(b, 0, ET_IPV4, 0, 0);
+    gre_nest(b, layers - 1);
+    pb_ipv4_done(b, ip);
+}
+
+/* MPLS, GRE with ERSPAN II, VXLAN and Geneve, one inside the other, with
+ * what the Geneve header carries written by inner. */
+static void every_kind(struct buf *b, uint16_t geneve_type, inner_fn inner)
+{
+    buf_reset(b);
+    pb_ether(b, ET_MPLS);
+    pb_mpls(b, 16, 1, 64);
+    size_t ip1 = pb_ipv4(b, T4, U4, FA_PROTO_GRE, 255, 1, 0, 0);
+    pb_gre(b, 0x1000, ET_ERSPAN, 0, 1);
+    pb_erspan2(b, 1, 1, 0);
+    pb_ether(b, ET_IPV4);
+    size_t ip2 = pb_ipv4(b, T4, U4, FA_PROTO_UDP, 255, 2, 0, 0);
+    size_t u2 = pb_udp(b, 51000, 4789);
+    pb_vxlan(b, 0x08, 1);
+    pb_ether(b, ET_IPV4);
+    size_t ip3 = pb_ipv4(b, T4, U4, FA_PROTO_UDP, 255, 3, 0, 0);
+    size_t u3 = pb_udp(b, 51000, 6081);
+    pb_geneve(b, 0, 0, 0, geneve_type, 1);
+    inner(b, 0);
+    pb_udp_done(b, u3);
+    pb_ipv4_done(b, ip3);
+    pb_udp_done(b, u2);
+    pb_ipv4_done(b, ip2);
+    pb_ipv4_done(b, ip1);
+}
+
+static void test_encap_depth(void **state)
+{
+    (void)state;
+    struct buf b;
+    fa_packet pkt;
+    buf_reset(&b);
+    pb_ether(&b, ET_IPV4);
+    gre_nest(&b, FA_ENCAP_MAX);
+    expect_inner4(&b, 0, b.len, BIT(FA_ENCAP_GRE), FA_ENCAP_MAX);
+    buf_reset(&b);
+    pb_ether(&b, ET_IPV4);
+    gre_nest(&b, FA_ENCAP_MAX + 1);
+    expect(DLT_EN10MB, &b, FA_DEC_ENCAP_TOO_DEEP);
+
+    every_kind(&b, ET_IPV4, put_tcp4);
+    expect_inner4(&b, 0, b.len, 0x1f, 4);
+    every_kind(&b, ET_MPLS, put_mpls_tcp4);
+    assert_int_equal(decode(DLT_EN10MB, &b, &pkt), FA_DEC_ENCAP_TOO_DEEP);
+    /* the layers passed are still known, for the summary */
+    assert_int_equal(pkt.encap, 0x1f);
+}
+
+static void test_truncation_tunnels(void **state)
+{
+    (void)state;
+    struct buf b;
+    mpls_frame(&b, ET_MPLS, 3, put_tcp4, 20);
+    every_cut(DLT_EN10MB, &b, 14 + 12 + 40, 14 + 12 + 40, 20);
+    gre_frame(&b, 0xb000, ET_IPV6, put_tcp6, 20);
+    every_cut(DLT_EN10MB, &b, 14 + 20 + 16 + 60, 14 + 20 + 16 + 60, 20);
+    erspan_frame(&b, true, 2, 0x0001, put_eth_tcp4, 20);
+    every_cut(DLT_EN10MB, &b, 14 + 20 + 8 + 20 + 14 + 40, 14 + 20 + 8 + 20 + 14 + 40, 20);
+    erspan_frame(&b, false, 1, 0, put_eth_tcp4, 20);
+    every_cut(DLT_EN10MB, &b, 14 + 20 + 8 + 8 + 14 + 40, 14 + 20 + 8 + 8 + 14 + 40, 20);
+    vxlan_frame(&b, 51000, 4789, 0x08, put_eth_tcp4, 20);
+    every_cut(DLT_EN10MB, &b, 14 + 20 + 8 + 8 + 14 + 40, 14 + 20 + 8 + 8 + 14 + 40, 20);
+    geneve_frame(&b, 0, 8, 0, ET_IPV4, put_tcp4, 20);
+    every_cut(DLT_EN10MB, &b, 14 + 20 + 8 + 8 + 32 + 40, 14 + 20 + 8 + 8 + 32 + 40, 20);
 }
 
 int main(void)
@@ -1338,6 +1843,19 @@ int main(void)
         cmocka_unit_test(test_snaplen_payload),
         cmocka_unit_test(test_ethernet_padding),
         cmocka_unit_test(test_frame_hash),
+        cmocka_unit_test(test_mpls),
+        cmocka_unit_test(test_mpls_malformed),
+        cmocka_unit_test(test_gre),
+        cmocka_unit_test(test_gre_not_followed),
+        cmocka_unit_test(test_gre_malformed),
+        cmocka_unit_test(test_erspan),
+        cmocka_unit_test(test_erspan_malformed),
+        cmocka_unit_test(test_vxlan),
+        cmocka_unit_test(test_vxlan_malformed),
+        cmocka_unit_test(test_geneve),
+        cmocka_unit_test(test_geneve_malformed),
+        cmocka_unit_test(test_encap_depth),
+        cmocka_unit_test(test_truncation_tunnels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

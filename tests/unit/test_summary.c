@@ -1,6 +1,7 @@
 /* test_summary.c - the summary's counters agree with the end reasons: a
  * flow ended by --max-flows after it had closed is counted under fin, not
- * as evicted, and the summary's "evicted" is the end_reason count. */
+ * as evicted, and the summary's "evicted" is the end_reason count; packets
+ * are counted once under each encapsulation they passed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -108,10 +109,52 @@ static void test_evicted_matches_end_reasons(void **state)
     fa_flow_table_free(r.t);
 }
 
+/* Raw IPv4 GRE carrying ERSPAN type I (the Ethernet frame at once), then
+ * UDP 10.0.0.3 -> 10.0.0.4 port 53. */
+static void erspan_udp(struct buf *b)
+{
+    buf_reset(b);
+    size_t outer = pb_ipv4(b, "203.0.113.11", "203.0.113.12", FA_PROTO_GRE, 255, 1, 0, 0);
+    pb_gre(b, 0, 0x88be, 0, 0);
+    pb_ether(b, 0x0800);
+    size_t ip = pb_ipv4(b, "10.0.0.3", "10.0.0.4", FA_PROTO_UDP, 64, 1, 0, 0);
+    size_t u = pb_udp(b, 41000, 53);
+    pb_udp_done(b, u);
+    pb_ipv4_done(b, ip);
+    pb_ipv4_done(b, outer);
+}
+
+static void test_encapsulations(void **state)
+{
+    (void)state;
+    run r = {0};
+    fa_flow_config cfg;
+    fa_flow_config_default(&cfg);
+    r.t = fa_flow_table_new(&cfg, on_end, &r);
+    assert_non_null(r.t);
+    udp_at(&r, T0, 41000);
+    char *text = print(&r);
+    assert_null(strstr(text, "encapsulated"));
+    free(text);
+    struct buf b;
+    erspan_udp(&b);
+    fa_packet p;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(fa_decode(DLT_RAW, b.d, (uint32_t)b.len, (uint32_t)b.len, &p), FA_DEC_OK);
+        fa_summary_add_encap(&r.s, p.encap);
+    }
+    fa_summary_add_encap(&r.s, 0);
+    text = print(&r);
+    assert_non_null(strstr(text, "\n  encapsulated 2 packets: gre=2 erspan=2\nflows "));
+    free(text);
+    fa_flow_table_free(r.t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evicted_matches_end_reasons),
+        cmocka_unit_test(test_encapsulations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
