@@ -20,7 +20,7 @@ CLIENT6 = bytes.fromhex("20010db8000000000000000000000010")
 SERVER6 = bytes.fromhex("20010db8000100000000000000000020")
 MAC_C, MAC_S = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
 LINKTYPE_ETHERNET = 1
-TCP, UDP, ICMP, ICMP6 = 6, 17, 1, 58
+TCP, UDP, ICMP, ICMP6, GRE = 6, 17, 1, 58, 47
 ACK, PSH, SYN = 0x10, 0x08, 0x02
 
 
@@ -285,6 +285,45 @@ def icmp_garbage():
     return pcap(frames)
 
 
+def gre(flags, ptype, body, fields=b""):
+    return struct.pack("!HH", flags, ptype) + fields + body
+
+
+def mpls_label(bottom):
+    return struct.pack("!I", 16 << 12 | (0x100 if bottom else 0) | 64)
+
+
+def tunnel_garbage():
+    """One bad tunnel header per check: MPLS stacks that end with the frame,
+    have nothing under them, or hold 17 labels; GRE with the routing bit
+    set, or a key announced and missing; ERSPAN II of version 2, ERSPAN III
+    with its subheader flagged and missing; VXLAN without the I flag, or too
+    short for an Ethernet header; Geneve of version 1, or with options past
+    its datagram; five GRE layers; then an ERSPAN II header cut by the
+    capture."""
+    inner = ipv4(TCP, tcp())
+    eth_inner = ether(inner)
+    nest = inner
+    for _ in range(5):
+        nest = ipv4(GRE, gre(0, 0x0800, nest))
+    frames = [
+        ether(mpls_label(False) * 3, 0x8847),
+        ether(mpls_label(True), 0x8847),
+        ether(mpls_label(False) * 16 + mpls_label(True) + inner, 0x8847),
+        ether(ipv4(GRE, gre(0x4000, 0x0800, inner))),
+        ether(ipv4(GRE, gre(0x2000, 0x0800, b""))),
+        ether(ipv4(GRE, gre(0x1000, 0x88BE, eth_inner, struct.pack("!III", 1, 0x20000001, 0)))),
+        ether(ipv4(GRE, gre(0x1000, 0x22EB, b"", struct.pack("!IIIHH", 1, 0x20000002, 0, 0, 1)))),
+        ether(ipv4(UDP, udp(51000, 4789, bytes(8) + eth_inner))),
+        ether(ipv4(UDP, udp(51000, 4789, b"\x08\0\0\0\0\0\x01\0" + bytes(10)))),
+        ether(ipv4(UDP, udp(51000, 6081, b"\x40\0\x08\0\0\0\x01\0" + inner))),
+        ether(ipv4(UDP, udp(51000, 6081, b"\x3f\0\x08\0\0\0\x01\0" + inner))),
+        ether(nest),
+    ]
+    cut = ether(ipv4(GRE, gre(0x1000, 0x88BE, eth_inner, struct.pack("!III", 1, 0x10000001, 0))))
+    return pcap(frames) + record(cut, len(frames), caplen=14 + 20 + 8 + 4)[:16 + 14 + 20 + 8 + 4]
+
+
 # --- pcapng -----------------------------------------------------------------
 
 def block(block_type, body):
@@ -355,6 +394,7 @@ CORPUS = {
     "ipv6-ext-loops.pcap": ipv6_ext_loops,
     "fragments.pcap": fragments,
     "icmp-garbage.pcap": icmp_garbage,
+    "tunnel-garbage.pcap": tunnel_garbage,
     "unknown-blocks.pcapng": pcapng_unknown_blocks,
     "truncated-block.pcapng": pcapng_truncated,
 }
