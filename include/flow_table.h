@@ -74,6 +74,13 @@ typedef void (*fa_flow_end_fn)(fa_flow *flow, void *ctx);
  * memory. cfg is copied. */
 fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_end, void *ctx);
 void fa_flow_table_free(fa_flow_table *t);
+/* Empties the table and makes it what fa_flow_table_new made, with the
+ * same configuration, callback and hash seed: the same packets then give
+ * the same flows, callbacks and counters. Flows still active are dropped
+ * without their callback (fa_flow_table_flush first to have them). The
+ * pool stays mapped, and the memory it has touched stays in use, so that
+ * reuse costs no allocation. */
+void fa_flow_table_reset(fa_flow_table *t);
 
 /* Accounts one decoded packet. Returns the flow it belongs to (valid until
  * the next call) and sets *dir to 0 if the originator sent it, 1 if the

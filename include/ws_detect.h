@@ -109,6 +109,11 @@ typedef struct fa_ws fa_ws;
 /* Returns a new detector (free with fa_ws_free), NULL when out of memory. */
 fa_ws *fa_ws_new(const fa_ws_config *cfg);
 void fa_ws_free(fa_ws *w);
+/* Forgets every followed flow, session, kill and counter: the detector is
+ * then what fa_ws_new made with the same configuration, and keeps its
+ * buffers (no allocation). Flows of a table that still point at its states
+ * must not be given to it again: reset the table too. */
+void fa_ws_reset(fa_ws *w);
 
 /* Follows one packet of flow f sent by direction d (after the flow table
  * accounted it). */

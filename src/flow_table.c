@@ -202,11 +202,28 @@ fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_en
         t->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t;
     t->on_end = on_end;
     t->ctx = ctx;
+    fa_flow_table_reset(t);
+    return t;
+}
+
+/* Slots are handed out again from the first, as in a new table, so a flow
+ * gets the slot number (the evidence ring's key) it would get there. The
+ * seed stays: hints made with it remain right, and which bucket a flow
+ * lands in changes no record. */
+void fa_flow_table_reset(fa_flow_table *t)
+{
+    HASH_CLEAR(hh, t->hash);
+    t->used = 0;
     t->free_head = NIL;
-    t->charged = NIL;
     for (int c = 0; c < FA_TMO_COUNT; c++)
         t->lru[c].head = t->lru[c].tail = NIL;
-    return t;
+    t->now_us = t->next_expire_us = 0;
+    t->now_s = 0;
+    t->charged = NIL;
+    t->oom = false;
+    memset(&t->stats, 0, sizeof t->stats);
+    memset(t->frags, 0, sizeof t->frags);
+    memset(t->recent, 0, sizeof t->recent);
 }
 
 void fa_flow_table_free(fa_flow_table *t)

@@ -59,11 +59,21 @@ fa_ws *fa_ws_new(const fa_ws_config *cfg)
         fa_ws_free(w);
         return NULL;
     }
+    fa_ws_reset(w);
+    return w;
+}
+
+/* Everything but the configuration and the buffers is zeroed, as calloc
+ * left it in fa_ws_new; what the buffers hold is read only up to the
+ * counts, which start again from 0. */
+void fa_ws_reset(fa_ws *w)
+{
+    fa_ws keep = {.cfg = w->cfg, .pool = w->pool, .heads = w->heads, .kept = w->kept};
+    *w = keep;
     w->free_head = NIL;
     for (uint16_t i = 0; i < FA_HEAD_BUFFERS; i++)
         w->free_heads[i] = (uint16_t)(FA_HEAD_BUFFERS - i);
     w->nfree_heads = FA_HEAD_BUFFERS;
-    return w;
 }
 
 void fa_ws_free(fa_ws *w)

@@ -28,51 +28,50 @@ enum { FUZZ_FLOWS = 16 };
 static const char *const site_files[] = {"app-layering", "hyworks", "pcoip", "psw", "ras"};
 #define NSITES (sizeof site_files / sizeof site_files[0])
 
+/* The stages of one site choice, built on the first input that picks it
+ * and reset after each input, which leaves them as new ones: no input
+ * allocates the audit's port states, the detector's buffers or the
+ * table's pool, fragment and resumption memory again. */
 typedef struct run {
     const fa_ruleset *rs;
     fa_summary summary;
+    const fa_site *site;
+    fa_flow_table *table;
     fa_audit *audit;
     fa_ws *ws;
     fa_clock clock;
 } run;
 
+/* The shipped site of choice pick, or NULL for none; the caller keeps it
+ * for the life of the process. Aborts when it does not load. */
 static const fa_site *shipped_site(const fa_ruleset *rs, size_t pick)
 {
-    static fa_site *sites[NSITES];
     char path[4096], err[512];
     if (pick >= NSITES)
         return NULL;
-    if (!sites[pick]) {
-        snprintf(path, sizeof path, "%s/sites/%s.site", FA_FUZZ_SOURCE_DIR, site_files[pick]);
-        sites[pick] = fa_site_load_file(rs, path, err, sizeof err);
-        if (!sites[pick]) {
-            fprintf(stderr, "cannot load %s: %s\n", path, err);
-            abort();
-        }
+    snprintf(path, sizeof path, "%s/sites/%s.site", FA_FUZZ_SOURCE_DIR, site_files[pick]);
+    const fa_site *site = fa_site_load_file(rs, path, err, sizeof err);
+    if (!site) {
+        fprintf(stderr, "cannot load %s: %s\n", path, err);
+        abort();
     }
-    return sites[pick];
+    return site;
 }
 
 /* As the pipeline configures it: the ports of websocket and long-lived
  * TCP rows, as the site may have moved them; few states, so long inputs
- * run out of them. Built once per site choice: marking the ports walks
- * every port of every such rule, far slower than one input. */
-static fa_ws *new_detector(const fa_ruleset *rs, const fa_site *site, size_t pick)
+ * run out of them. */
+static fa_ws *new_detector(const fa_ruleset *rs, const fa_site *site)
 {
-    static fa_ws_config cfgs[NSITES + 1];
-    static bool ready[NSITES + 1];
-    fa_ws_config *cfg = &cfgs[pick];
-    if (!ready[pick]) {
-        fa_ws_config_default(cfg);
-        cfg->max_flows = FUZZ_FLOWS;
-        for (int i = 0; i < rs->nrules; i++) {
-            const fa_rule *r = &rs->rules[i];
-            if ((r->websocket || r->longlived) && (r->transports & FA_TR_TCP))
-                fa_ws_config_add_ports(cfg, site ? fa_site_rule_dports(site, rs, i) : &r->dports);
-        }
-        ready[pick] = true;
+    fa_ws_config cfg;
+    fa_ws_config_default(&cfg);
+    cfg.max_flows = FUZZ_FLOWS;
+    for (int i = 0; i < rs->nrules; i++) {
+        const fa_rule *r = &rs->rules[i];
+        if ((r->websocket || r->longlived) && (r->transports & FA_TR_TCP))
+            fa_ws_config_add_ports(&cfg, site ? fa_site_rule_dports(site, rs, i) : &r->dports);
     }
-    return fa_ws_new(cfg);
+    return fa_ws_new(&cfg);
 }
 
 static void on_flow_end(fa_flow *f, void *arg)
@@ -127,17 +126,48 @@ static void handle_batch(run *r, fa_flow_table *t, fa_batch *b)
     fa_batch_reset(b);
 }
 
-static void read_all(run *r, pcap_t *p)
+/* The stages for site choice pick, built on first use; after that as the
+ * previous input's stages_reset left them. NULL when out of memory. */
+static run *stages_for(const fa_ruleset *rs, size_t pick)
 {
+    static run runs[NSITES + 1];
+    run *r = &runs[pick];
+    if (r->table)
+        return r;
     fa_flow_config cfg;
     fa_flow_config_default(&cfg);
     cfg.max_flows = FUZZ_FLOWS;
+    if (!r->rs) {
+        r->rs = rs;
+        r->site = shipped_site(rs, pick);
+    }
+    if (!r->audit && !(r->audit = fa_audit_new(r->rs, r->site)))
+        return NULL;
+    if (!r->ws && !(r->ws = new_detector(r->rs, r->site)))
+        return NULL;
+    r->table = fa_flow_table_new(&cfg, on_flow_end, r);
+    return r->table ? r : NULL;
+}
+
+/* Makes the stages what new ones would be. Done at the end of an input
+ * rather than before the next, so that each input frees what it allocated
+ * (the table's hash, the audit's aggregates): libFuzzer runs an input
+ * again and looks for leaks whenever one frees less than it allocates. */
+static void stages_reset(run *r)
+{
+    fa_flow_table_reset(r->table);
+    fa_audit_reset(r->audit);
+    fa_ws_reset(r->ws);
+    r->summary = (fa_summary){0};
+    r->clock = (fa_clock){0};
+}
+
+static void read_all(run *r, pcap_t *p)
+{
     static fa_batch *b;
     if (!b && !(b = fa_batch_new()))
         return;
-    fa_flow_table *t = fa_flow_table_new(&cfg, on_flow_end, r);
-    if (!t)
-        return;
+    fa_flow_table *t = r->table;
     int dlt = pcap_datalink(p);
     struct pcap_pkthdr *h;
     const u_char *data;
@@ -160,7 +190,6 @@ static void read_all(run *r, pcap_t *p)
     fa_ws_print_text(r->ws, fuzz_sink(), false);
     fa_ws_write_json(r->ws, fuzz_sink());
     fa_summary_print(&r->summary, fa_flow_table_stats(t), NULL, fuzz_sink());
-    fa_flow_table_free(t);
 }
 
 /* Reads data as a capture file and runs every packet through the pipeline. */
@@ -178,14 +207,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fclose(f);
         return 0;
     }
-    run r = {.rs = rs};
-    size_t pick = size % (NSITES + 1);
-    const fa_site *site = shipped_site(rs, pick);
-    if (fa_decode_linktype_supported(pcap_datalink(p)) && (r.audit = fa_audit_new(rs, site)) &&
-        (r.ws = new_detector(rs, site, pick)))
-        read_all(&r, p);
-    fa_ws_free(r.ws);
-    fa_audit_free(r.audit);
+    run *r;
+    if (fa_decode_linktype_supported(pcap_datalink(p)) && (r = stages_for(rs, size % (NSITES + 1)))) {
+        read_all(r, p);
+        stages_reset(r);
+    }
     pcap_close(p);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* test_flow_table.c - the flow table: canonical keys and directions, UDP
  * roles, the --max-flows cap, idle expiry per timeout class, flushing,
- * duplicate frames, ICMP-error and fragment attribution, TTL bookkeeping.
+ * duplicate frames, ICMP-error and fragment attribution, TTL bookkeeping,
+ * a reset table behaving as a new one.
  * Packets are built as bytes and run through the decoder, as in a capture. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -748,6 +749,85 @@ static void test_hints_made_ahead(void **state)
     fa_flow_table_free(ahead.t);
 }
 
+/* ---- reset ------------------------------------------------------------ */
+
+/* What a reset must forget: a first fragment, a connection ended while
+ * open (its sequence numbers kept for a resumption), flows still active
+ * in a full table, and packet time hours ahead of what follows. */
+static void leave_traces(table *tb)
+{
+    struct buf first, later;
+    udp_fragments(&first, &later, "10.0.0.1", 0x7777);
+    feed(tb, &first, T0, NULL);
+    handshake(tb, T0, 40000);
+    fa_flow_table_expire(tb->t, T0 + 8000 * SEC);
+    for (uint16_t port = 50000; port < 50006; port++)
+        udp_at(tb, T0 + 8000 * SEC, "10.0.0.5", "10.0.0.6", port, 53, NULL);
+}
+
+/* A later fragment and a mid-stream segment that the traces would
+ * explain, then enough flows to evict; *slots gets each flow's slot. */
+static void run_after(table *tb, uint32_t slots[8])
+{
+    struct buf first, later;
+    udp_fragments(&first, &later, "10.0.0.1", 0x7777);
+    assert_null(feed(tb, &later, T0 + 10, NULL));
+    int n = 0;
+    fa_flow *f = tcp_at(tb, T0 + 20, "10.0.0.1", "10.0.0.2", 40000, 443, ACK, 101, 501, NULL);
+    slots[n++] = fa_flow_table_index(tb->t, f);
+    for (uint16_t port = 60000; port < 60005; port++) {
+        f = udp_at(tb, T0 + 30 + port, "10.0.0.7", "10.0.0.8", port, 53, NULL);
+        slots[n++] = fa_flow_table_index(tb->t, f);
+    }
+    handshake(tb, T0 + 100 * SEC, 40001);
+    slots[n++] = fa_flow_table_index(tb->t, tcp_at(tb, T0 + 101 * SEC, "10.0.0.1", "10.0.0.2", 40001, 443,
+                                                   FIN | ACK, 101, 501, NULL));
+    slots[n] = UINT32_MAX;
+    fa_flow_table_flush(tb->t, FA_END_EOF);
+}
+
+/* A reset table gives a new table's records, slot numbers and counters,
+ * whatever it held before; flows it drops are not passed to the callback. */
+static void test_reset_is_new(void **state)
+{
+    table *reused = table_open(state, 4);
+    table fresh = {0};
+    fa_flow_config cfg;
+    fa_flow_config_default(&cfg);
+    cfg.max_flows = 4;
+    fresh.t = fa_flow_table_new(&cfg, on_end, &fresh);
+    assert_non_null(fresh.t);
+
+    leave_traces(reused);
+    int ended_before = reused->n_ended;
+    assert_int_equal(stats(reused)->flows_active, 4);
+    fa_flow_table_reset(reused->t);
+    assert_int_equal(reused->n_ended, ended_before);
+    reused->n_ended = 0;
+
+    uint32_t slots_fresh[8], slots_reused[8];
+    run_after(&fresh, slots_fresh);
+    run_after(reused, slots_reused);
+    assert_memory_equal(slots_reused, slots_fresh, sizeof slots_fresh);
+    assert_memory_equal(stats(reused), fa_flow_table_stats(fresh.t), sizeof(fa_flow_stats));
+    assert_int_equal(stats(reused)->fragments_unattributed, 1);
+    assert_int_equal(stats(reused)->flows_continued, 0);
+    assert_int_equal(reused->n_ended, fresh.n_ended);
+    for (int i = 0; i < fresh.n_ended; i++) {
+        const fa_flow *a = &fresh.done[i].flow, *b = &reused->done[i].flow;
+        assert_memory_equal(&a->key, &b->key, sizeof a->key);
+        assert_string_equal(fresh.done[i].state, reused->done[i].state);
+        assert_string_equal(a->history, b->history);
+        assert_int_equal(a->bits, b->bits);
+        assert_int_equal(a->first_us, b->first_us);
+        assert_int_equal(a->last_us, b->last_us);
+        assert_int_equal(a->dir[0].pkts, b->dir[0].pkts);
+        assert_int_equal(a->dir[1].pkts, b->dir[1].pkts);
+        assert_int_equal(a->end_reason, b->end_reason);
+    }
+    fa_flow_table_free(fresh.t);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -773,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_buckets_not_doubled_by_churn),
         T(test_icmp_fragment_attribution),
         T(test_ttl_and_bytes),
+        T(test_reset_is_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

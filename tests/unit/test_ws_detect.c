@@ -5,8 +5,8 @@
  * under any timeout told from endpoint closes, the idle time before a RST,
  * the first RST judged, keep-alive pings, handshakes split, coalesced or
  * retransmitted, sequence wrap, sessions on rule-marked ports, TLS hellos
- * split across segments, and the idle timeout estimates per group of
- * kills. */
+ * split across segments, the idle timeout estimates per group of kills,
+ * and a reset detector behaving as a new one. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -1305,6 +1305,64 @@ static void test_timeout_estimate_per_path(void **state)
     sim_free(s);
 }
 
+/* ---- reset ------------------------------------------------------------ */
+
+/* From a fixed start: a WebSocket killed by a forged RST after 40 s of
+ * silence, then one closed cleanly, then the end of the capture. */
+static void kill_and_close(sim *s)
+{
+    s->now = 1700000000 * SEC;
+    s->frames = 0;
+    s->ip_id[C] = s->ip_id[S] = 0;
+    quiet_session(s, 40 * SEC);
+    uint8_t b[64];
+    send_seg(s, C, PSH | ACK, b, ws_frame(b, C, 0x81, "after idle", 10));
+    wait_us(s, 37);
+    send_raw(s, S, RST, s->next[S], NULL, 0, 64);
+    connect_from(s, 40002);
+    upgrade(s);
+    chat(s);
+    close_frame(s, C, 1000);
+    close_frame(s, S, 1000);
+    fin_exchange(s, S);
+    fa_flow_table_flush(s->t, FA_END_EOF);
+}
+
+/* A detector reset (with its table) gives a new detector's session
+ * records, report and summary, whatever it followed before: sessions
+ * ended and kills counted, a handshake half collected, a session open. */
+static void test_reset_is_new(void **state)
+{
+    (void)state;
+    sim *fresh = sim_new(30), *reused = sim_new(30);
+    kill_and_close(reused);
+    connect_from(reused, 40003);
+    send_seg(reused, C, PSH | ACK, REQUEST, 20);
+    fa_flow_table_reset(reused->t);
+    fa_ws_reset(reused->ws);
+    for (int i = 0; i < reused->nrec; i++)
+        json_decref(reused->rec[i]);
+    reused->nrec = 0;
+
+    kill_and_close(fresh);
+    kill_and_close(reused);
+    assert_int_equal(fresh->nrec, 2);
+    assert_int_equal(reused->nrec, fresh->nrec);
+    for (int i = 0; i < fresh->nrec; i++)
+        assert_true(json_equal(reused->rec[i], fresh->rec[i]));
+    json_t *sum_fresh = summary_json(fresh->ws), *sum_reused = summary_json(reused->ws);
+    assert_true(json_equal(sum_reused, sum_fresh));
+    json_decref(sum_fresh);
+    json_decref(sum_reused);
+    char text_fresh[8192], text_reused[8192];
+    assert_string_equal(summary_text(reused->ws, text_reused, sizeof text_reused),
+                        summary_text(fresh->ws, text_fresh, sizeof text_fresh));
+    assert_int_equal(fa_ws_sessions(reused->ws), 2);
+    assert_int_equal(fa_ws_killed(reused->ws), 1);
+    sim_free(fresh);
+    sim_free(reused);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1334,6 +1392,7 @@ int main(void)
         cmocka_unit_test(test_tls_short),
         cmocka_unit_test(test_timeout_estimate),
         cmocka_unit_test(test_timeout_estimate_per_path),
+        cmocka_unit_test(test_reset_is_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
