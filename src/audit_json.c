@@ -56,7 +56,7 @@ static json_t *port_json(const fa_audit *a, int rule, int k)
                      pairs_json(p));
 }
 
-static json_t *rule_json(const fa_audit *a, int i)
+static json_t *rule_json(const fa_audit *a, int i, uint64_t ts_us)
 {
     const fa_rule *r = &a->rs->rules[i];
     const fa_rule_state *st = &a->rules[i];
@@ -73,7 +73,8 @@ static json_t *rule_json(const fa_audit *a, int i)
         dropped_refused += p->dropped_refused;
     }
     json_object_set_new(o, "type", json_string("rule"));
-    json_object_set_new(o, "id", json_string(r->id));
+    json_object_set_new(o, "ts", fa_json_time(ts_us));
+    json_object_set_new(o, "rule_id", json_string(r->id));
     json_object_set_new(o, "product", json_string(a->rs->products[r->product].id));
     json_object_set_new(o, "status", json_string(fa_rule_status_name(st->status)));
     json_object_set_new(o, "not_audited_because", why ? json_string(why) : json_null());
@@ -96,7 +97,7 @@ static json_t *rule_json(const fa_audit *a, int i)
 }
 
 /* port: one port of the rule, or -1 for a whole any-of rule not seen. */
-static json_t *finding_json(const fa_audit *a, int i, int port, fa_rule_status status)
+static json_t *finding_json(const fa_audit *a, int i, int port, fa_rule_status status, uint64_t ts_us)
 {
     const fa_rule *r = &a->rs->rules[i];
     const fa_rule_state *st = &a->rules[i];
@@ -104,10 +105,11 @@ static json_t *finding_json(const fa_audit *a, int i, int port, fa_rule_status s
     fa_audit_service(a, i, st->nports > 1 ? port : -1, svc, sizeof svc);
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string("finding"));
+    json_object_set_new(o, "ts", fa_json_time(ts_us));
     json_object_set_new(o, "kind", json_string(fa_rule_status_name(status)));
     json_object_set_new(o, "severity", json_string(fa_audit_severity(a, i, status)));
     json_object_set_new(o, "optional", json_boolean(st->not_audited == FA_NA_OPTIONAL));
-    json_object_set_new(o, "rule", json_string(r->id));
+    json_object_set_new(o, "rule_id", json_string(r->id));
     json_object_set_new(o, "product", json_string(a->rs->products[r->product].id));
     json_object_set_new(o, "from", json_string(fa_rule_role_id(a->rs, r->from_role)));
     json_object_set_new(o, "to", json_string(fa_rule_role_id(a->rs, r->to_role)));
@@ -125,19 +127,20 @@ static int findings_json(const fa_audit *a, int i, const fa_json_sink *sink)
     const fa_rule_state *st = &a->rules[i];
     int rc = 0;
     if (fa_audit_rule_not_seen_whole(a, i))
-        rc |= sink->put(sink->ctx, finding_json(a, i, -1, FA_RULE_NOT_SEEN));
+        rc |= sink->put(sink->ctx, finding_json(a, i, -1, FA_RULE_NOT_SEEN, sink->ts_us));
     for (int k = 0; k < st->nports; k++)
         if (fa_audit_port_is_finding(a, i, k))
-            rc |= sink->put(sink->ctx, finding_json(a, i, k, a->ports[st->first_port + k].status));
+            rc |= sink->put(sink->ctx, finding_json(a, i, k, a->ports[st->first_port + k].status, sink->ts_us));
     return rc;
 }
 
-static json_t *undoc_json(const fa_audit *a, const fa_undoc *u)
+static json_t *undoc_json(const fa_audit *a, const fa_undoc *u, uint64_t ts_us)
 {
     char o_[FA_ADDR_STRLEN], r_[FA_ADDR_STRLEN];
     bool ports = u->key.proto == FA_PROTO_TCP || u->key.proto == FA_PROTO_UDP;
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string(u->key.wrong_direction ? "wrong_direction" : "undocumented"));
+    json_object_set_new(o, "ts", fa_json_time(ts_us));
     json_object_set_new(o, "orig_h", json_string(fa_addr_str(&u->key.orig, o_, sizeof o_)));
     json_object_set_new(o, "resp_h", json_string(fa_addr_str(&u->key.resp, r_, sizeof r_)));
     json_object_set_new(o, "proto", json_string(fa_proto_name(u->key.proto)));
@@ -164,7 +167,8 @@ static int one_way_json(const fa_audit *a, const fa_json_sink *sink)
     char s[FA_ADDR_STRLEN], d[FA_ADDR_STRLEN];
     fa_hostpair **v = fa_audit_one_way_pairs(a, &n);
     for (uint32_t i = 0; v && i < n; i++)
-        rc |= sink->put(sink->ctx, json_pack("{s:s, s:s, s:s, s:I}", "type", "one_way", "src_h",
+        rc |= sink->put(sink->ctx, json_pack("{s:s, s:o, s:s, s:s, s:I}", "type", "one_way", "ts",
+                                             fa_json_time(sink->ts_us), "src_h",
                                              fa_addr_str(&v[i]->key.src, s, sizeof s), "dst_h",
                                              fa_addr_str(&v[i]->key.dst, d, sizeof d), "flows",
                                              (json_int_t)v[i]->flows));
@@ -206,7 +210,7 @@ static json_t *scope_json(const fa_audit *a, json_t *t)
 
 int fa_audit_write_json(const fa_audit *a, FILE *out)
 {
-    fa_json_sink sink = {fa_json_sink_file, out};
+    fa_json_sink sink = {fa_json_sink_file, out, 0};
     return fa_audit_json_records(a, &sink);
 }
 
@@ -216,16 +220,16 @@ int fa_audit_json_records(const fa_audit *a, const fa_json_sink *sink)
     for (int i = 0; i < a->rs->nrules; i++) {
         if (a->site && !a->site->product_deployed[a->rs->rules[i].product])
             continue;
-        rc |= sink->put(sink->ctx, rule_json(a, i));
+        rc |= sink->put(sink->ctx, rule_json(a, i, sink->ts_us));
         rc |= findings_json(a, i, sink);
     }
     rc |= one_way_json(a, sink);
     fa_undoc **v = fa_audit_sorted_undoc(a);
     for (uint32_t i = 0; v && i < a->nundoc; i++)
-        rc |= sink->put(sink->ctx, undoc_json(a, v[i]));
+        rc |= sink->put(sink->ctx, undoc_json(a, v[i], sink->ts_us));
     free(v);
-    json_t *t = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "type", "audit_totals",
-                          "roles_verified", a->site != NULL, "documented",
+    json_t *t = json_pack("{s:s, s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "type", "audit_totals",
+                          "ts", fa_json_time(sink->ts_us), "roles_verified", a->site != NULL, "documented",
                           (json_int_t)a->by_verdict[FA_VERDICT_DOCUMENTED], "undocumented",
                           (json_int_t)a->by_verdict[FA_VERDICT_UNDOCUMENTED], "wrong_direction",
                           (json_int_t)a->by_verdict[FA_VERDICT_WRONG_DIRECTION], "out_of_scope",

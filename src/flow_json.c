@@ -2,6 +2,7 @@
 #include "flow_json.h"
 
 #include "decode.h"
+#include "json_line.h"
 
 void fa_tcp_flags_str(uint8_t flags, char out[9])
 {
@@ -85,11 +86,9 @@ json_t *fa_flow_to_json(const fa_flow *f)
     return o;
 }
 
-int fa_json_write_line(FILE *out, const json_t *obj)
+json_t *fa_json_time(uint64_t us)
 {
-    if (json_dumpf(obj, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16)) != 0)
-        return -1;
-    return fputc('\n', out) == EOF ? -1 : 0;
+    return us ? json_real(seconds(us)) : json_null();
 }
 
 int fa_json_sink_file(void *out, json_t *rec)

@@ -17,6 +17,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "flow_json.h"
+#include "json_line.h"
 #include "flow_table.h"
 #include "html_report.h"
 #include "reload.h"
@@ -408,8 +409,8 @@ static FILE *text_out(const fa_run *ctx)
 
 static void report_marker(fa_run *ctx, bool final)
 {
-    json_t *o = json_pack("{s:s, s:b, s:f, s:f}", "type", "report", "final", final, "window_start",
-                          (double)ctx->window_start_us / 1e6, "window_end",
+    json_t *o = json_pack("{s:s, s:o, s:b, s:f, s:f}", "type", "report", "ts", fa_json_time(ctx->sink.ts_us),
+                          "final", final, "window_start", (double)ctx->window_start_us / 1e6, "window_end",
                           (double)(ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts) / 1e6);
     if (o && ctx->live.valid)
         json_object_set_new(o, "capture", json_pack("{s:I, s:I, s:I}", "received",
@@ -432,12 +433,20 @@ static void live_note(const fa_run *ctx, FILE *text)
     fputc('\n', text);
 }
 
+/* The time a report describes, its records' "ts": the newest packet or
+ * flow record (live: or the wall clock at the last poll, if later); 0 when
+ * reading files gave neither. */
+static uint64_t report_time(const fa_run *ctx)
+{
+    uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
+    return ctx->summary.packets || ctx->have_records || ctx->opts->nifaces ? end : 0;
+}
+
 /* What the report says it audited: the inputs, the configuration and the
  * time the packets span (live: the window). */
 static void set_scope(fa_run *ctx)
 {
     const fa_options *o = ctx->opts;
-    uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
     fa_audit_scope s = {
         .inputs = o->nifaces ? o->ifaces : o->files,
         .ninputs = o->nifaces ? o->nifaces : o->nfiles,
@@ -445,7 +454,7 @@ static void set_scope(fa_run *ctx)
         .rules_dir = o->rules_dir ? o->rules_dir : fa_default_rules_dir(),
         .site_file = o->site_path,
         .first_us = o->nifaces ? ctx->window_start_us : ctx->first_ts,
-        .last_us = ctx->summary.packets || ctx->have_records || o->nifaces ? end : 0,
+        .last_us = report_time(ctx),
         .records = ctx->summary.record_formats != 0,
     };
     fa_audit_set_scope(ctx->audit, &s);
@@ -480,6 +489,7 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
     unsigned found = fa_ws_killed(ctx->ws) ? FA_FAIL_WS_KILLED : 0;
     int rc = 0;
     bool records = ctx->json && !ctx->json_failed;
+    ctx->sink.ts_us = report_time(ctx);
     if (records && ctx->opts->nifaces && (ctx->audit || fa_ws_sessions(ctx->ws)))
         report_marker(ctx, final);
     bool open_flows = ctx->audit && !final && ctx->opts->nifaces;
@@ -525,7 +535,7 @@ fa_run *fa_run_start(const fa_options *o, char *err, size_t errlen)
         return NULL;
     }
     ctx->opts = o;
-    ctx->sink = (fa_json_sink){sink_put, ctx};
+    ctx->sink = (fa_json_sink){sink_put, ctx, 0};
     if (load_config(ctx, err, errlen) != 0)
         goto fail;
     ctx->json = open_json(o->json_path, err, errlen);

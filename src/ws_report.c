@@ -155,9 +155,9 @@ json_t *fa_ws_session_json(const fa_ws_session *s)
     json_object_set_new(o, "server_p", json_integer(s->server_port));
     json_object_set_new(o, "kind", json_string(kind_name(s->kind)));
     json_object_set_new(o, "confidence", json_string(conf_names[s->confidence]));
-    json_object_set_new(o, "host", text_if(ws, s->host));
-    json_object_set_new(o, "path", text_if(ws, s->path));
-    json_object_set_new(o, "status", s->status >= 0 ? json_integer(s->status) : json_null());
+    json_object_set_new(o, "http_host", text_if(ws, s->host));
+    json_object_set_new(o, "http_path", text_if(ws, s->path));
+    json_object_set_new(o, "http_status", s->status >= 0 ? json_integer(s->status) : json_null());
     json_object_set_new(o, "sni", text_if(tls, s->sni));
     json_object_set_new(o, "alpn", text_if(tls, s->alpn));
     json_object_set_new(o, "duration", json_real((double)(s->end_us - s->start_us) / 1e6));
@@ -224,7 +224,7 @@ int fa_ws_print_text(const fa_ws *w, FILE *out, bool color)
 
 int fa_ws_write_json(const fa_ws *w, FILE *out)
 {
-    fa_json_sink sink = {fa_json_sink_file, out};
+    fa_json_sink sink = {fa_json_sink_file, out, 0};
     return fa_ws_json_records(w, &sink);
 }
 
@@ -261,9 +261,10 @@ int fa_ws_json_records(const fa_ws *w, const fa_json_sink *sink)
     for (uint32_t g = 0; g < w->ngroups; g++)
         json_array_append_new(estimates, estimate_json(w, g));
     json_object_set_new(o, "type", json_string("ws_summary"));
+    json_object_set_new(o, "ts", fa_json_time(sink->ts_us));
     json_object_set_new(o, "sessions", json_integer((json_int_t)w->sessions));
     json_object_set_new(o, "endings", endings);
-    json_object_set_new(o, "killed", json_integer((json_int_t)fa_ws_killed(w)));
+    json_object_set_new(o, "killed_sessions", json_integer((json_int_t)fa_ws_killed(w)));
     json_object_set_new(o, "timeout_estimates", estimates);
     json_object_set_new(o, "kills_not_grouped", json_integer(w->kills_not_grouped));
     json_object_set_new(o, "flows_not_followed", json_integer((json_int_t)w->states_dropped));

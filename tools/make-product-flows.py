@@ -676,20 +676,20 @@ def check(flowaudit, rules_dir, site_path, flows_path, pcap):
     text, records = audit_capture(flowaudit, rules_dir, site_path, pcap)
     problems = []
     for rec in (r for r in records if r["type"] == "rule"):
-        rule = next(r for r in rules if r["id"] == rec["id"])
-        want = exp["rules"].get(rec["id"]) or ("seen" if audited(site, rule) else "not_audited")
+        rule = next(r for r in rules if r["id"] == rec["rule_id"])
+        want = exp["rules"].get(rec["rule_id"]) or ("seen" if audited(site, rule) else "not_audited")
         if rec["status"] != want:
-            problems.append("rule %s: %s, expected %s" % (rec["id"], rec["status"], want))
+            problems.append("rule %s: %s, expected %s" % (rec["rule_id"], rec["status"], want))
         if rec["any_of"] != rule["any_of"]:
-            problems.append("rule %s: any_of %s, expected %s" % (rec["id"], rec["any_of"], rule["any_of"]))
+            problems.append("rule %s: any_of %s, expected %s" % (rec["rule_id"], rec["any_of"], rule["any_of"]))
         if rec["status"] in ("not_audited", "not_observable") or len(rec["ports"]) < 2:
             continue
         for p in rec["ports"]:
-            want = exp["ports"].get((rec["id"], p["port"]), "seen")
+            want = exp["ports"].get((rec["rule_id"], p["port"]), "seen")
             if rule["any_of"] and want == "seen" and p["status"] in ("seen", "not_seen"):
                 continue    # an alternative need not be used
             if p["status"] != want:
-                problems.append("rule %s port %s: %s, expected %s" % (rec["id"], p["port"], p["status"], want))
+                problems.append("rule %s port %s: %s, expected %s" % (rec["rule_id"], p["port"], p["status"], want))
     cov = [l.strip() for l in text.splitlines() if " required: " in l]
     if not exp["coverage"] or not any(l.endswith(exp["coverage"]) for l in cov):
         problems.append("coverage %s, expected '%s'" % (cov, exp["coverage"]))

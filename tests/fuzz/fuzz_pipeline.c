@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "decode.h"
 #include "flow_json.h"
+#include "json_line.h"
 #include "flow_table.h"
 #include "fuzz_util.h"
 #include "packet_batch.h"

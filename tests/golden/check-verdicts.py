@@ -106,8 +106,8 @@ def check(flowaudit, src, name, spec):
         print("%s: flowaudit exited %d: %s" % (name, status, err.strip()))
         return 1
     flows = [r for r in records if r.get("type") == "flow"]
-    rules = {r["id"]: r for r in records if r.get("type") == "rule"}
-    findings = sorted("%s:%s" % (r["kind"], r["rule"]) for r in records if r.get("type") == "finding")
+    rules = {r["rule_id"]: r for r in records if r.get("type") == "rule"}
+    findings = sorted("%s:%s" % (r["kind"], r["rule_id"]) for r in records if r.get("type") == "finding")
     aggregates = [r for r in records if r.get("type") in ("undocumented", "wrong_direction")]
     listed = []
     errs = []

@@ -167,7 +167,7 @@ check_flows() {
     expect_eq "$(flow "$f" 1433 conn_state)" S0 "$who: 1433 (dropped by the router) conn_state"
     expect_eq "$(flow "$f" 8765 conn_state)" SF "$who: 8765 (long WebSocket) conn_state"
     expect_eq "$(flow "$f" 443 conn_state)" SF "$who: 443 (WebSocket via nginx) conn_state"
-    expect_eq "$(final "$f" rule id HYW-008 status)" blocked "$who: HYW-008 mgmt -> sql tcp 1433 status"
+    expect_eq "$(final "$f" rule rule_id HYW-008 status)" blocked "$who: HYW-008 mgmt -> sql tcp 1433 status"
 }
 
 check_a() {
@@ -187,7 +187,7 @@ check_a() {
     expect_eq "$(flow "$f" 8765 verdict)/$(flow "$f" 8765 attempt)" undocumented/seen "A: 8765 verdict/attempt"
     expect_eq "$(flow "$f" 443 verdict)/$(flow "$f" 443 rules)" 'documented/["HYW-052"]' "A: 443 verdict/rules"
 
-    expect_eq "$(final "$f" rule id HYW-005 status)" seen "A: HYW-005 mgmt -> broker tcp 38866 status"
+    expect_eq "$(final "$f" rule rule_id HYW-005 status)" seen "A: HYW-005 mgmt -> broker tcp 38866 status"
     # The 38866 connection is answered at once and its flow lingers 5 s
     # after its FINs; A reports every 2 s. Every report from the answer on,
     # including those made while the flow was still open, says seen.
@@ -196,12 +196,12 @@ check_a() {
         | ([.[] | select(.type == "flow" and .["id.resp_p"] == 38866)][0]) as $fl
         | ($all | map(.seq == $fl.seq) | index(true)) as $flow_at
         | [range(0; length) | select($all[.].type == "report" and $all[.].window_end > $fl.ts + 0.5)
-           | {at: ., status: ($all[. + 1:] | map(select(.type == "rule" and .id == "HYW-005")) | .[0].status)}]
+           | {at: ., status: ($all[. + 1:] | map(select(.type == "rule" and .rule_id == "HYW-005")) | .[0].status)}]
         | (map(select(.at < $flow_at)) | length) >= 1 and all(.status == "seen")'
-    expect_eq "$(final "$f" rule id HYW-006 status)" rejected "A: HYW-006 mgmt -> broker tcp 38870 status"
-    expect_eq "$(final "$f" rule id HYW-052 status)" seen "A: HYW-052 hylite -> hysecure tcp 443 status"
-    expect_eq "$(final "$f" finding rule HYW-006 kind)" rejected "A: finding for HYW-006"
-    expect_eq "$(final "$f" finding rule HYW-008 kind)" blocked "A: finding for HYW-008"
+    expect_eq "$(final "$f" rule rule_id HYW-006 status)" rejected "A: HYW-006 mgmt -> broker tcp 38870 status"
+    expect_eq "$(final "$f" rule rule_id HYW-052 status)" seen "A: HYW-052 hylite -> hysecure tcp 443 status"
+    expect_eq "$(final "$f" finding rule_id HYW-006 kind)" rejected "A: finding for HYW-006"
+    expect_eq "$(final "$f" finding rule_id HYW-008 kind)" blocked "A: finding for HYW-008"
     expect_eq "$(final "$f" undocumented resp_p 8765 orig_h)/$(final "$f" undocumented resp_p 8765 resp_h)" \
         198.51.100.11/192.0.2.13 "A: undocumented aggregate for tcp/8765"
 

@@ -37,7 +37,7 @@ class Checker:
     def __init__(self, name, records):
         self.name = name
         self.errors = []
-        self.rules = {r["id"]: r for r in records if r["type"] == "rule"}
+        self.rules = {r["rule_id"]: r for r in records if r["type"] == "rule"}
         self.findings = [r for r in records if r["type"] == "finding"]
         self.flows = [r for r in records if r["type"] == "flow"]
         self.undoc = [r for r in records if r["type"] in ("undocumented", "wrong_direction")]
@@ -128,9 +128,9 @@ class Checker:
     def unexpected(self):
         for f in self.findings:
             service = f["service"].partition("/")[2]
-            if ((f["rule"], service, f["kind"]) not in self.expected_findings and
-                    (f["rule"], None, f["kind"]) not in self.expected_findings):
-                self.errors.append("%s: unexpected finding %s %s %s" % (self.name, f["kind"], f["rule"],
+            if ((f["rule_id"], service, f["kind"]) not in self.expected_findings and
+                    (f["rule_id"], None, f["kind"]) not in self.expected_findings):
+                self.errors.append("%s: unexpected finding %s %s %s" % (self.name, f["kind"], f["rule_id"],
                                                                          f["service"]))
         for u in self.undoc:
             if (u["orig_h"], u["resp_h"], u["proto"], u["resp_p"]) not in self.expected_undoc:

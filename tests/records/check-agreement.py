@@ -31,7 +31,7 @@ def run(flowaudit, path, opts):
             flows.setdefault(key, []).append((rec.get("verdict"), rec.get("attempt"), rec.get("evidence")))
         elif rec["type"] == "rule":
             for p in rec.get("ports") or []:
-                ports[(rec["id"], p["port"])] = p["status"]
+                ports[(rec["rule_id"], p["port"])] = p["status"]
     return flows, ports
 
 

@@ -626,7 +626,7 @@ static void test_json_records(void **state)
     /* the totals come last */
     assert_string_equal(str_field(json_array_get(recs, json_array_size(recs) - 1), "type"), "audit_totals");
 
-    json_t *r = record(recs, "rule", "id", "A-015");
+    json_t *r = record(recs, "rule", "rule_id", "A-015");
     assert_string_equal(str_field(r, "product"), "alpha");
     assert_string_equal(str_field(r, "status"), "rejected");
     assert_int_equal(int_field(r, "flows"), 1);
@@ -648,16 +648,16 @@ static void test_json_records(void **state)
     assert_int_equal(int_field(pair, "refused"), 1);
     assert_int_equal(int_field(pair, "refused_by_icmp"), 1);
 
-    r = record(recs, "rule", "id", "A-001");
+    r = record(recs, "rule", "rule_id", "A-001");
     assert_int_equal(int_field(r, "wrong_direction"), 1);
     assert_int_equal(int_field(r, "answered"), 1);
-    r = record(recs, "rule", "id", "A-012");
+    r = record(recs, "rule", "rule_id", "A-012");
     assert_string_equal(str_field(r, "status"), "not_seen");
     assert_true(json_is_null(json_object_get(r, "first_ts")));
     assert_true(json_is_null(json_object_get(r, "last_ts")));
     assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(r, "ports"), 0), "pairs")), 0);
 
-    json_t *f = record(recs, "finding", "rule", "A-013");
+    json_t *f = record(recs, "finding", "rule_id", "A-013");
     assert_string_equal(str_field(f, "kind"), "rejected");
     assert_string_equal(str_field(f, "severity"), "high");
     assert_string_equal(str_field(f, "product"), "alpha");
@@ -667,10 +667,10 @@ static void test_json_records(void **state)
     assert_string_equal(str_field(f, "purpose"), "Refused by RST");
     assert_true(json_is_null(json_object_get(f, "impact")));
     assert_int_equal(json_array_size(json_object_get(f, "pairs")), 1);
-    f = record(recs, "finding", "rule", "A-012");
+    f = record(recs, "finding", "rule_id", "A-012");
     assert_string_equal(str_field(f, "kind"), "not_seen");
     assert_string_equal(str_field(f, "severity"), "medium");
-    f = record(recs, "finding", "rule", "A-006");
+    f = record(recs, "finding", "rule_id", "A-006");
     assert_string_equal(str_field(f, "service"), "icmp");
 }
 
@@ -1001,7 +1001,7 @@ static void test_reset(void **state)
     has_text(fx, "UNDOCUMENTED FLOWS\n  none\n");
     has_text(fx, "flows: 0 documented, 0 undocumented, 0 wrong-direction, 0 out of scope\n");
     json_t *recs = json_records(fx);
-    json_t *r = record(recs, "rule", "id", "A-001");
+    json_t *r = record(recs, "rule", "rule_id", "A-001");
     assert_int_equal(int_field(r, "flows"), 0);
     assert_int_equal(int_field(r, "wrong_direction"), 0);
     assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(r, "ports"), 0), "pairs")), 0);
@@ -1010,7 +1010,7 @@ static void test_reset(void **state)
     handshake(fx, MGR, N1, 41001, 38866);
     finish(fx);
     assert_string_equal(status_of(fx, "A-001"), "seen");
-    assert_int_equal(int_field(record(json_records(fx), "rule", "id", "A-001"), "flows"), 1);
+    assert_int_equal(int_field(record(json_records(fx), "rule", "rule_id", "A-001"), "flows"), 1);
 }
 
 
@@ -1064,7 +1064,7 @@ static const char gamma_site[] =
 static fa_rule_status port_status(const fixture *fx, const char *rule, uint16_t port)
 {
     json_t *recs = json_records((fixture *)fx);
-    json_t *ports = json_object_get(record(recs, "rule", "id", rule), "ports");
+    json_t *ports = json_object_get(record(recs, "rule", "rule_id", rule), "ports");
     char want[8];
     snprintf(want, sizeof want, "%u", port);
     for (size_t i = 0; i < json_array_size(ports); i++) {
@@ -1099,7 +1099,7 @@ static void test_each_port_its_own_requirement(void **state)
     size_t i;
     json_t *o;
     json_array_foreach(recs, i, o)
-        findings += strcmp(str_field(o, "type"), "finding") == 0 && strcmp(str_field(o, "rule"), "G-001") == 0;
+        findings += strcmp(str_field(o, "type"), "finding") == 0 && strcmp(str_field(o, "rule_id"), "G-001") == 0;
     assert_int_equal(findings, 2);
     assert_int_equal(fa_audit_findings(fx->a) & (FA_FAIL_BLOCKED | FA_FAIL_MISSING),
                      FA_FAIL_BLOCKED | FA_FAIL_MISSING);
@@ -1151,7 +1151,7 @@ static void test_roles_not_deployed(void **state)
     assert_int_equal(json_array_size(nd), 3);
     assert_string_equal(str_field(json_array_get(nd, 2), "role"), "gamma.smtp");
     assert_int_equal(int_field(json_array_get(nd, 2), "required_rules_not_audited"), 1);
-    json_t *r = record(fx->records, "rule", "id", "G-005");
+    json_t *r = record(fx->records, "rule", "rule_id", "G-005");
     assert_string_equal(str_field(r, "not_audited_because"), "role_not_deployed");
 }
 
@@ -1262,7 +1262,7 @@ static void test_open_flows(void **state)
     finish(fx);
     assert_int_equal(port_status(fx, "G-001", 389), FA_RULE_SEEN);
     assert_int_equal(port_status(fx, "G-001", 636), FA_RULE_BLOCKED);
-    assert_int_equal(int_field(record(fx->records, "rule", "id", "G-001"), "flows"), 2);
+    assert_int_equal(int_field(record(fx->records, "rule", "rule_id", "G-001"), "flows"), 2);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

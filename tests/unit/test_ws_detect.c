@@ -363,9 +363,9 @@ static void test_clean_close(void **state)
     assert_string_equal(jstr(rec, "server_h"), "192.0.2.10");
     assert_int_equal(jnum(rec, "client_p"), 40001);
     assert_int_equal(jnum(rec, "server_p"), 8765);
-    assert_string_equal(jstr(rec, "host"), "chat.example.org:8765");
-    assert_string_equal(jstr(rec, "path"), "/ws?room=7");
-    assert_int_equal(jnum(rec, "status"), 101);
+    assert_string_equal(jstr(rec, "http_host"), "chat.example.org:8765");
+    assert_string_equal(jstr(rec, "http_path"), "/ws?room=7");
+    assert_int_equal(jnum(rec, "http_status"), 101);
     assert_int_equal(jnum(rec, "client_close_code"), 1000);
     assert_int_equal(jnum(rec, "server_close_code"), 1001);
     assert_int_equal(jnum(rec, "client_messages"), 1);
@@ -754,7 +754,7 @@ static void test_failed_upgrade(void **state)
     fin_exchange(s, S);
     json_t *rec = only_session(s);
     expect_ending(rec, "failed_upgrade", NULL);
-    assert_int_equal(jnum(rec, "status"), 404);
+    assert_int_equal(jnum(rec, "http_status"), 404);
     assert_non_null(strstr(jstr(rec, "evidence"), "404"));
     sim_free(s);
 
@@ -766,7 +766,7 @@ static void test_failed_upgrade(void **state)
     send_ack(s, S);
     rec = only_session(s);
     expect_ending(rec, "failed_upgrade", NULL);
-    assert_true(jnull(rec, "status"));
+    assert_true(jnull(rec, "http_status"));
     sim_free(s);
 }
 
@@ -819,9 +819,9 @@ static void expect_upgraded(sim *s)
     chat(s);
     json_t *rec = only_session(s);
     expect_ending(rec, "still_open", NULL);
-    assert_string_equal(jstr(rec, "host"), "chat.example.org:8765");
-    assert_string_equal(jstr(rec, "path"), "/ws?room=7");
-    assert_int_equal(jnum(rec, "status"), 101);
+    assert_string_equal(jstr(rec, "http_host"), "chat.example.org:8765");
+    assert_string_equal(jstr(rec, "http_path"), "/ws?room=7");
+    assert_int_equal(jnum(rec, "http_status"), 101);
     assert_int_equal(jnum(rec, "client_messages"), 1);
     assert_int_equal(jnum(rec, "server_messages"), 2);
 }
@@ -926,7 +926,7 @@ static void test_retransmitted_segments(void **state)
     message(s, S, "reply");
     json_t *rec = only_session(s);
     expect_ending(rec, "still_open", NULL);
-    assert_string_equal(jstr(rec, "host"), "chat.example.org:8765");
+    assert_string_equal(jstr(rec, "http_host"), "chat.example.org:8765");
     assert_int_equal(jnum(rec, "client_messages"), 2);
     assert_int_equal(jnum(rec, "server_messages"), 1);
     sim_free(s);
@@ -951,7 +951,7 @@ static void test_sequence_edges(void **state)
     close_frame(s, S, 1000);
     fin_exchange(s, S);
     json_t *rec = only_session(s);
-    assert_string_equal(jstr(rec, "host"), "chat.example.org:8765");
+    assert_string_equal(jstr(rec, "http_host"), "chat.example.org:8765");
     assert_int_equal(jnum(rec, "server_messages"), 2);
     assert_int_equal(jnum(rec, "server_close_code"), 1000);
     sim_free(s);
@@ -971,7 +971,7 @@ static void test_rule_port_websocket(void **state)
     fin_exchange(s, S);
     json_t *rec = only_session(s);
     assert_string_equal(jstr(rec, "kind"), "websocket");
-    assert_string_equal(jstr(rec, "host"), "chat.example.org:8765");
+    assert_string_equal(jstr(rec, "http_host"), "chat.example.org:8765");
     expect_ending(rec, "clean", NULL);
     assert_int_equal(jnum(rec, "client_close_code"), 1000);
     sim_free(s);
@@ -1221,7 +1221,7 @@ static void test_timeout_estimate(void **state)
     json_t *sum = summary_json(s->ws);
     assert_string_equal(jstr(sum, "type"), "ws_summary");
     assert_int_equal(jnum(sum, "sessions"), 4);
-    assert_int_equal(jnum(sum, "killed"), 4);
+    assert_int_equal(jnum(sum, "killed_sessions"), 4);
     assert_int_equal(jnum(json_object_get(sum, "endings"), "killed_idle_close"), 3);
     assert_int_equal(jnum(json_object_get(sum, "endings"), "killed_rst_injected"), 1);
     assert_int_equal(json_array_size(json_object_get(sum, "timeout_estimates")), 2);

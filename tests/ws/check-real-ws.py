@@ -51,7 +51,7 @@ CASES = [
 ]
 
 COMMON = {"client_h": "198.51.100.10", "client_p": 40001, "kind": "websocket", "confidence": "high",
-          "status": 101, "path": "/ws", "client_frames_unparsed": False,
+          "http_status": 101, "http_path": "/ws", "client_frames_unparsed": False,
           "server_frames_unparsed": False}
 
 

@@ -258,12 +258,12 @@ def compare(zs, fa):
         got = (fa["client_h"], fa["client_p"], fa["server_h"], fa["server_p"])
         if got != zs.endpoints:
             errs.append("endpoints %s:%d > %s:%d, Zeek %s:%d > %s:%d" % (got + zs.endpoints))
-    if fa.get("status") != 101:
-        errs.append("status %s, Zeek says established" % fa.get("status"))
-    if zs.host is not None and fa.get("host") != zs.host[:FIELD_MAX]:
-        errs.append("host %r, Zeek %r" % (fa.get("host"), zs.host))
-    if zs.uri is not None and fa.get("path") != zs.uri[:FIELD_MAX]:
-        errs.append("path %r, Zeek uri %r" % (fa.get("path"), zs.uri))
+    if fa.get("http_status") != 101:
+        errs.append("http_status %s, Zeek says established" % fa.get("http_status"))
+    if zs.host is not None and fa.get("http_host") != zs.host[:FIELD_MAX]:
+        errs.append("http_host %r, Zeek %r" % (fa.get("http_host"), zs.host))
+    if zs.uri is not None and fa.get("http_path") != zs.uri[:FIELD_MAX]:
+        errs.append("http_path %r, Zeek uri %r" % (fa.get("http_path"), zs.uri))
     for side, who in (("T", "client"), ("F", "server")):
         got = fa.get(who + "_close_code")
         if side in zs.closes and got != zs.closes[side]:
@@ -305,8 +305,8 @@ def check_capture(flowaudit, pcap, label, sessions):
         return False
     for f in found:
         print("ok   %s: %s:%d > %s:%d %s %s, close %s/%s, msgs %d/%d, %s" % (
-            label, f["client_h"], f["client_p"], f["server_h"], f["server_p"], f["host"],
-            f["path"][:40], f["client_close_code"], f["server_close_code"], f["client_messages"],
+            label, f["client_h"], f["client_p"], f["server_h"], f["server_p"], f["http_host"],
+            f["http_path"][:40], f["client_close_code"], f["server_close_code"], f["client_messages"],
             f["server_messages"], f["ending"]))
     return True
 

@@ -207,10 +207,15 @@ expect_jq() {
     note "ok: $what"
 }
 
-# seq_check FILE: every record has seq, numbered 0, 1, 2... in file order.
+# seq_check FILE: every record has seq, numbered 0, 1, 2... in file order,
+# and validates against docs/ndjson.schema.json (the live records, report
+# and config_reload, are written only here).
 seq_check() {
     expect_jq "$1" "$(basename "$1"): seq numbers 0..n-1 in order, none missing" \
         'length > 0 and ([.[].seq] == [range(0; length)])'
+    python3 "$SRC/tests/golden/check-schema.py" --files "$SRC" "$1" >&2 ||
+        fail "$(basename "$1"): records that do not fit docs/ndjson.schema.json"
+    note "ok: $(basename "$1"): every record fits the schema"
 }
 
 # ---- cleanup -----------------------------------------------------------------

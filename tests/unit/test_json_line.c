@@ -1,0 +1,124 @@
+/* test_json_line.c - the NDJSON line writer: seconds to the microsecond
+ * whatever their size, strings escaped as jansson escapes them, records
+ * larger than the stack buffer, a failed write reported. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_line.h"
+
+/* The line fa_json_write_line writes for o (o is released). */
+static char *line_of(json_t *o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(fa_json_write_line(f, o), 0);
+    assert_int_equal(fclose(f), 0);
+    json_decref(o);
+    return buf;
+}
+
+static void expect_real(double v, const char *want)
+{
+    char *got = line_of(json_pack("{s:f}", "s", v));
+    char line[96];
+    snprintf(line, sizeof line, "{\"s\":%s}\n", want);
+    assert_string_equal(got, line);
+    free(got);
+}
+
+/* The values the issue found printed with seventeen digits, and the ones
+ * around them: a timestamp keeps all its microseconds, a duration shows
+ * only the decimals it has. */
+static void test_seconds(void **state)
+{
+    (void)state;
+    expect_real(0.607018, "0.607018");
+    expect_real(8.008316, "8.008316");
+    expect_real(1795315783.058616, "1795315783.058616");
+    expect_real((double)1795315783058616ull / 1e6, "1795315783.058616");
+    expect_real(8.008319999999999, "8.00832");
+    expect_real(0.6070179999999999, "0.607018");
+    expect_real(7e-6, "0.000007");
+    expect_real(300.0, "300.0");
+    expect_real(0.0, "0.0");
+    expect_real(1700000000.5, "1700000000.5");
+    expect_real(4e-7, "0.0");
+}
+
+/* Byte for byte what jansson's own dumper writes for everything but reals. */
+static void test_same_as_jansson(void **state)
+{
+    (void)state;
+    char s[160];
+    int n = 0;
+    for (int c = 1; c < 128; c++)
+        s[n++] = (char)c;
+    s[n++] = (char)0xc3;
+    s[n++] = (char)0xa9;
+    s[n] = '\0';
+    json_t *o = json_pack("{s:s, s:[], s:{}, s:I, s:b, s:b, s:n, s:[i, {s:s}], s:s#}", "text", s, "empty_a",
+                          "empty_o", "i", (json_int_t)-9007199254740993LL, "t", 1, "f", 0, "n", "a", 1,
+                          "k", "v", "nul", "a\0b", (int)3);
+    char *want = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_non_null(want);
+    char *got = line_of(o);
+    size_t wl = strlen(want);
+    assert_int_equal(strlen(got), wl + 1);
+    assert_memory_equal(got, want, wl);
+    assert_int_equal(got[wl], '\n');
+    free(want);
+    free(got);
+}
+
+/* A record past the stack buffer moves to the heap and stays whole. */
+static void test_long_record(void **state)
+{
+    (void)state;
+    json_t *arr = json_array();
+    for (int i = 0; i < 3000; i++)
+        json_array_append_new(arr, json_pack("{s:i, s:f}", "n", i, "ts", 1700000000.25));
+    json_t *o = json_pack("{s:o}", "pairs", arr);
+    char *want = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *got = line_of(o);
+    assert_true(strlen(got) > 50000);
+    json_error_t err;
+    json_t *back = json_loads(got, 0, &err);
+    assert_non_null(back);
+    assert_int_equal(json_array_size(json_object_get(back, "pairs")), 3000);
+    json_decref(back);
+    assert_int_equal(strlen(got), strlen(want) + 1);
+    free(want);
+    free(got);
+}
+
+static void test_write_error(void **state)
+{
+    (void)state;
+    FILE *f = fopen("/dev/full", "w");
+    if (!f)
+        skip();
+    setvbuf(f, NULL, _IONBF, 0);
+    json_t *o = json_pack("{s:s}", "type", "flow");
+    assert_int_equal(fa_json_write_line(f, o), -1);
+    json_decref(o);
+    fclose(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seconds),
+        cmocka_unit_test(test_same_as_jansson),
+        cmocka_unit_test(test_long_record),
+        cmocka_unit_test(test_write_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
