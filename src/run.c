@@ -581,6 +581,10 @@ static int close_outputs(fa_run *ctx, int rc, char *err, size_t errlen)
         snprintf(err, errlen, "%s: write failed", o->json_path);
         rc = -1;
     }
+    if (rc == 0 && ctx->text_failed) {
+        snprintf(err, errlen, "%s: write failed", text_out(ctx) == stdout ? "standard output" : "standard error");
+        rc = -1;
+    }
     return rc;
 }
 
@@ -592,7 +596,7 @@ int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t err
     fa_flow_table_flush(ctx->flows, FA_END_EOF);
     FILE *text = text_out(ctx);
     if (fa_run_report(ctx, true, res) != 0)
-        ctx->json_failed = true;
+        ctx->text_failed = true;
     /* An input that failed before its first packet has nothing to sum up. */
     if (!o->quiet && (rc == 0 || ctx->summary.packets > 0)) {
         if (ctx->audit || fa_ws_sessions(ctx->ws))
@@ -602,6 +606,10 @@ int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t err
     }
     if (!o->quiet && ctx->evidence)
         print_evidence(ctx->evidence, text);
+    /* A report that did not reach its reader is no report: say so in the
+     * exit status, as tcpdump does for a full disk. */
+    if (fflush(text) != 0 || ferror(text))
+        ctx->text_failed = true;
     fa_flow_table_free(ctx->flows);
     free(ctx->batch);
     free_config(ctx);

@@ -24,6 +24,7 @@ struct fa_run {
     const fa_options *opts;
     FILE *json;
     bool json_failed;
+    bool text_failed;        /* the report or summary could not be written */
     uint64_t seq;            /* sequence number of the next NDJSON record */
     fa_json_sink sink;
     fa_summary summary;

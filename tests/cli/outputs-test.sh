@@ -78,5 +78,12 @@ expect 0 "" -r in.pcap -j /dev/null
 [ -s new.json ] || { echo "new.json not written" >&2; failed=1; }
 expect 0 "" -r in.pcap --html page.html
 [ -s page.html ] && [ ! -e page.html.tmp ] || { echo "page.html not written whole" >&2; failed=1; }
+# A report that cannot be written (a full disk) fails the run, and the
+# message names the stream, not a -j file that was never given.
+if [ -w /dev/full ]; then
+    "$flowaudit" -r in.pcap >/dev/full 2>err.txt && { echo "report to a full disk: exit 0" >&2; failed=1; }
+    [ "$(cat err.txt)" = "flowaudit: standard output: write failed" ] ||
+        { echo "report to a full disk: stderr '$(cat err.txt)'" >&2; failed=1; }
+fi
 [ "$failed" = 0 ] && echo "outputs: all cases refused or accepted as expected"
 exit "$failed"
