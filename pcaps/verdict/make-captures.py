@@ -194,6 +194,14 @@ def evicted_resume(c):
     c.tcp(T0 + 5.004, m1, 40100, m2, 38866, ACK, 1022, 5042)
 
 
+def midstream_reversed(c):
+    # A connection met in its middle (no SYN): data from the LDAP server's
+    # port 50006 to the Workspace VM's port 389, the answer, an ACK.
+    c.tcp(T0, "192.0.2.31", 50006, "192.0.2.10", 389, PSH | ACK, 7000, 3000, b"q" * 20)
+    c.tcp(T0 + 0.001, "192.0.2.10", 389, "192.0.2.31", 50006, PSH | ACK, 3000, 7020, b"r" * 20)
+    c.tcp(T0 + 0.002, "192.0.2.31", 50006, "192.0.2.10", 389, ACK, 7020, 3020)
+
+
 def hr_rej(c):
     # A SYN-ACK seen first (its SYN was not captured), answered by a RST,
     # between two ports that are not likely server ports.
@@ -236,6 +244,7 @@ CAPTURES = {
     "hr-rej": hr_rej,
     "rst-ttl": rst_ttl,
     "evicted-resume": evicted_resume,
+    "midstream-reversed": midstream_reversed,
     "pcoip-sport": pcoip_sport,
 }
 
