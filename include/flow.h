@@ -88,6 +88,7 @@ enum fa_flow_bits {
                                     * byte counts instead of sequence numbers, no TTLs */
     FA_FLOW_ICMP_PAIRED = 1u << 6, /* its ICMP error was paired by host pair and time,
                                     * a record quoting no connection */
+    FA_FLOW_DENIED = 1u << 7,      /* a firewall's record says it denied the flow */
 };
 
 typedef struct fa_flow {

@@ -100,6 +100,9 @@ typedef struct fa_flow_hint {
     bool valid;
 } fa_flow_hint;
 
+/* Ports that Zeek's analyzers register (and those below 1024): a first
+ * packet sent from one of them was probably sent by the server. */
+bool fa_flow_likely_server_port(uint16_t port);
 /* The canonical key of a connection from (src, sport) to (dst, dport);
  * returns true when the source is the key's lower end (FA_FLOW_ORIG_IS_LO
  * for a flow it opened). For flows made outside the table (records.h). */

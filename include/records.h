@@ -1,6 +1,6 @@
 /* records.h - flow records as input. -r recognises them by content, as
  * libpcap recognises pcap and pcapng: Zeek's conn.log, TSV with its
- * '#fields' header or JSON lines. A record is a connection already ended:
+ * '#fields' header or JSON lines, and IPFIX files. A record is a connection already ended:
  * it becomes an fa_flow marked FA_FLOW_RECORD and goes to the run core's
  * flow end, where the same audit judges it with the same rules and site.
  * See docs/detection.md, "Flow records". */
@@ -17,12 +17,13 @@ typedef enum fa_record_format {
     FA_REC_NONE,       /* not flow records: a packet capture, or unknown */
     FA_REC_ZEEK_TSV,   /* conn.log, Zeek's tab-separated form */
     FA_REC_ZEEK_JSON,  /* conn.log, one JSON object per line */
+    FA_REC_IPFIX,      /* IPFIX file (RFC 5655), read with libfixbuf */
     FA_REC_FORMATS
 } fa_record_format;
 
 /* What a file holds, told by its first byte (EOF allowed): '#' starts a
- * Zeek TSV header, '{' a JSON log; no pcap or pcapng magic starts with
- * either. */
+ * Zeek TSV header, '{' a JSON log, 0 an IPFIX message (version 10 in two
+ * bytes); no pcap or pcapng magic starts with any of them. */
 fa_record_format fa_record_sniff(int first_byte);
 /* "Zeek conn.log (TSV)", ... Static string. */
 const char *fa_record_format_name(fa_record_format f);

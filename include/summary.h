@@ -28,6 +28,8 @@ typedef struct fa_summary {
     uint64_t records, records_malformed;   /* made into flows; lines skipped */
     uint64_t icmp_paired;                  /* attempts paired with an ICMP unreachable */
     uint64_t attempts_unheld, unreach_dropped; /* not paired for want of room */
+    uint64_t uniflows, uniflows_joined, uniflows_alone; /* IPFIX: one direction per record */
+    uint64_t fw_denied;                    /* records of flows a firewall denied */
 } fa_summary;
 
 /* Counts the encapsulations a decoded packet passed (fa_packet.encap), on

@@ -273,6 +273,10 @@ static int match_rules(const fa_audit *a, uint8_t proto, const ends *e, bool in_
  * server. A UDP or ICMP flow's first packet is its initiator's. */
 static bool initiator_known(const fa_flow *f)
 {
+    /* A flow record whose direction was guessed ('^': Zeek's flip, or two
+     * uniflows whose order neither flags nor times told) has none. */
+    if ((f->bits & FA_FLOW_RECORD) && memchr(f->history, '^', sizeof f->history))
+        return false;
     if (f->key.proto != FA_PROTO_TCP)
         return true;
     return memchr(f->history, 'S', sizeof f->history) && !(f->bits & FA_FLOW_CONTINUED);

@@ -118,7 +118,7 @@ static void print_scope(const fa_audit *a, FILE *out)
     for (int i = 0; i < s->ninputs; i++)
         fprintf(out, " %s", s->inputs[i]);
     if (s->records)
-        fprintf(out, "\n  evidence: flow records, not packets: attempts judged from conn_state, history and"
+        fprintf(out, "\n  evidence: flow records, not packets: attempts judged from conn_state or TCP flags and"
                      " packet counts;\n            ICMP unreachables paired by host pair and time;"
                      " no WebSocket endings");
     fprintf(out, "\n  rules:   %s (%d products, %d rules)\n", s->rules_dir, a->rs->nproducts, a->rs->nrules);

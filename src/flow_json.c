@@ -83,6 +83,8 @@ json_t *fa_flow_to_json(const fa_flow *f)
     }
     if (f->bits & FA_FLOW_RECORD)
         json_object_set_new(o, "evidence", json_string("flow-record"));
+    if (f->bits & FA_FLOW_DENIED)
+        json_object_set_new(o, "firewall_event", json_string("denied"));
     return o;
 }
 

@@ -416,9 +416,7 @@ bool fa_flow_table_make_key(fa_flow_key *k, uint8_t proto, const fa_addr *src, u
     return make_key(k, proto, src, sport, dst, dport);
 }
 
-/* Ports that Zeek's analyzers register: a first packet sent from one of them
- * was probably sent by the server. */
-static bool likely_server_port(uint16_t port)
+bool fa_flow_likely_server_port(uint16_t port)
 {
     static const uint16_t known[] = {1080, 1194, 1433, 1521, 1723, 1812, 1813, 2049, 3128, 3306,
                                      3389, 4172, 5060, 5061, 5222, 5432, 5900, 6379, 6667, 8000,
@@ -445,7 +443,7 @@ static bool first_packet_flips(const fa_packet *p)
     if (!p->has_ports || p->proto == FA_PROTO_ICMP || p->proto == FA_PROTO_ICMP6 ||
         is_v4_broadcast(&p->dst))
         return false;
-    bool src_srv = likely_server_port(p->sport), dst_srv = likely_server_port(p->dport);
+    bool src_srv = fa_flow_likely_server_port(p->sport), dst_srv = fa_flow_likely_server_port(p->dport);
     if (p->proto == FA_PROTO_TCP) {
         uint8_t fl = p->tcp_flags;
         if ((fl & FA_TH_SYN) && !(fl & FA_TH_ACK))

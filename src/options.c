@@ -76,8 +76,8 @@ static const opt_row opt_table[] = {
     {.name = "read", .short_name = 'r', .arg = "FILE", .kind = OPT_CALL, .set = set_read,
      .section = "Input",
      .help = "read a pcap or pcapng file, or flow records (Zeek\n"
-             "conn.log, TSV or JSON), told by content ('-' for\n"
-             "stdin); repeat for several files, read in order"},
+             "conn.log, TSV or JSON; IPFIX file), told by content\n"
+             "('-' for stdin); repeat for several files, read in order"},
     {.name = "interface", .short_name = 'i', .arg = "IFACE", .kind = OPT_CALL, .set = set_iface,
      .help = "capture live from IFACE ('any' for all); repeat for\n"
              "several interfaces"},

@@ -37,6 +37,7 @@ typedef struct unreach {
 
 typedef struct rec_reader {
     fa_run *ctx;
+    fa_ipfix *ipfix;
     fa_flow *held;
     size_t nheld;
     unreach *errs;
@@ -46,12 +47,18 @@ typedef struct rec_reader {
 
 fa_record_format fa_record_sniff(int first_byte)
 {
-    return first_byte == '#' ? FA_REC_ZEEK_TSV : first_byte == '{' ? FA_REC_ZEEK_JSON : FA_REC_NONE;
+    switch (first_byte) {
+    case '#': return FA_REC_ZEEK_TSV;
+    case '{': return FA_REC_ZEEK_JSON;
+    case 0: return FA_REC_IPFIX;
+    default: return FA_REC_NONE;
+    }
 }
 
 const char *fa_record_format_name(fa_record_format f)
 {
-    static const char *const names[FA_REC_FORMATS] = {"packets", "Zeek conn.log (TSV)", "Zeek conn.log (JSON)"};
+    static const char *const names[FA_REC_FORMATS] = {"packets", "Zeek conn.log (TSV)", "Zeek conn.log (JSON)",
+                                                      "IPFIX"};
     return (unsigned)f < FA_REC_FORMATS ? names[f] : "unknown";
 }
 
@@ -114,6 +121,11 @@ static void take(rec_reader *r, fa_flow *f)
     }
     r->ctx->summary.attempts_unheld += unanswered(f);
     fa_run_flow(r->ctx, f);
+}
+
+static void take_record(void *arg, fa_flow *f)
+{
+    take(arg, f);
 }
 
 /* An unreachable from the attempt's responder host to its originator
@@ -203,6 +215,37 @@ static int read_records(rec_reader *r, FILE *in, const char *name, fa_signals *s
     return ferror(in) ? (snprintf(err, errlen, "%.200s: %s", name, strerror(errno)), -1) : 0;
 }
 
+/* One input, by its first byte. */
+static int read_one(rec_reader *r, FILE *in, const char *name, fa_signals *sig, char *err, size_t errlen)
+{
+    int c = getc(in);
+    if (c == EOF)
+        return 0;
+    ungetc(c, in);
+    if (fa_record_sniff(c) != FA_REC_IPFIX)
+        return read_records(r, in, name, sig, err, errlen);
+    char why[256];
+    r->ctx->summary.record_formats |= 1u << FA_REC_IPFIX;
+    if (fa_ipfix_read(r->ipfix, in, &sig->stop, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "%.200s: %s", name, why);
+    return -1;
+}
+
+/* The IPFIX reader's counts go into the summary. */
+static void finish_ipfix(rec_reader *r)
+{
+    fa_ipfix_stats st;
+    fa_summary *s = &r->ctx->summary;
+    fa_ipfix_finish(r->ipfix, &st);
+    s->records += st.records;
+    s->records_malformed += st.malformed;
+    s->uniflows += st.uniflows;
+    s->uniflows_joined += st.joined;
+    s->uniflows_alone += st.alone;
+    s->fw_denied += st.denied;
+}
+
 /* Filters and -w work on packets, which records do not have. */
 static int check_options(const fa_options *o, char *err, size_t errlen)
 {
@@ -227,7 +270,7 @@ static int read_inputs(rec_reader *r, fa_signals *sig, char *err, size_t errlen)
             return -1;
         }
         r->ctx->summary.files++;
-        int rc = read_records(r, in, o->files[i], sig, err, errlen);
+        int rc = read_one(r, in, o->files[i], sig, err, errlen);
         if (!std)
             fclose(in);
         if (rc != 0)
@@ -241,15 +284,19 @@ int fa_records_files(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
     if (check_options(ctx->opts, err, errlen) != 0)
         return -1;
     rec_reader *r = calloc(1, sizeof *r);
-    if (!r || !(r->held = calloc(HELD_MAX, sizeof *r->held)) || !(r->errs = calloc(UNREACH_MAX, sizeof *r->errs))) {
-        if (r)
+    if (!r || !(r->held = calloc(HELD_MAX, sizeof *r->held)) || !(r->errs = calloc(UNREACH_MAX, sizeof *r->errs)) ||
+        !(r->ipfix = fa_ipfix_new(take_record, r))) {
+        if (r) {
             free(r->held);
+            free(r->errs);
+        }
         free(r);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     r->ctx = ctx;
     int rc = read_inputs(r, sig, err, errlen);
+    finish_ipfix(r);
     judge_held(r);
     free(r->held);
     free(r->errs);

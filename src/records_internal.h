@@ -5,7 +5,9 @@
 #define FLOWAUDIT_RECORDS_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "flow.h"
 
@@ -42,5 +44,26 @@ bool fa_zeek_tsv_line(const fa_zeek_tsv *z, char *line, fa_flow *f);
 /* One line of Zeek's JSON log (one object per line, flat "id.orig_h"
  * names, epoch times). Returns false for a line that is not one. */
 bool fa_zeek_json_line(const char *line, size_t len, fa_flow *f);
+
+/* A record's flow, handed to the driver (records.c). */
+typedef void (*fa_record_emit)(void *arg, fa_flow *f);
+
+typedef struct fa_ipfix_stats {
+    uint64_t records, malformed;   /* data records made into flows; records and messages refused */
+    uint64_t uniflows, joined, alone; /* uniflow records; joined in pairs; judged alone */
+    uint64_t denied;               /* flows a firewall says it denied */
+} fa_ipfix_stats;
+
+typedef struct fa_ipfix fa_ipfix;
+
+/* An IPFIX reader (records_ipfix.c) handing its flows to fn. NULL when
+ * out of memory. */
+fa_ipfix *fa_ipfix_new(fa_record_emit fn, void *arg);
+/* Reads one IPFIX file (RFC 5655) to its end or *stop; uniflows wait for
+ * their other direction across files. Returns 0, or -1 with err set when
+ * the input is not IPFIX. in stays the caller's. */
+int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, char *err, size_t errlen);
+/* Judges the uniflows still waiting, fills *st, frees the reader. */
+void fa_ipfix_finish(fa_ipfix *x, fa_ipfix_stats *st);
 
 #endif

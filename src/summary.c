@@ -105,16 +105,23 @@ static void print_records(const fa_summary *s, FILE *out)
     for (int f = FA_REC_NONE + 1, n = 0; f < FA_REC_FORMATS; f++)
         if (s->record_formats & (1u << f))
             fprintf(out, "%s%s", n++ ? ", " : "", fa_record_format_name((fa_record_format)f));
-    fprintf(out, "), %" PRIu64 " records; skipped %" PRIu64 " malformed lines\n", s->records,
+    fprintf(out, "), %" PRIu64 " records; skipped %" PRIu64 " malformed lines or messages\n", s->records,
             s->records_malformed);
     fprintf(out, "flows     %" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64 ", other %" PRIu64 ")\n",
-            s->records, s->flows_by_proto[0], s->flows_by_proto[1], s->flows_by_proto[2], s->flows_by_proto[3]);
+            s->flows_by_proto[0] + s->flows_by_proto[1] + s->flows_by_proto[2] + s->flows_by_proto[3],
+            s->flows_by_proto[0], s->flows_by_proto[1], s->flows_by_proto[2], s->flows_by_proto[3]);
     if (s->flows_by_proto[0])
         print_states(out, "tcp", s->tcp_states);
     if (s->flows_by_proto[1])
         print_states(out, "udp", s->udp_states);
     fprintf(out, "  icmp unreachables paired with an unanswered attempt by host pair and time: %" PRIu64 "\n",
             s->icmp_paired);
+    if (s->uniflows)
+        fprintf(out, "  uniflow records (one direction each) %" PRIu64 ": %" PRIu64 " joined in pairs, %" PRIu64
+                     " alone (no other direction recorded)\n", s->uniflows, s->uniflows_joined, s->uniflows_alone);
+    if (s->record_formats & (1u << FA_REC_IPFIX))
+        fprintf(out, "  denied by a firewall %" PRIu64 "; an exporter's sampling is not read: a sampled"
+                     " exporter can miss an answer\n", s->fw_denied);
     if (s->attempts_unheld || s->unreach_dropped)
         fprintf(out, "  not paired for want of room: %" PRIu64 " attempts, %" PRIu64 " unreachables\n",
                 s->attempts_unheld, s->unreach_dropped);

@@ -5,7 +5,8 @@ against docs/ndjson.schema.json (JSON Schema 2020-12, python3-jsonschema).
     check-schema.py FLOWAUDIT SRCDIR      the committed -j goldens, and a
                                           fresh -j run over pcaps/lab,
                                           pcaps/products, pcaps/real and
-                                          the conn.logs of tests/records
+                                          the conn.logs and IPFIX files
+                                          of tests/records
     check-schema.py --files SRCDIR F...   the given NDJSON files
 
 The schema has one definition per record type with no field left
@@ -39,7 +40,7 @@ def golden_files(src):
 
 def fresh_runs(flowaudit, src, tmp):
     """Runs flowaudit -j over the lab, product and real captures and the
-    Zeek conn.logs of tests/records; returns
+    Zeek conn.logs and IPFIX files of tests/records; returns
     the files written, each with the command that wrote it. --interim 1
     adds flow_update records."""
     runs = []
@@ -50,7 +51,8 @@ def fresh_runs(flowaudit, src, tmp):
         runs.append((pcap, ["--rules", "rules", "--site", "sites/%s.site" % product]))
     for pcap in sorted(glob.glob(os.path.join(src, "pcaps/real/*.pcap"))):
         runs.append((pcap, ["--rules", "rules", "--interim", "1"]))
-    for log in sorted(glob.glob(os.path.join(src, "tests/records/*.conn.*"))):
+    for log in sorted(glob.glob(os.path.join(src, "tests/records/*.conn.*")) +
+                      glob.glob(os.path.join(src, "tests/records/*.ipfix"))):
         product = os.path.basename(log).rsplit("-", 1)[0]
         runs.append((log, ["--rules", "rules", "--site", "sites/%s.site" % product]))
     files = {}

@@ -4,8 +4,10 @@
 Usage: check-agreement.py FLOWAUDIT PCAP RECORDS [--unmask] [-- OPTIONS...]
 
 Runs flowaudit on the capture and on the flow records of the same traffic
-with the same options, and compares, per connection (the 5-tuple, orig
-first), the verdicts and attempts, and per rule the status of each port.
+with the same options, and compares, per connection (the 5-tuple, its two
+ends in sorted order: which end opened is in the verdict, documented or
+wrong_direction), the verdicts and attempts, and per rule the status of
+each port.
 The capture is the reference: its verdicts come from packets. Every record
 flow must also say "evidence":"flow-record". --unmask replaces the masked
 times of Zeek's btest baselines (XXXXXXXXXX.XXXXXX) by 0 before reading.
@@ -27,7 +29,8 @@ def run(flowaudit, path, opts):
     for line in out.stdout.splitlines():
         rec = json.loads(line)
         if rec["type"] == "flow":
-            key = (rec["id.orig_h"], rec["id.orig_p"], rec["id.resp_h"], rec["id.resp_p"], rec["proto"])
+            ends = sorted([(rec["id.orig_h"], rec["id.orig_p"]), (rec["id.resp_h"], rec["id.resp_p"])])
+            key = (ends[0], ends[1], rec["proto"])
             flows.setdefault(key, []).append((rec.get("verdict"), rec.get("attempt"), rec.get("evidence")))
         elif rec["type"] == "rule":
             for p in rec.get("ports") or []:

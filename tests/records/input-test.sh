@@ -1,7 +1,8 @@
 #!/bin/sh
 # input-test.sh FLOWAUDIT SRC - flow records as -r input, end to end:
 # malformed lines counted and skipped (a line over 64 KiB, a NUL byte, a
-# bad port), records on standard input, and the refusals (mixed inputs,
+# bad port; an IPFIX file cut short), records on standard input, and the
+# refusals (mixed inputs,
 # -w, a filter, a log that is not conn.log), each with exit status 2.
 FA=$1 SRC=$2
 LOG=$SRC/tests/records/ras-broken.conn.log
@@ -15,7 +16,7 @@ fail() { echo "FAIL: $*"; exit 1; }
   grep -v '^#' "$LOG" | head -n 1 | sed 's/\t40001\t/\t70000\t/'
   grep -v '^#' "$LOG" | head -n 2; } >"$tmp/bad.log"
 "$FA" -r "$tmp/bad.log" >"$tmp/out" 2>&1 || fail "malformed lines: exit $?"
-grep -q '2 records; skipped 3 malformed lines' "$tmp/out" || fail "malformed lines not counted: $(tail -n 4 "$tmp/out")"
+grep -q '2 records; skipped 3 malformed lines or messages' "$tmp/out" || fail "malformed lines not counted: $(tail -n 4 "$tmp/out")"
 
 "$FA" -q -j - -r - <"$LOG" >"$tmp/stdin.json" || fail "stdin: exit $?"
 [ "$(grep -c '"evidence":"flow-record"' "$tmp/stdin.json")" = "$(grep -vc '^#' "$LOG")" ] ||
@@ -32,4 +33,16 @@ refuse "carry no packets to write" -r "$LOG" -w "$tmp/ev.pcap"
 refuse "selects packets" -r "$LOG" tcp port 80
 printf '#separator \\x09\n#path\tdns\n' >"$tmp/dns.log"
 refuse "dns.log:2: a Zeek dns log, not conn" -r "$tmp/dns.log"
+# IPFIX cut anywhere: the messages before the cut are read, the cut one is
+# counted, nothing is read past the end.
+IPFIX=$SRC/tests/records/ras-broken.ipfix
+for n in 1 16 20 100 408 409 1000 5000 6959; do
+    head -c $n "$IPFIX" >"$tmp/cut.ipfix"
+    "$FA" -r "$tmp/cut.ipfix" >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -le 2 ] || fail "IPFIX cut at $n: exit $rc"
+done
+head -c 5000 "$IPFIX" >"$tmp/cut.ipfix"
+"$FA" -r "$tmp/cut.ipfix" >"$tmp/out" 2>&1 || fail "IPFIX cut at 5000: exit $?"
+grep -q 'records; skipped 1 malformed' "$tmp/out" || fail "IPFIX cut message not counted: $(tail -n 6 "$tmp/out")"
 echo "ok"

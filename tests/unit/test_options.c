@@ -264,7 +264,7 @@ static void test_usage_text(void **state)
     assert_non_null(strstr(text, "\n      --max-flows N       active flow cap;"));
     assert_non_null(strstr(text, "\n      --evidence-buffer MIB  recent packets kept for -w"));
     assert_non_null(strstr(text, "\n  -p, --no-promisc        live: do not enable"));
-    assert_non_null(strstr(text, "\n                          stdin); repeat for several files, read in order\n"));
+    assert_non_null(strstr(text, "\n                          ('-' for stdin); repeat for several files, read in order\n"));
     assert_non_null(strstr(text, "\nFlows:\n      --max-flows"));
     assert_non_null(strstr(text, "\n  -V, --version           print the version\n\nExit status:"));
     free(text);

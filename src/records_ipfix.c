@@ -1,0 +1,405 @@
+/* records_ipfix.c - IPFIX files (RFC 5655: IPFIX messages one after the
+ * other) as flows, read with libfixbuf, which handles the templates and
+ * RFC 5103 biflows: every record is copied into one internal template
+ * (struct ipfix_rec) whose elements the exporter's template may lack
+ * (then zero).
+ *
+ * A record gives each side's packets and the union of the TCP flags it
+ * sent (tcpControlBits and reverseTcpControlBits; YAF's enterprise
+ * elements are not read); the flags become endpoint states (side_state) from which
+ * tcp_state.c's conn_state follows, and a history of the letters the
+ * flags prove (S h F f R r), so the audit judges the flow as it judges a
+ * captured one: a SYN answered by nothing is S0 (blocked), a SYN answered
+ * by a RST is REJ (rejected), an answered handshake is seen. A firewall's
+ * "flow denied" (firewallEvent 3, NSEL's event 3) is a block by the
+ * firewall itself: nothing came back. A uniflow exporter (no reverse
+ * elements in its template) sends each direction as a record of its own:
+ * the two are joined by their connection (canonical key) before they are
+ * judged; a direction whose partner never came is judged alone. */
+#include "records_internal.h"
+
+#include <fixbuf/public.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "decode.h"
+#include "flow_table.h"
+
+/* The internal template: 8-byte elements first, so the struct has no
+ * padding the template does not have. */
+typedef struct ipfix_rec {
+    uint64_t start_ms, end_ms;
+    uint64_t octets, packets, octets_total, packets_total;
+    uint64_t r_octets, r_packets, r_octets_total, r_packets_total;
+    uint8_t src6[16], dst6[16];
+    uint32_t src4, dst4;
+    uint16_t sport, dport, icmp4, icmp6;
+    uint8_t proto, flags, r_flags, fw_event, nsel_event;
+    uint8_t pad[3];
+} ipfix_rec;
+
+static fbInfoElementSpec_t rec_spec[] = {
+    {"flowStartMilliseconds", 8, 0},   {"flowEndMilliseconds", 8, 0},
+    {"octetDeltaCount", 8, 0},         {"packetDeltaCount", 8, 0},
+    {"octetTotalCount", 8, 0},         {"packetTotalCount", 8, 0},
+    {"reverseOctetDeltaCount", 8, 0},  {"reversePacketDeltaCount", 8, 0},
+    {"reverseOctetTotalCount", 8, 0},  {"reversePacketTotalCount", 8, 0},
+    {"sourceIPv6Address", 16, 0},      {"destinationIPv6Address", 16, 0},
+    {"sourceIPv4Address", 4, 0},       {"destinationIPv4Address", 4, 0},
+    {"sourceTransportPort", 2, 0},     {"destinationTransportPort", 2, 0},
+    {"icmpTypeCodeIPv4", 2, 0},        {"icmpTypeCodeIPv6", 2, 0},
+    {"protocolIdentifier", 1, 0},      {"tcpControlBits", 1, 0},
+    {"reverseTcpControlBits", 1, 0},   {"firewallEvent", 1, 0},
+    {"NF_F_FW_EVENT", 1, 0},           {"paddingOctets", 3, 0},
+    FB_IESPEC_NULL,
+};
+
+_Static_assert(sizeof(ipfix_rec) == 10 * 8 + 32 + 8 + 8 + 8, "ipfix_rec matches rec_spec");
+
+/* Elements whose presence in the exporter's template makes it a biflow
+ * exporter (RFC 5103). */
+static fbInfoElementSpec_t reverse_spec[] = {
+    {"reversePacketDeltaCount", 0, 0}, {"reversePacketTotalCount", 0, 0}, FB_IESPEC_NULL,
+};
+
+#define FW_DENIED 3 /* firewallEvent and NSEL's NF_F_FW_EVENT: "flow denied" */
+
+/* Uniflows waiting for the other direction; beyond this many a
+ * direction is judged alone at once. */
+#define PENDING_MAX 65536
+
+struct fa_ipfix {
+    fbInfoModel_t *model;
+    fBuf_t *buf;
+    fa_flow *pending;          /* uthash by key: uniflows waiting */
+    size_t npending;
+    fa_record_emit emit;
+    void *arg;
+    fa_ipfix_stats st;
+};
+
+static bool ip_of(const ipfix_rec *r, fa_addr *src, fa_addr *dst)
+{
+    static const uint8_t zero[16];
+    if (r->src4 || r->dst4) {
+        uint8_t s[4] = {r->src4 >> 24, r->src4 >> 16, r->src4 >> 8, r->src4};
+        uint8_t d[4] = {r->dst4 >> 24, r->dst4 >> 16, r->dst4 >> 8, r->dst4};
+        fa_addr_from_v4(src, s);
+        fa_addr_from_v4(dst, d);
+        return true;
+    }
+    if (!memcmp(r->src6, zero, 16) && !memcmp(r->dst6, zero, 16))
+        return false;
+    fa_addr_from_v6(src, r->src6);
+    fa_addr_from_v6(dst, r->dst6);
+    return true;
+}
+
+/* ICMP is keyed as the tracker keys it: type as the source port, code as
+ * the destination port. Exporters put type and code in icmpTypeCode, or
+ * (type << 8 | code) in the destination port. */
+static void ports_of(const ipfix_rec *r, uint16_t *sport, uint16_t *dport)
+{
+    uint16_t tc = r->icmp4 ? r->icmp4 : r->icmp6 ? r->icmp6 : r->dport;
+    bool icmp = r->proto == FA_PROTO_ICMP || r->proto == FA_PROTO_ICMP6;
+    *sport = icmp ? tc >> 8 : r->sport;
+    *dport = icmp ? tc & 0xff : r->dport;
+}
+
+static uint64_t pick(uint64_t delta, uint64_t total)
+{
+    return delta ? delta : total;
+}
+
+/* One record as a flow, orig = the record's source. */
+static bool rec_to_flow(const ipfix_rec *r, fa_flow *f)
+{
+    fa_addr src, dst;
+    uint16_t sport, dport;
+    memset(f, 0, sizeof *f);
+    if (!ip_of(r, &src, &dst))
+        return false;
+    ports_of(r, &sport, &dport);
+    if (fa_flow_table_make_key(&f->key, r->proto, &src, sport, &dst, dport))
+        f->bits |= FA_FLOW_ORIG_IS_LO;
+    f->bits |= FA_FLOW_RECORD;
+    f->first_us = r->start_ms * 1000u;
+    f->last_us = (r->end_ms > r->start_ms ? r->end_ms : r->start_ms) * 1000u;
+    if (f->last_us > FA_TS_MAX_US || r->start_ms > FA_TS_MAX_US / 1000u)
+        return false;
+    f->dir[0].pkts = (uint32_t)(pick(r->packets, r->packets_total) > UINT32_MAX ? UINT32_MAX : pick(r->packets, r->packets_total));
+    f->dir[1].pkts = (uint32_t)(pick(r->r_packets, r->r_packets_total) > UINT32_MAX ? UINT32_MAX : pick(r->r_packets, r->r_packets_total));
+    f->dir[0].ip_bytes = pick(r->octets, r->octets_total);
+    f->dir[1].ip_bytes = pick(r->r_octets, r->r_octets_total);
+    f->dir[0].flags = r->flags;
+    f->dir[1].flags = r->r_flags;
+    if (r->fw_event == FW_DENIED || r->nsel_event == FW_DENIED) {
+        f->bits |= FA_FLOW_DENIED;
+        f->dir[1].pkts = 0;
+        f->dir[1].ip_bytes = 0;
+        f->dir[1].flags = 0;
+    }
+    return true;
+}
+
+/* A side's endpoint state from the flags it sent; handshake: both sent
+ * a SYN. Zeek's states, as tcp_state.c computes conn_state from them. */
+static uint8_t side_state(const fa_flow_dir *d, bool handshake)
+{
+    if (!d->pkts)
+        return FA_EP_INACTIVE;
+    if (d->flags & FA_TH_RST)
+        return FA_EP_RESET;
+    if (d->flags & FA_TH_FIN)
+        return FA_EP_CLOSED;
+    if (d->flags & FA_TH_SYN)
+        return handshake ? FA_EP_ESTABLISHED : FA_EP_SYN_SENT;
+    return FA_EP_PARTIAL;
+}
+
+/* The history letters the flags prove, in Zeek's order of a connection
+ * (S h F f R r): enough for the initiator and for RSTOS0; pure ACKs and
+ * data cannot be told from a union of flags. */
+static void flags_history(fa_flow *f)
+{
+    static const struct { int dir; uint8_t flag; char letter; } letters[] = {
+        {0, FA_TH_SYN, 'S'}, {1, FA_TH_SYN, 'h'}, {0, FA_TH_FIN, 'F'},
+        {1, FA_TH_FIN, 'f'}, {0, FA_TH_RST, 'R'}, {1, FA_TH_RST, 'r'}, {0, 0, 0},
+    };
+    int n = 0;
+    for (int i = 0; letters[i].letter; i++)
+        if (f->dir[letters[i].dir].pkts && (f->dir[letters[i].dir].flags & letters[i].flag))
+            f->history[n++] = letters[i].letter;
+    f->history[n] = '\0';
+}
+
+static void finish_flow(fa_flow *f, bool opener_known)
+{
+    if (f->key.proto == FA_PROTO_TCP) {
+        bool handshake = (f->dir[0].flags & FA_TH_SYN) && (f->dir[1].flags & FA_TH_SYN);
+        for (int d = 0; d < 2; d++)
+            f->dir[d].state = side_state(&f->dir[d], handshake);
+        flags_history(f);
+    } else {
+        for (int d = 0; d < 2; d++)
+            f->dir[d].state = f->dir[d].pkts ? FA_EP_ACTIVE : FA_EP_INACTIVE;
+    }
+    /* Zeek's mark for a direction guessed: the audit then knows no
+     * initiator. */
+    if (!opener_known) {
+        size_t n = strlen(f->history);
+        memmove(f->history + 1, f->history, n < FA_HISTORY_MAX ? n + 1 : FA_HISTORY_MAX);
+        f->history[0] = '^';
+        f->history[FA_HISTORY_MAX] = '\0';
+    }
+    f->end_reason = (f->dir[0].flags | f->dir[1].flags) & FA_TH_RST ? FA_END_RST_ORIG : FA_END_IDLE;
+    if (f->end_reason == FA_END_RST_ORIG && !(f->dir[0].flags & FA_TH_RST))
+        f->end_reason = FA_END_RST_RESP;
+    else if (f->end_reason == FA_END_IDLE && (f->dir[0].flags & f->dir[1].flags & FA_TH_FIN))
+        f->end_reason = FA_END_FIN;
+}
+
+/* The originator of two joined directions: the side that sent a SYN
+ * when the other sent none, or a SYN and no ACK when the other sent
+ * both; else the one that started first. Exporters that stamp seconds
+ * give both sides one start: then a side sending from a likely server
+ * port (Zeek's list) is the server; with none or both, the lower port is
+ * taken for the server, a guess (*known false). */
+static bool second_is_orig(const fa_flow *first, const fa_flow *second, bool *known)
+{
+    bool s1 = first->dir[0].flags & FA_TH_SYN, s2 = second->dir[0].flags & FA_TH_SYN;
+    bool a1 = first->dir[0].flags & FA_TH_ACK, a2 = second->dir[0].flags & FA_TH_ACK;
+    uint16_t p1 = fa_flow_port(first, 0), p2 = fa_flow_port(second, 0);
+    *known = true;
+    if (s1 && s2 && a1 != a2)
+        return a1; /* the SYN-ACK's sender answered */
+    if (s1 != s2)
+        return s2;
+    if (second->first_us != first->first_us)
+        return second->first_us < first->first_us;
+    bool srv1 = fa_flow_likely_server_port(p1), srv2 = fa_flow_likely_server_port(p2);
+    *known = srv1 != srv2;
+    return *known ? srv1 : p1 < p2;
+}
+
+/* Two uniflows of one connection as one flow, in *into; false when who
+ * opened it is not known. */
+static bool join(fa_flow *into, const fa_flow *other)
+{
+    fa_flow o = *into, r = *other;
+    bool known;
+    if (second_is_orig(into, other, &known)) {
+        o = *other;
+        r = *into;
+    }
+    UT_hash_handle hh = into->hh;
+    *into = o;
+    into->hh = hh;
+    into->dir[1] = r.dir[0];
+    into->bits |= r.bits & FA_FLOW_DENIED;
+    if (r.first_us < into->first_us)
+        into->first_us = r.first_us;
+    if (r.last_us > into->last_us)
+        into->last_us = r.last_us;
+    return known;
+}
+
+/* Same direction again (an exporter's active timeout cut it): summed. */
+static void add_same(fa_flow *into, const fa_flow *more)
+{
+    into->dir[0].pkts = into->dir[0].pkts > UINT32_MAX - more->dir[0].pkts ? UINT32_MAX
+                                                                           : into->dir[0].pkts + more->dir[0].pkts;
+    into->dir[0].ip_bytes += more->dir[0].ip_bytes;
+    into->dir[0].flags |= more->dir[0].flags;
+    into->bits |= more->bits & FA_FLOW_DENIED;
+    if (more->first_us < into->first_us)
+        into->first_us = more->first_us;
+    if (more->last_us > into->last_us)
+        into->last_us = more->last_us;
+}
+
+static void emit(fa_ipfix *x, fa_flow *f, bool opener_known)
+{
+    finish_flow(f, opener_known);
+    x->st.denied += (f->bits & FA_FLOW_DENIED) != 0;
+    x->emit(x->arg, f);
+}
+
+/* A uniflow: joined with its other direction when that waits already,
+ * else it waits (or, the table full, is judged alone). */
+static void uniflow(fa_ipfix *x, fa_flow *f)
+{
+    fa_flow *p;
+    HASH_FIND(hh, x->pending, &f->key, sizeof f->key, p);
+    if (p && (p->bits & FA_FLOW_ORIG_IS_LO) == (f->bits & FA_FLOW_ORIG_IS_LO)) {
+        add_same(p, f);
+        return;
+    }
+    if (p) {
+        HASH_DEL(x->pending, p);
+        x->npending--;
+        x->st.joined += 2;
+        emit(x, p, join(p, f));
+        free(p);
+        return;
+    }
+    if (x->npending < PENDING_MAX && (p = malloc(sizeof *p))) {
+        bool oom = false;
+        *p = *f;
+#undef uthash_nonfatal_oom
+#define uthash_nonfatal_oom(obj) (oom = true)
+        HASH_ADD(hh, x->pending, key, sizeof p->key, p);
+        if (!oom) {
+            x->npending++;
+            return;
+        }
+        free(p);
+    }
+    x->st.alone++;
+    emit(x, f, true);
+}
+
+/* Directions whose partner never came, judged alone at the end. */
+static void flush_pending(fa_ipfix *x)
+{
+    fa_flow *p, *tmp;
+    HASH_ITER(hh, x->pending, p, tmp) {
+        HASH_DEL(x->pending, p);
+        x->st.alone++;
+        emit(x, p, true);
+        free(p);
+    }
+    x->npending = 0;
+}
+
+static void record(fa_ipfix *x, fBuf_t *b, const ipfix_rec *r)
+{
+    fa_flow f;
+    uint16_t ext;
+    if (!rec_to_flow(r, &f)) {
+        x->st.malformed++;
+        return;
+    }
+    x->st.records++;
+    fbTemplate_t *t = fBufGetCollectionTemplate(b, &ext);
+    bool biflow = t && (fbTemplateContainsElementByName(t, &reverse_spec[0]) ||
+                        fbTemplateContainsElementByName(t, &reverse_spec[1]));
+    if (biflow) {
+        emit(x, &f, true);
+    } else {
+        x->st.uniflows++;
+        uniflow(x, &f);
+    }
+}
+
+fa_ipfix *fa_ipfix_new(fa_record_emit fn, void *arg)
+{
+    fa_ipfix *x = calloc(1, sizeof *x);
+    if (!x || !(x->model = fbInfoModelAlloc())) {
+        free(x);
+        return NULL;
+    }
+    x->emit = fn;
+    x->arg = arg;
+    return x;
+}
+
+/* A buffer reading in through the internal template; NULL with err. */
+static fBuf_t *open_buf(fa_ipfix *x, FILE *in, GError **gerr)
+{
+    fbSession_t *s = fbSessionAlloc(x->model);
+    fBuf_t *b = fBufAllocForCollection(s, fbCollectorAllocFP(NULL, in));
+    fbTemplate_t *t = fbTemplateAlloc(x->model);
+    uint16_t tid;
+    if (!fbTemplateAppendSpecArray(t, rec_spec, 0, gerr) ||
+        !(tid = fbSessionAddTemplate(s, TRUE, FB_TID_AUTO, t, gerr)) || !fBufSetInternalTemplate(b, tid, gerr)) {
+        fBufFree(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Errors in a row after which a file is given up: fixbuf reads message
+ * by message, so a bad message is skipped, but a file of them is not
+ * IPFIX. */
+#define ERRORS_IN_ROW_MAX 64
+
+int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, char *err, size_t errlen)
+{
+    GError *gerr = NULL;
+    fBuf_t *b = open_buf(x, in, &gerr);
+    int rc = 0;
+    unsigned in_row = 0;
+    ipfix_rec r;
+    while (b && !*stop) {
+        size_t len = sizeof r;
+        if (fBufNext(b, (uint8_t *)&r, &len, &gerr)) {
+            in_row = 0;
+            record(x, b, &r);
+            continue;
+        }
+        if (g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_EOF))
+            break;
+        x->st.malformed++;
+        if (++in_row == ERRORS_IN_ROW_MAX || g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_IO)) {
+            rc = -1;
+            break;
+        }
+        g_clear_error(&gerr);
+    }
+    if (!b || rc != 0)
+        snprintf(err, errlen, "not readable as IPFIX: %s", gerr ? gerr->message : "out of memory");
+    g_clear_error(&gerr);
+    if (b)
+        fBufFree(b);
+    return b ? rc : -1;
+}
+
+void fa_ipfix_finish(fa_ipfix *x, fa_ipfix_stats *st)
+{
+    flush_pending(x);
+    *st = x->st;
+    fbInfoModelFree(x->model);
+    free(x);
+}
