@@ -270,7 +270,9 @@ static int match_rules(const fa_audit *a, uint8_t proto, const ends *e, bool in_
 
 /* A TCP flow's initiator is known when the originator's SYN (Zeek's 'S':
  * a SYN without ACK) was seen; a SYN-ACK first ('H') comes from the
- * server. A UDP or ICMP flow's first packet is its initiator's. */
+ * server, and a flow resumed after eviction starts mid-stream, with no
+ * 'S' (a new SYN on its tuple starts a new flow). A UDP or ICMP flow's
+ * first packet is its initiator's. */
 static bool initiator_known(const fa_flow *f)
 {
     /* A flow record whose direction was guessed ('^': Zeek's flip, or two
@@ -279,7 +281,7 @@ static bool initiator_known(const fa_flow *f)
         return false;
     if (f->key.proto != FA_PROTO_TCP)
         return true;
-    return memchr(f->history, 'S', sizeof f->history) && !(f->bits & FA_FLOW_CONTINUED);
+    return memchr(f->history, 'S', sizeof f->history) != NULL;
 }
 
 /* The originator acknowledged packets of the responder's that the capture

@@ -202,6 +202,13 @@ def midstream_reversed(c):
     c.tcp(T0 + 0.002, "192.0.2.31", 50006, "192.0.2.10", 389, ACK, 7020, 3020)
 
 
+def synack_first(c):
+    # The client's SYN was not captured: the server's SYN-ACK comes first,
+    # and nothing follows. Zeek keeps the SYN-ACK's sender as originator
+    # (history H): the server, so the flow is HYW-001 seen from its far end.
+    c.tcp(T0, "192.0.2.12", 38866, "192.0.2.11", 40200, SYN | ACK, 7000, 3001)
+
+
 def hr_rej(c):
     # A SYN-ACK seen first (its SYN was not captured), answered by a RST,
     # between two ports that are not likely server ports.
@@ -244,6 +251,7 @@ CAPTURES = {
     "hr-rej": hr_rej,
     "rst-ttl": rst_ttl,
     "evicted-resume": evicted_resume,
+    "synack-first": synack_first,
     "midstream-reversed": midstream_reversed,
     "pcoip-sport": pcoip_sport,
 }
