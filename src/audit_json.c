@@ -72,27 +72,27 @@ static json_t *rule_json(const fa_audit *a, int i, uint64_t ts_us)
         dropped_unanswered += p->dropped_unanswered;
         dropped_refused += p->dropped_refused;
     }
-    json_object_set_new(o, "type", json_string("rule"));
-    json_object_set_new(o, "ts", fa_json_time(ts_us));
-    json_object_set_new(o, "rule_id", json_string(r->id));
-    json_object_set_new(o, "product", json_string(a->rs->products[r->product].id));
-    json_object_set_new(o, "status", json_string(fa_rule_status_name(st->status)));
-    json_object_set_new(o, "not_audited_because", why ? json_string(why) : json_null());
-    json_object_set_new(o, "any_of", json_boolean(r->any_of));
-    json_object_set_new(o, "ports", ports);
-    json_object_set_new(o, "flows", json_integer((json_int_t)u.flows));
-    json_object_set_new(o, "bytes", json_integer((json_int_t)u.bytes));
-    json_object_set_new(o, "first_ts", time_or_null(u.flows, u.first_us));
-    json_object_set_new(o, "last_ts", time_or_null(u.flows, u.last_us));
-    json_object_set_new(o, "answered", json_integer((json_int_t)u.seen));
-    json_object_set_new(o, "unanswered", json_integer((json_int_t)u.blocked));
-    json_object_set_new(o, "refused", json_integer((json_int_t)u.rejected));
-    json_object_set_new(o, "unconfirmed", json_integer((json_int_t)u.unconfirmed));
-    json_object_set_new(o, "wrong_direction", json_integer((json_int_t)st->wrong_direction));
-    json_object_set_new(o, "not_in_force_flows", json_integer((json_int_t)st->not_in_force));
-    json_object_set_new(o, "pairs_not_kept", json_integer(dropped));
-    json_object_set_new(o, "unanswered_not_kept", json_integer(dropped_unanswered));
-    json_object_set_new(o, "refused_not_kept", json_integer(dropped_refused));
+    json_object_set_new_nocheck(o, "type", json_string("rule"));
+    json_object_set_new_nocheck(o, "ts", fa_json_time(ts_us));
+    json_object_set_new_nocheck(o, "rule_id", json_string(r->id));
+    json_object_set_new_nocheck(o, "product", json_string(a->rs->products[r->product].id));
+    json_object_set_new_nocheck(o, "status", json_string(fa_rule_status_name(st->status)));
+    json_object_set_new_nocheck(o, "not_audited_because", why ? json_string(why) : json_null());
+    json_object_set_new_nocheck(o, "any_of", json_boolean(r->any_of));
+    json_object_set_new_nocheck(o, "ports", ports);
+    json_object_set_new_nocheck(o, "flows", json_integer((json_int_t)u.flows));
+    json_object_set_new_nocheck(o, "bytes", json_integer((json_int_t)u.bytes));
+    json_object_set_new_nocheck(o, "first_ts", time_or_null(u.flows, u.first_us));
+    json_object_set_new_nocheck(o, "last_ts", time_or_null(u.flows, u.last_us));
+    json_object_set_new_nocheck(o, "answered", json_integer((json_int_t)u.seen));
+    json_object_set_new_nocheck(o, "unanswered", json_integer((json_int_t)u.blocked));
+    json_object_set_new_nocheck(o, "refused", json_integer((json_int_t)u.rejected));
+    json_object_set_new_nocheck(o, "unconfirmed", json_integer((json_int_t)u.unconfirmed));
+    json_object_set_new_nocheck(o, "wrong_direction", json_integer((json_int_t)st->wrong_direction));
+    json_object_set_new_nocheck(o, "not_in_force_flows", json_integer((json_int_t)st->not_in_force));
+    json_object_set_new_nocheck(o, "pairs_not_kept", json_integer(dropped));
+    json_object_set_new_nocheck(o, "unanswered_not_kept", json_integer(dropped_unanswered));
+    json_object_set_new_nocheck(o, "refused_not_kept", json_integer(dropped_refused));
     return o;
 }
 
@@ -104,19 +104,19 @@ static json_t *finding_json(const fa_audit *a, int i, int port, fa_rule_status s
     char svc[320];
     fa_audit_service(a, i, st->nports > 1 ? port : -1, svc, sizeof svc);
     json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("finding"));
-    json_object_set_new(o, "ts", fa_json_time(ts_us));
-    json_object_set_new(o, "kind", json_string(fa_rule_status_name(status)));
-    json_object_set_new(o, "severity", json_string(fa_audit_severity(a, i, status)));
-    json_object_set_new(o, "optional", json_boolean(st->not_audited == FA_NA_OPTIONAL));
-    json_object_set_new(o, "rule_id", json_string(r->id));
-    json_object_set_new(o, "product", json_string(a->rs->products[r->product].id));
-    json_object_set_new(o, "from", json_string(fa_rule_role_id(a->rs, r->from_role)));
-    json_object_set_new(o, "to", json_string(fa_rule_role_id(a->rs, r->to_role)));
-    json_object_set_new(o, "service", json_string(svc));
-    json_object_set_new(o, "purpose", json_string(r->purpose));
-    json_object_set_new(o, "impact", r->impact ? json_string(r->impact) : json_null());
-    json_object_set_new(o, "pairs", port >= 0 || st->nports == 1
+    json_object_set_new_nocheck(o, "type", json_string("finding"));
+    json_object_set_new_nocheck(o, "ts", fa_json_time(ts_us));
+    json_object_set_new_nocheck(o, "kind", json_string(fa_rule_status_name(status)));
+    json_object_set_new_nocheck(o, "severity", json_string(fa_audit_severity(a, i, status)));
+    json_object_set_new_nocheck(o, "optional", json_boolean(st->not_audited == FA_NA_OPTIONAL));
+    json_object_set_new_nocheck(o, "rule_id", json_string(r->id));
+    json_object_set_new_nocheck(o, "product", json_string(a->rs->products[r->product].id));
+    json_object_set_new_nocheck(o, "from", json_string(fa_rule_role_id(a->rs, r->from_role)));
+    json_object_set_new_nocheck(o, "to", json_string(fa_rule_role_id(a->rs, r->to_role)));
+    json_object_set_new_nocheck(o, "service", json_string(svc));
+    json_object_set_new_nocheck(o, "purpose", json_string(r->purpose));
+    json_object_set_new_nocheck(o, "impact", r->impact ? json_string(r->impact) : json_null());
+    json_object_set_new_nocheck(o, "pairs", port >= 0 || st->nports == 1
                                         ? pairs_json(&a->ports[st->first_port + (port > 0 ? port : 0)])
                                         : json_array());
     return o;
@@ -139,23 +139,23 @@ static json_t *undoc_json(const fa_audit *a, const fa_undoc *u, uint64_t ts_us)
     char o_[FA_ADDR_STRLEN], r_[FA_ADDR_STRLEN];
     bool ports = u->key.proto == FA_PROTO_TCP || u->key.proto == FA_PROTO_UDP;
     json_t *o = json_object();
-    json_object_set_new(o, "type", json_string(u->key.wrong_direction ? "wrong_direction" : "undocumented"));
-    json_object_set_new(o, "ts", fa_json_time(ts_us));
-    json_object_set_new(o, "orig_h", json_string(fa_addr_str(&u->key.orig, o_, sizeof o_)));
-    json_object_set_new(o, "resp_h", json_string(fa_addr_str(&u->key.resp, r_, sizeof r_)));
-    json_object_set_new(o, "proto", json_string(fa_proto_name(u->key.proto)));
-    json_object_set_new(o, "ip_proto", json_integer(u->key.proto));
-    json_object_set_new(o, "resp_p", ports ? json_integer(u->key.port) : json_null());
-    json_object_set_new(o, "flows", json_integer((json_int_t)u->flows));
-    json_object_set_new(o, "unanswered", json_integer((json_int_t)u->blocked));
-    json_object_set_new(o, "refused", json_integer((json_int_t)u->rejected));
-    json_object_set_new(o, "unconfirmed", json_integer((json_int_t)u->unconfirmed));
-    json_object_set_new(o, "midstream", json_integer((json_int_t)u->midstream));
-    json_object_set_new(o, "bytes", json_integer((json_int_t)u->bytes));
-    json_object_set_new(o, "first_ts", json_real((double)u->first_us / 1e6));
-    json_object_set_new(o, "last_ts", json_real((double)u->last_us / 1e6));
-    json_object_set_new(o, "reverse_of", u->rule >= 0 ? json_string(a->rs->rules[u->rule].id) : json_null());
-    json_object_set_new(o, "only_rule", u->only_rule >= 0 ? json_string(a->rs->rules[u->only_rule].id)
+    json_object_set_new_nocheck(o, "type", json_string(u->key.wrong_direction ? "wrong_direction" : "undocumented"));
+    json_object_set_new_nocheck(o, "ts", fa_json_time(ts_us));
+    json_object_set_new_nocheck(o, "orig_h", json_string(fa_addr_str(&u->key.orig, o_, sizeof o_)));
+    json_object_set_new_nocheck(o, "resp_h", json_string(fa_addr_str(&u->key.resp, r_, sizeof r_)));
+    json_object_set_new_nocheck(o, "proto", json_string(fa_proto_name(u->key.proto)));
+    json_object_set_new_nocheck(o, "ip_proto", json_integer(u->key.proto));
+    json_object_set_new_nocheck(o, "resp_p", ports ? json_integer(u->key.port) : json_null());
+    json_object_set_new_nocheck(o, "flows", json_integer((json_int_t)u->flows));
+    json_object_set_new_nocheck(o, "unanswered", json_integer((json_int_t)u->blocked));
+    json_object_set_new_nocheck(o, "refused", json_integer((json_int_t)u->rejected));
+    json_object_set_new_nocheck(o, "unconfirmed", json_integer((json_int_t)u->unconfirmed));
+    json_object_set_new_nocheck(o, "midstream", json_integer((json_int_t)u->midstream));
+    json_object_set_new_nocheck(o, "bytes", json_integer((json_int_t)u->bytes));
+    json_object_set_new_nocheck(o, "first_ts", json_real((double)u->first_us / 1e6));
+    json_object_set_new_nocheck(o, "last_ts", json_real((double)u->last_us / 1e6));
+    json_object_set_new_nocheck(o, "reverse_of", u->rule >= 0 ? json_string(a->rs->rules[u->rule].id) : json_null());
+    json_object_set_new_nocheck(o, "only_rule", u->only_rule >= 0 ? json_string(a->rs->rules[u->only_rule].id)
                                                           : json_null());
     return o;
 }

@@ -1,6 +1,7 @@
 /* capture.c - libpcap wrapper for savefiles and live interfaces. */
 #include "capture.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,14 @@
 #include "clock.h"
 #include "decode.h"
 
+/* libpcap reads a savefile with fread, through the FILE's stdio buffer:
+ * 4 KiB by default, so a large capture costs hundreds of thousands of
+ * read() calls. This buffer makes them a few hundred (docs/benchmark.md). */
+#define FILE_BUFFER (8u << 20)
+
 struct fa_capture {
     pcap_t *p;
+    char *file_buf;
     bool live;
     uint64_t file_size;
     char dlt_name[96];
@@ -50,6 +57,31 @@ static int check_linktype(fa_capture *c, const char *what, char *err, size_t err
     return 0;
 }
 
+/* As pcap_open_offline ("-" is standard input, left to libpcap), the
+ * file read through a large stdio buffer. */
+static pcap_t *open_savefile(fa_capture *c, const char *path, char *perr)
+{
+    if (strcmp(path, "-") == 0)
+        return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(perr, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    c->file_buf = malloc(FILE_BUFFER);
+    if (c->file_buf && setvbuf(f, c->file_buf, _IOFBF, FILE_BUFFER) != 0) {
+        free(c->file_buf);
+        c->file_buf = NULL;
+    }
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    if (!p) {
+        fclose(f);
+        free(c->file_buf);
+        c->file_buf = NULL;
+    }
+    return p;
+}
+
 int fa_capture_open_file(fa_capture **out, const char *path, const fa_capture_opts *opts,
                          char *err, size_t errlen)
 {
@@ -59,7 +91,7 @@ int fa_capture_open_file(fa_capture **out, const char *path, const fa_capture_op
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    c->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    c->p = open_savefile(c, path, perr);
     if (!c->p) {
         /* libpcap names the file in some messages and not in others. */
         if (strncmp(perr, path, strlen(path)) == 0)
@@ -143,6 +175,7 @@ void fa_capture_close(fa_capture *c)
         return;
     if (c->p)
         pcap_close(c->p);
+    free(c->file_buf);
     free(c);
 }
 

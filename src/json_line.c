@@ -6,7 +6,9 @@
  * exactly as jansson escapes them without flags, so only reals differ. */
 #include "json_line.h"
 
+#include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,16 +78,67 @@ static void put_string(line *b, const char *s, size_t n)
     put(b, "\"", 1);
 }
 
-/* Seconds to the microsecond: %.6f rounds to the nearest, then the zeros
- * after the last significant decimal go (one stays, so it reads back as a
- * real). */
+/* Digits of u, written backwards from end; returns where they start. */
+static char *digits(char *end, uint64_t u)
+{
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    return end;
+}
+
+static void put_integer(line *b, json_int_t v)
+{
+    char num[24], *end = num + sizeof num;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    char *p = digits(end, u);
+    if (v < 0)
+        *--p = '-';
+    put(b, p, (size_t)(end - p));
+}
+
+/* The microseconds %.6f would print for v, or false where that is not
+ * certain without printf: v * 1e6 is within a quarter of a unit of the
+ * exact product below 2^52, so unless its fraction is near a half,
+ * rounding it rounds the exact value the same way. Times and durations
+ * are whole microseconds, far from a half. */
+static bool whole_micros(double v, uint64_t *us)
+{
+    double x = v * 1e6;
+    if (signbit(v) || !(x < 4503599627370496.0))
+        return false;
+    uint64_t i = (uint64_t)x;
+    double frac = x - (double)i;
+    if (frac > 0.2 && frac < 0.8)
+        return false;
+    *us = i + (frac >= 0.8);
+    return true;
+}
+
+/* Seconds to the microsecond: as %.6f rounds, then the zeros after the
+ * last significant decimal go (one stays, so it reads back as a real).
+ * printf, which costs a third of a flow record, only where whole_micros
+ * cannot be sure. */
 static void put_seconds(line *b, double v)
 {
-    char num[64];
-    int n = snprintf(num, sizeof num, "%.6f", v);
-    if (n <= 0 || (size_t)n >= sizeof num) {
-        b->failed = true;
-        return;
+    char num[320]; /* %.6f of the largest double: 309 digits, the point, 6 decimals */
+    int n;
+    uint64_t us;
+    if (whole_micros(v, &us)) {
+        char *end = num + sizeof num, *p = digits(end - 7, us / 1000000);
+        uint64_t frac = us % 1000000;
+        end[-7] = '.';
+        for (int i = 1; i <= 6; i++, frac /= 10)
+            end[-i] = (char)('0' + frac % 10);
+        n = (int)(end - p);
+        memmove(num, p, (size_t)n);
+    } else {
+        n = snprintf(num, sizeof num, "%.6f", v);
+        if (n <= 0 || (size_t)n >= sizeof num) {
+            b->failed = true;
+            return;
+        }
     }
     while (num[n - 1] == '0' && num[n - 2] != '.')
         n--;
@@ -113,7 +166,6 @@ static void put_object(line *b, const json_t *o, int depth)
 
 static void put_value(line *b, const json_t *v, int depth)
 {
-    char num[32];
     if (depth > MAX_DEPTH) {
         b->failed = true;
         return;
@@ -135,8 +187,7 @@ static void put_value(line *b, const json_t *v, int depth)
         put_string(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        put_str(b, num);
+        put_integer(b, json_integer_value(v));
         break;
     case JSON_REAL:
         put_seconds(b, json_real_value(v));

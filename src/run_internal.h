@@ -23,6 +23,7 @@
 struct fa_run {
     const fa_options *opts;
     FILE *json;
+    char *json_buf;          /* its stdio buffer, freed after fclose */
     bool json_failed;
     bool text_failed;        /* the report or summary could not be written */
     uint64_t seq;            /* sequence number of the next NDJSON record */

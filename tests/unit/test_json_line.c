@@ -53,6 +53,44 @@ static void test_seconds(void **state)
     expect_real(4e-7, "0.0");
 }
 
+/* %.6f, trailing zeros dropped: what every real must print as, whichever
+ * way the writer takes. */
+static void expect_as_printf(double v)
+{
+    char want[400];
+    int n = snprintf(want, sizeof want, "{\"s\":%.6f", v);
+    while (want[n - 1] == '0' && want[n - 2] != '.')
+        n--;
+    snprintf(want + n, sizeof want - (size_t)n, "}\n");
+    char *got = line_of(json_pack("{s:f}", "s", v));
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/* Whole microseconds of every size a timestamp or duration takes, the
+ * half-microsecond ties printf settles, values that are no microsecond
+ * at all, negative, huge and tiny ones. */
+static void test_same_as_printf(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t us = x % 4000000000000000ull >> (x % 48);
+        expect_as_printf((double)us / 1e6);
+        expect_as_printf(((double)us + 0.5) / 1e6);
+        expect_as_printf((double)(x >> 11) / 9007199254740992.0 * 1e4);
+        expect_as_printf(-(double)us / 1e6);
+    }
+    expect_as_printf(4503599627.370496);
+    expect_as_printf(1e300);
+    expect_as_printf(5e-7);
+    expect_as_printf(1.5e-6);
+    expect_as_printf(2.5e-6);
+}
+
 /* Byte for byte what jansson's own dumper writes for everything but reals. */
 static void test_same_as_jansson(void **state)
 {
@@ -116,6 +154,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seconds),
+        cmocka_unit_test(test_same_as_printf),
         cmocka_unit_test(test_same_as_jansson),
         cmocka_unit_test(test_long_record),
         cmocka_unit_test(test_write_error),
