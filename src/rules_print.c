@@ -108,8 +108,9 @@ static void rule_cells(const fa_ruleset *rs, const fa_rule *r, char cells[NCOLS]
     else
         snprintf(cells[C_REQ], CELL_MAX, "%s", fa_requirement_str(r->requirement));
     fa_phase_str(r->phases, cells[C_PHASE], CELL_MAX);
-    snprintf(cells[C_FLAGS], CELL_MAX, "%s%s%s%s", r->customizable ? "C" : "",
-             r->websocket ? "W" : "", r->longlived ? "L" : "", r->observable ? "" : "U");
+    snprintf(cells[C_FLAGS], CELL_MAX, "%s%s%s%s%s", r->customizable ? "C" : "",
+             r->websocket ? "W" : "", r->longlived ? "L" : "", r->observable ? "" : "U",
+             r->any_of ? "A" : "");
     if (cells[C_FLAGS][0] == '\0')
         strcpy(cells[C_FLAGS], "-");
 }
@@ -120,6 +121,21 @@ static void print_row(FILE *out, char cells[NCOLS][CELL_MAX], const int width[NC
     for (int c = 0; c < NCOLS; c++)
         fprintf(out, "%-*s  ", width[c], cells[c]);
     fprintf(out, "%s\n", last);
+}
+
+/* A group role in FROM or TO stands for its members, which the table cannot
+ * show in a column: one "GROUP role: member..." line per group follows it. */
+static void print_groups(const fa_ruleset *rs, FILE *out)
+{
+    for (int i = 0; i < rs->nroles; i++) {
+        const fa_role *g = &rs->roles[i];
+        if (g->nmembers == 0)
+            continue;
+        fprintf(out, "GROUP %s:", g->id);
+        for (int m = 0; m < g->nmembers; m++)
+            fprintf(out, " %s", fa_rule_role_id(rs, g->members[m]));
+        fputc('\n', out);
+    }
 }
 
 /* Prints the rules as an aligned table with a flag legend; 0 or -1. */
@@ -143,13 +159,31 @@ int fa_rules_print_text(const fa_ruleset *rs, FILE *out)
         rule_cells(rs, &rs->rules[i], cells);
         print_row(out, cells, width, rs->rules[i].purpose ? rs->rules[i].purpose : "");
     }
-    fprintf(out, "FLAGS: C customizable port, W WebSocket, L long-lived, U not observable\n");
+    fprintf(out, "FLAGS: C customizable port, W WebSocket, L long-lived, U not observable, "
+                 "A any one port satisfies the rule\n");
+    print_groups(rs, out);
     return fflush(out) != 0 || ferror(out) ? -1 : 0;
 }
 
 static json_t *opt_string(const char *s)
 {
     return s ? json_string(s) : json_null();
+}
+
+/* The member role ids of a group role, or null for a plain role or "any". */
+static json_t *role_members(const fa_ruleset *rs, int role)
+{
+    if (role < 0 || role >= rs->nroles || rs->roles[role].nmembers == 0)
+        return json_null();
+    json_t *a = json_array();
+    for (int m = 0; a && m < rs->roles[role].nmembers; m++) {
+        const char *member = fa_rule_role_id(rs, rs->roles[role].members[m]);
+        if (json_array_append_new(a, json_string(member)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
 }
 
 /* Returns a new JSON object for rule r, or NULL when out of memory. */
@@ -167,6 +201,8 @@ static json_t *rule_json(const fa_ruleset *rs, const fa_rule *r)
     bad |= json_object_set_new(o, "product", json_string(rs->products[r->product].id));
     bad |= json_object_set_new(o, "from", json_string(fa_rule_role_id(rs, r->from_role)));
     bad |= json_object_set_new(o, "to", json_string(fa_rule_role_id(rs, r->to_role)));
+    bad |= json_object_set_new(o, "from_members", role_members(rs, r->from_role));
+    bad |= json_object_set_new(o, "to_members", role_members(rs, r->to_role));
     bad |= json_object_set_new(o, "transport", json_string(transport));
     bad |= json_object_set_new(o, "ports", json_string(ports));
     bad |= json_object_set_new(o, "src_ports", json_string(sports));
@@ -177,6 +213,7 @@ static json_t *rule_json(const fa_ruleset *rs, const fa_rule *r)
     bad |= json_object_set_new(o, "impact", opt_string(r->impact));
     bad |= json_object_set_new(o, "note", opt_string(r->note));
     bad |= json_object_set_new(o, "customizable", json_boolean(r->customizable));
+    bad |= json_object_set_new(o, "any_of", json_boolean(r->any_of));
     bad |= json_object_set_new(o, "websocket", json_boolean(r->websocket));
     bad |= json_object_set_new(o, "longlived", json_boolean(r->longlived));
     bad |= json_object_set_new(o, "observable", json_boolean(r->observable));

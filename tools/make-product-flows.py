@@ -91,8 +91,8 @@ def item_label(ports, i):
 
 
 def rule_file_facts(rules_dir):
-    """What --list-rules does not print: group roles ({(product, group):
-    [members]}) and the rules whose ports are alternatives (any-of)."""
+    """Group roles ({(product, group): [members]}) and the rules whose ports
+    are alternatives (any-of), read from the rule files themselves."""
     groups, any_of = {}, set()
     for path in sorted(glob.glob(os.path.join(rules_dir, "*.rules"))):
         if os.path.basename(path).startswith("."):

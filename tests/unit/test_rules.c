@@ -772,7 +772,7 @@ static void test_print_json(void **state)
     static const char *const fields[] = {
         "id", "product", "from", "to", "transport", "ports", "src_ports", "requirement",
         "phase", "websocket", "longlived", "observable", "purpose", "impact", "customizable",
-        "feature", "note", "file", "line",
+        "feature", "note", "file", "line", "any_of", "from_members", "to_members",
     };
     char err[ERRLEN], *out = NULL;
     size_t outlen = 0;
@@ -848,8 +848,64 @@ static void test_print_text(void **state)
         "operation               C      Web console\n"
         "HYW-040  hyworks  session  dc       tcp,udp    88        *       if radius    "
         "operation,intervention  -      Kerberos authentication\n"
-        "FLAGS: C customizable port, W WebSocket, L long-lived, U not observable\n";
+        "FLAGS: C customizable port, W WebSocket, L long-lived, U not observable, "
+        "A any one port satisfies the rule\n";
     assert_string_equal(out, expect);
+    free(out);
+    fa_rules_free(rs);
+}
+
+/* any-of and group membership are part of what a rule means: both printers
+ * must show them, or a reader of --list-rules misjudges the row. */
+static void test_print_groups_any_of(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "product p \"P\"\n"
+        "role a \"A\"\n"
+        "role b \"B\"\n"
+        "role ab \"A or B\"\n"
+        "group ab a b\n"
+        "rule P-1 ab -> b tcp 80,443\n"
+        "    purpose \"Web\"\n"
+        "    any-of yes\n"
+        "rule P-2 a -> b tcp 22\n"
+        "    purpose \"SSH\"\n";
+    char err[ERRLEN], *out = NULL;
+    size_t outlen = 0;
+    fa_ruleset *rs = fa_rules_new();
+    assert_int_equal(fa_rules_load_string(rs, "g.rules", text, err, sizeof err), 0);
+
+    FILE *f = open_memstream(&out, &outlen);
+    assert_int_equal(fa_rules_print_text(rs, f), 0);
+    fclose(f);
+    assert_non_null(strstr(out, "\nP-1  p        ab    b   tcp        80,443  *       "
+                                "required     operation  A      Web\n"));
+    assert_non_null(strstr(out, "\nP-2  p        a     b   tcp        22      *       "
+                                "required     operation  -      SSH\n"));
+    assert_non_null(strstr(out, "A any one port satisfies the rule\nGROUP ab: a b\n"));
+    free(out);
+
+    out = NULL;
+    f = open_memstream(&out, &outlen);
+    assert_int_equal(fa_rules_print_json(rs, f), 0);
+    fclose(f);
+    char *second = strchr(out, '\n');
+    assert_non_null(second);
+    *second++ = '\0';
+    json_t *p1 = json_loads(out, 0, NULL), *p2 = json_loads(second, 0, NULL);
+    assert_non_null(p1);
+    assert_non_null(p2);
+    assert_true(json_is_true(json_object_get(p1, "any_of")));
+    assert_true(json_is_false(json_object_get(p2, "any_of")));
+    json_t *members = json_object_get(p1, "from_members");
+    assert_int_equal(json_array_size(members), 2);
+    assert_string_equal(json_string_value(json_array_get(members, 0)), "a");
+    assert_string_equal(json_string_value(json_array_get(members, 1)), "b");
+    assert_true(json_is_null(json_object_get(p1, "to_members")));
+    assert_true(json_is_null(json_object_get(p2, "from_members")));
+    json_decref(p1);
+    json_decref(p2);
     free(out);
     fa_rules_free(rs);
 }
@@ -872,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_print_json),
         cmocka_unit_test(test_print_text),
+        cmocka_unit_test(test_print_groups_any_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
