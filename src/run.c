@@ -339,7 +339,7 @@ static void reload_ended(fa_run *ctx, bool ok, const char *why)
         json_t *o = json_pack("{s:s, s:f, s:b}", "type", "config_reload", "ts", (double)ctx->clock_us / 1e6,
                               "ok", ok);
         if (o && !ok)
-            json_object_set_new(o, "error", json_string(why));
+            json_object_set_new(o, "error.message", json_string(why));
         fa_run_record(ctx, o);
     }
 }

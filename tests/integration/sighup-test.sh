@@ -124,7 +124,7 @@ want="$WORK/rules/hyworks.rules:$line: undefined role 'nosuchrole'"
 wait_until 5 "the reload failure message" stderr_lines "reload failed" 1
 expect_eq "$(grep 'reload failed' "$WORK/audit.err")" \
     "flowaudit: reload failed, keeping the previous configuration: $want" "stderr after a broken reload"
-expect_eq "$(q "$WORK/h.ndjson" '[.[] | select(.type == "config_reload")][1].error')" "$want" \
+expect_eq "$(q "$WORK/h.ndjson" '[.[] | select(.type == "config_reload")][1]["error.message"]')" "$want" \
     "error of the failed reload record"
 connect 3 'documented ["HYW-005"]'
 
@@ -148,7 +148,7 @@ seq_check "$WORK/h.ndjson"
 expect_jq "$WORK/h.ndjson" "five flow records, one per connection, nothing else" \
     '[.[] | select(.type == "flow")] | length == 5'
 expect_jq "$WORK/h.ndjson" "reload records: ok true, false, true, false; errors only on the failures" \
-    '[.[] | select(.type == "config_reload") | [.ok, has("error")]] == [[true, false], [false, true], [true, false], [false, true]]'
+    '[.[] | select(.type == "config_reload") | [.ok, has("error.message")]] == [[true, false], [false, true], [true, false], [false, true]]'
 # A good reload reports the window so far under the old configuration and
 # starts a new one; a failed reload changes nothing.
 expect_jq "$WORK/h.ndjson" "reports: the one asked for, one per good reload, the final one" \
