@@ -68,7 +68,7 @@ typedef struct fa_flow_dir {
     uint16_t rxmt_hist;    /* Zeek's retransmission count, for 'T' scaling */
     uint16_t last_hash;    /* hash of the previous datagram this way */
     uint8_t ttl_min, ttl_max; /* of non-RST packets; both 0 when none */
-    uint8_t ttl_rst;       /* TTL of the last RST sent this way */
+    uint8_t ttl_rst;       /* TTL of the first RST sent this way */
     uint8_t flags;         /* OR of TCP flags sent this way */
     uint8_t state, prev_state; /* fa_ep_state */
 } fa_flow_dir;

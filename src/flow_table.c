@@ -629,9 +629,12 @@ static bool account(fa_flow *f, int d, const fa_packet *p, fa_flow_stats *st)
     }
     dir->last_hash = h16;
     /* The TTL range leaves RSTs out so that a forged RST stands out
-     * against the sender's real packets. */
+     * against the sender's real packets. The first RST is kept: an
+     * injector fires before the endpoint answers the dead connection with
+     * RSTs of its own, and the WebSocket detector judges the same one. */
     if (p->tcp_flags & FA_TH_RST) {
-        dir->ttl_rst = p->ttl;
+        if (!(dir->flags & FA_TH_RST))
+            dir->ttl_rst = p->ttl;
     } else if (dir->ttl_max == 0 || p->ttl < dir->ttl_min) {
         dir->ttl_min = p->ttl;
         if (p->ttl > dir->ttl_max)

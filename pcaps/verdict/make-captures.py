@@ -231,6 +231,22 @@ def rst_ttl(c):
         c.tcp(t + 0.006, srv, 443, cli, cport, RST, 5021, 0, ttl=rst_ttl_value)
 
 
+def rst_ttl_first(c):
+    # As rst_ttl's first connection, then 5 ms after the forged RST (TTL 40)
+    # the server's own RST (TTL 52), as a server answers a connection that
+    # a middlebox killed in its name when the client's next segment arrives.
+    cport, t = 40020, T0
+    cli, srv = "192.0.2.10", "198.51.100.80"
+    c.tcp(t, cli, cport, srv, 443, SYN, 1000)
+    c.tcp(t + 0.001, srv, 443, cli, cport, SYN | ACK, 5000, 1001, ttl=52)
+    c.tcp(t + 0.002, cli, cport, srv, 443, ACK, 1001, 5001)
+    c.tcp(t + 0.003, cli, cport, srv, 443, PSH | ACK, 1001, 5001, b"q" * 20)
+    c.tcp(t + 0.004, srv, 443, cli, cport, PSH | ACK, 5001, 1021, b"r" * 20, ttl=52)
+    c.tcp(t + 0.005, cli, cport, srv, 443, ACK, 1021, 5021)
+    c.tcp(t + 0.006, srv, 443, cli, cport, RST, 5021, 0, ttl=40)
+    c.tcp(t + 0.011, srv, 443, cli, cport, RST, 5021, 0, ttl=52)
+
+
 def pcoip_sport(c):
     # PCoIP user data from the Security Gateway to an agent (sites/pcoip.site
     # addresses): first from UDP 55000, the source port the vendor row
@@ -250,6 +266,7 @@ CAPTURES = {
     "only-wrong-direction": only_wrong_direction,
     "hr-rej": hr_rej,
     "rst-ttl": rst_ttl,
+    "rst-ttl-first": rst_ttl_first,
     "evicted-resume": evicted_resume,
     "synack-first": synack_first,
     "midstream-reversed": midstream_reversed,
