@@ -110,8 +110,9 @@ void fa_audit_rollback(fa_audit *a);
 
 /* Sets what the report says was audited. */
 void fa_audit_set_scope(fa_audit *a, const fa_audit_scope *scope);
-/* Adds "verdict", "attempt" and "rules" fields to a flow record. */
-void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, json_t *rec);
+/* Adds the "verdict", "attempt", "rules", "initiator_known" and
+ * "only_rule" fields to a flow record still open in rec. */
+void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, fa_json_rec *rec);
 
 /* Settles every rule's status once all flows are in. */
 void fa_audit_finish(fa_audit *a);

@@ -10,16 +10,16 @@
 #include "decode.h"
 #include "flow_json.h"
 
-void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, json_t *rec)
+void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, fa_json_rec *rec)
 {
-    json_object_set_new(rec, "verdict", json_string(fa_verdict_name(v->verdict)));
-    json_object_set_new(rec, "attempt", json_string(fa_attempt_name(v->attempt)));
-    json_t *ids = json_array();
+    fa_json_rec_str(rec, "verdict", fa_verdict_name(v->verdict));
+    fa_json_rec_str(rec, "attempt", fa_attempt_name(v->attempt));
+    fa_json_rec_array(rec, "rules");
     for (int i = 0; i < v->nrules; i++)
-        json_array_append_new(ids, json_string(a->rs->rules[v->rules[i]].id));
-    json_object_set_new(rec, "rules", ids);
-    json_object_set_new(rec, "initiator_known", json_boolean(v->initiator_known));
-    json_object_set_new(rec, "only_rule", v->only_rule >= 0 ? json_string(a->rs->rules[v->only_rule].id) : json_null());
+        fa_json_rec_str(rec, NULL, a->rs->rules[v->rules[i]].id);
+    fa_json_rec_array_end(rec);
+    fa_json_rec_bool(rec, "initiator_known", v->initiator_known);
+    fa_json_rec_str_or_null(rec, "only_rule", v->only_rule >= 0 ? a->rs->rules[v->only_rule].id : NULL);
 }
 
 static json_t *pairs_json(const fa_port_state *st)
@@ -134,44 +134,52 @@ static int findings_json(const fa_audit *a, int i, const fa_json_sink *sink)
     return rc;
 }
 
-static json_t *undoc_json(const fa_audit *a, const fa_undoc *u, uint64_t ts_us)
+/* An aggregate, written straight into rec: there are up to the
+ * aggregate table's size of them per report. */
+static int undoc_rec(const fa_audit *a, const fa_undoc *u, const fa_json_sink *sink, fa_json_rec *r)
 {
-    char o_[FA_ADDR_STRLEN], r_[FA_ADDR_STRLEN];
+    char addr[FA_ADDR_STRLEN];
     bool ports = u->key.proto == FA_PROTO_TCP || u->key.proto == FA_PROTO_UDP;
-    json_t *o = json_object();
-    json_object_set_new_nocheck(o, "type", json_string(u->key.wrong_direction ? "wrong_direction" : "undocumented"));
-    json_object_set_new_nocheck(o, "ts", fa_json_time(ts_us));
-    json_object_set_new_nocheck(o, "orig_h", json_string(fa_addr_str(&u->key.orig, o_, sizeof o_)));
-    json_object_set_new_nocheck(o, "resp_h", json_string(fa_addr_str(&u->key.resp, r_, sizeof r_)));
-    json_object_set_new_nocheck(o, "proto", json_string(fa_proto_name(u->key.proto)));
-    json_object_set_new_nocheck(o, "ip_proto", json_integer(u->key.proto));
-    json_object_set_new_nocheck(o, "resp_p", ports ? json_integer(u->key.port) : json_null());
-    json_object_set_new_nocheck(o, "flows", json_integer((json_int_t)u->flows));
-    json_object_set_new_nocheck(o, "unanswered", json_integer((json_int_t)u->blocked));
-    json_object_set_new_nocheck(o, "refused", json_integer((json_int_t)u->rejected));
-    json_object_set_new_nocheck(o, "unconfirmed", json_integer((json_int_t)u->unconfirmed));
-    json_object_set_new_nocheck(o, "midstream", json_integer((json_int_t)u->midstream));
-    json_object_set_new_nocheck(o, "bytes", json_integer((json_int_t)u->bytes));
-    json_object_set_new_nocheck(o, "first_ts", json_real((double)u->first_us / 1e6));
-    json_object_set_new_nocheck(o, "last_ts", json_real((double)u->last_us / 1e6));
-    json_object_set_new_nocheck(o, "reverse_of", u->rule >= 0 ? json_string(a->rs->rules[u->rule].id) : json_null());
-    json_object_set_new_nocheck(o, "only_rule", u->only_rule >= 0 ? json_string(a->rs->rules[u->only_rule].id)
-                                                          : json_null());
-    return o;
+    fa_json_rec_open(r, NULL);
+    fa_json_rec_str(r, "type", u->key.wrong_direction ? "wrong_direction" : "undocumented");
+    fa_json_rec_time(r, "ts", sink->ts_us);
+    fa_json_rec_str(r, "orig_h", fa_addr_str(&u->key.orig, addr, sizeof addr));
+    fa_json_rec_str(r, "resp_h", fa_addr_str(&u->key.resp, addr, sizeof addr));
+    fa_json_rec_str(r, "proto", fa_proto_name(u->key.proto));
+    fa_json_rec_int(r, "ip_proto", u->key.proto);
+    if (ports)
+        fa_json_rec_int(r, "resp_p", u->key.port);
+    else
+        fa_json_rec_null(r, "resp_p");
+    fa_json_rec_int(r, "flows", (int64_t)u->flows);
+    fa_json_rec_int(r, "unanswered", (int64_t)u->blocked);
+    fa_json_rec_int(r, "refused", (int64_t)u->rejected);
+    fa_json_rec_int(r, "unconfirmed", (int64_t)u->unconfirmed);
+    fa_json_rec_int(r, "midstream", (int64_t)u->midstream);
+    fa_json_rec_int(r, "bytes", (int64_t)u->bytes);
+    fa_json_rec_seconds(r, "first_ts", (double)u->first_us / 1e6);
+    fa_json_rec_seconds(r, "last_ts", (double)u->last_us / 1e6);
+    fa_json_rec_str_or_null(r, "reverse_of", u->rule >= 0 ? a->rs->rules[u->rule].id : NULL);
+    fa_json_rec_str_or_null(r, "only_rule", u->only_rule >= 0 ? a->rs->rules[u->only_rule].id : NULL);
+    return sink->put_rec(sink->ctx, r);
 }
 
-static int one_way_json(const fa_audit *a, const fa_json_sink *sink)
+/* One record per host pair seen only one way, as many as the pairs. */
+static int one_way_rec(const fa_audit *a, const fa_json_sink *sink, fa_json_rec *r)
 {
     uint32_t n;
     int rc = 0;
-    char s[FA_ADDR_STRLEN], d[FA_ADDR_STRLEN];
+    char addr[FA_ADDR_STRLEN];
     fa_hostpair **v = fa_audit_one_way_pairs(a, &n);
-    for (uint32_t i = 0; v && i < n; i++)
-        rc |= sink->put(sink->ctx, json_pack("{s:s, s:o, s:s, s:s, s:I}", "type", "one_way", "ts",
-                                             fa_json_time(sink->ts_us), "src_h",
-                                             fa_addr_str(&v[i]->key.src, s, sizeof s), "dst_h",
-                                             fa_addr_str(&v[i]->key.dst, d, sizeof d), "flows",
-                                             (json_int_t)v[i]->flows));
+    for (uint32_t i = 0; v && i < n; i++) {
+        fa_json_rec_open(r, NULL);
+        fa_json_rec_str(r, "type", "one_way");
+        fa_json_rec_time(r, "ts", sink->ts_us);
+        fa_json_rec_str(r, "src_h", fa_addr_str(&v[i]->key.src, addr, sizeof addr));
+        fa_json_rec_str(r, "dst_h", fa_addr_str(&v[i]->key.dst, addr, sizeof addr));
+        fa_json_rec_int(r, "flows", (int64_t)v[i]->flows);
+        rc |= sink->put_rec(sink->ctx, r);
+    }
     free(v);
     return rc;
 }
@@ -210,7 +218,7 @@ static json_t *scope_json(const fa_audit *a, json_t *t)
 
 int fa_audit_write_json(const fa_audit *a, FILE *out)
 {
-    fa_json_sink sink = {fa_json_sink_file, out, 0};
+    fa_json_sink sink = {fa_json_sink_file, fa_json_sink_file_rec, out, 0};
     return fa_audit_json_records(a, &sink);
 }
 
@@ -223,11 +231,13 @@ int fa_audit_json_records(const fa_audit *a, const fa_json_sink *sink)
         rc |= sink->put(sink->ctx, rule_json(a, i, sink->ts_us));
         rc |= findings_json(a, i, sink);
     }
-    rc |= one_way_json(a, sink);
+    fa_json_rec r = {0};
+    rc |= one_way_rec(a, sink, &r);
     fa_undoc **v = fa_audit_sorted_undoc(a);
     for (uint32_t i = 0; v && i < a->nundoc; i++)
-        rc |= sink->put(sink->ctx, undoc_json(a, v[i], sink->ts_us));
+        rc |= undoc_rec(a, v[i], sink, &r);
     free(v);
+    fa_json_rec_free(&r);
     json_t *t = json_pack("{s:s, s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "type", "audit_totals",
                           "ts", fa_json_time(sink->ts_us), "roles_verified", a->site != NULL, "documented",
                           (json_int_t)a->by_verdict[FA_VERDICT_DOCUMENTED], "undocumented",

@@ -1,4 +1,4 @@
-/* flow_json.c - flow records as JSON objects. */
+/* flow_json.c - flow records, written straight into the line buffer. */
 #include "flow_json.h"
 
 #include "decode.h"
@@ -33,70 +33,74 @@ static const char *const dir_keys[2][K_COUNT] = {
      "resp_rst_ttl", "resp_rst_by", "resp_retransmissions", "resp_keepalives", "resp_duplicates"},
 };
 
-static void add_dir(json_t *o, const fa_flow *f, int d)
+/* A count, or null where the flow cannot know it. */
+static void int_if(fa_json_rec *r, const char *key, bool known, int64_t v)
 {
-    const fa_flow_dir *dir = &f->dir[d];
-    char flags[9];
-    /* A record does not say what these count: unknown, not zero. */
-    bool record = f->bits & FA_FLOW_RECORD;
-#define SET(k, value) json_object_set_new_nocheck(o, dir_keys[d][k], value)
-    SET(K_BYTES, json_integer((json_int_t)fa_flow_seq_bytes(f, d)));
-    SET(K_PKTS, json_integer(dir->pkts));
-    SET(K_IP_BYTES, json_integer((json_int_t)dir->ip_bytes));
-    SET(K_TTL_MIN, dir->ttl_max ? json_integer(dir->ttl_min) : json_null());
-    SET(K_TTL_MAX, dir->ttl_max ? json_integer(dir->ttl_max) : json_null());
-    if (f->key.proto == FA_PROTO_TCP) {
-        fa_tcp_flags_str(dir->flags, flags);
-        SET(K_TCP_FLAGS, json_string(flags));
-        SET(K_RST_TTL, (dir->flags & FA_TH_RST) ? json_integer(dir->ttl_rst) : json_null());
-        fa_rst_origin ro = fa_flow_rst_origin(f, d);
-        SET(K_RST_BY, ro == FA_RST_NONE ? json_null() : json_string(fa_rst_origin_name(ro)));
-        SET(K_RETRANS, record ? json_null() : json_integer(dir->retrans));
-        SET(K_KEEPALIVES, record ? json_null() : json_integer(dir->keepalives));
-    }
-    SET(K_DUPLICATES, record ? json_null() : json_integer(dir->dups));
-#undef SET
+    if (known)
+        fa_json_rec_int(r, key, v);
+    else
+        fa_json_rec_null(r, key);
 }
 
-json_t *fa_flow_to_json(const fa_flow *f)
+static void add_dir(fa_json_rec *r, const fa_flow *f, int d)
 {
-    char uid[20], orig[FA_ADDR_STRLEN], resp[FA_ADDR_STRLEN];
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
+    const fa_flow_dir *dir = &f->dir[d];
+    const char *const *k = dir_keys[d];
+    char flags[9];
+    /* A record does not say what these count: unknown, not zero. */
+    bool counted = !(f->bits & FA_FLOW_RECORD);
+    fa_json_rec_int(r, k[K_BYTES], (int64_t)fa_flow_seq_bytes(f, d));
+    fa_json_rec_int(r, k[K_PKTS], dir->pkts);
+    fa_json_rec_int(r, k[K_IP_BYTES], (int64_t)dir->ip_bytes);
+    int_if(r, k[K_TTL_MIN], dir->ttl_max, dir->ttl_min);
+    int_if(r, k[K_TTL_MAX], dir->ttl_max, dir->ttl_max);
+    if (f->key.proto == FA_PROTO_TCP) {
+        fa_tcp_flags_str(dir->flags, flags);
+        fa_json_rec_str(r, k[K_TCP_FLAGS], flags);
+        int_if(r, k[K_RST_TTL], dir->flags & FA_TH_RST, dir->ttl_rst);
+        fa_rst_origin ro = fa_flow_rst_origin(f, d);
+        fa_json_rec_str_or_null(r, k[K_RST_BY], ro == FA_RST_NONE ? NULL : fa_rst_origin_name(ro));
+        int_if(r, k[K_RETRANS], counted, dir->retrans);
+        int_if(r, k[K_KEEPALIVES], counted, dir->keepalives);
+    }
+    int_if(r, k[K_DUPLICATES], counted, dir->dups);
+}
+
+void fa_flow_json(fa_json_rec *r, const fa_flow *f, const char *type)
+{
+    char uid[20], addr[FA_ADDR_STRLEN];
     fa_flow_uid(f, uid);
-    json_object_set_new_nocheck(o, "type", json_string("flow"));
-    json_object_set_new_nocheck(o, "ts", json_real(seconds(f->first_us)));
-    json_object_set_new_nocheck(o, "uid", json_string(uid));
-    json_object_set_new_nocheck(o, "id.orig_h", json_string(fa_addr_str(fa_flow_addr(f, 0), orig, sizeof orig)));
-    json_object_set_new_nocheck(o, "id.orig_p", json_integer(fa_flow_port(f, 0)));
-    json_object_set_new_nocheck(o, "id.resp_h", json_string(fa_addr_str(fa_flow_addr(f, 1), resp, sizeof resp)));
-    json_object_set_new_nocheck(o, "id.resp_p", json_integer(fa_flow_port(f, 1)));
-    json_object_set_new_nocheck(o, "proto", json_string(fa_proto_name(f->key.proto)));
-    json_object_set_new_nocheck(o, "ip_proto", json_integer(f->key.proto));
-    json_object_set_new_nocheck(o, "duration", json_real(seconds(f->last_us - f->first_us)));
-    json_object_set_new_nocheck(o, "conn_state", json_string(fa_conn_state_name(fa_flow_conn_state(f))));
-    json_object_set_new_nocheck(o, "history", json_string(f->history));
-    add_dir(o, f, 0);
-    add_dir(o, f, 1);
-    json_object_set_new_nocheck(o, "end_reason", json_string(fa_end_reason_name(f->end_reason)));
+    fa_json_rec_open(r, NULL);
+    fa_json_rec_str(r, "type", type);
+    fa_json_rec_seconds(r, "ts", seconds(f->first_us));
+    fa_json_rec_str(r, "uid", uid);
+    fa_json_rec_str(r, "id.orig_h", fa_addr_str(fa_flow_addr(f, 0), addr, sizeof addr));
+    fa_json_rec_int(r, "id.orig_p", fa_flow_port(f, 0));
+    fa_json_rec_str(r, "id.resp_h", fa_addr_str(fa_flow_addr(f, 1), addr, sizeof addr));
+    fa_json_rec_int(r, "id.resp_p", fa_flow_port(f, 1));
+    fa_json_rec_str(r, "proto", fa_proto_name(f->key.proto));
+    fa_json_rec_int(r, "ip_proto", f->key.proto);
+    fa_json_rec_seconds(r, "duration", seconds(f->last_us - f->first_us));
+    fa_json_rec_str(r, "conn_state", fa_conn_state_name(fa_flow_conn_state(f)));
+    fa_json_rec_str(r, "history", f->history);
+    add_dir(r, f, 0);
+    add_dir(r, f, 1);
+    fa_json_rec_str(r, "end_reason", fa_end_reason_name(f->end_reason));
     if (f->key.proto == FA_PROTO_TCP)
-        json_object_set_new_nocheck(o, "continued", json_boolean(f->bits & FA_FLOW_CONTINUED));
-    json_object_set_new_nocheck(o, "end_ts", json_real(seconds(f->last_us)));
+        fa_json_rec_bool(r, "continued", f->bits & FA_FLOW_CONTINUED);
+    fa_json_rec_seconds(r, "end_ts", seconds(f->last_us));
     if (f->icmp_errors) {
-        json_object_set_new_nocheck(o, "icmp_errors", json_integer(f->icmp_errors));
-        json_object_set_new_nocheck(o, "icmp_type", json_integer(f->icmp_type));
-        json_object_set_new_nocheck(o, "icmp_code", json_integer(f->icmp_code));
-        json_object_set_new_nocheck(o, "icmp_refused",
-                                    json_string((f->bits & FA_FLOW_ICMP_FROM_RESP) ? "orig" : "resp"));
+        fa_json_rec_int(r, "icmp_errors", f->icmp_errors);
+        fa_json_rec_int(r, "icmp_type", f->icmp_type);
+        fa_json_rec_int(r, "icmp_code", f->icmp_code);
+        fa_json_rec_str(r, "icmp_refused", (f->bits & FA_FLOW_ICMP_FROM_RESP) ? "orig" : "resp");
         if (f->bits & FA_FLOW_ICMP_PAIRED)
-            json_object_set_new_nocheck(o, "icmp_match", json_string("host_pair_time"));
+            fa_json_rec_str(r, "icmp_match", "host_pair_time");
     }
     if (f->bits & FA_FLOW_RECORD)
-        json_object_set_new_nocheck(o, "evidence", json_string("flow-record"));
+        fa_json_rec_str(r, "evidence", "flow-record");
     if (f->bits & FA_FLOW_DENIED)
-        json_object_set_new_nocheck(o, "firewall_event", json_string("denied"));
-    return o;
+        fa_json_rec_str(r, "firewall_event", "denied");
 }
 
 json_t *fa_json_time(uint64_t us)
@@ -109,4 +113,10 @@ int fa_json_sink_file(void *out, json_t *rec)
     int rc = rec ? fa_json_write_line(out, rec) : -1;
     json_decref(rec);
     return rc;
+}
+
+int fa_json_sink_file_rec(void *out, fa_json_rec *rec)
+{
+    fa_json_rec_close(rec);
+    return fa_json_rec_line(rec, out);
 }

@@ -3,7 +3,9 @@
  * one precision for the whole document, which cannot give both a
  * timestamp's sixteen digits and a short duration's six decimals
  * (8.008316000000001), and it writes token by token. Strings are escaped
- * exactly as jansson escapes them without flags, so only reals differ. */
+ * exactly as jansson escapes them without flags, so only reals differ.
+ * The records made per flow are written member by member into the same
+ * buffer (fa_json_rec), without a jansson object to build and free. */
 #include "json_line.h"
 
 #include <math.h>
@@ -20,41 +22,46 @@
  * anyway so a mistake cannot overflow the stack. */
 #define MAX_DEPTH 16
 
-typedef struct line {
-    char *p;
-    size_t len, cap;
-    bool heap, failed;
-} line;
-
-static void put(line *b, const char *s, size_t n)
+/* Room for n more bytes, growing the buffer (onto the heap, doubling);
+ * false, and the record marked failed, when memory runs out. */
+static bool reserve(fa_json_rec *b, size_t n)
 {
     if (b->failed)
-        return;
-    if (n > b->cap - b->len) {
-        size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n;
-        char *p = b->heap ? realloc(b->p, cap) : malloc(cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        if (!b->heap)
-            memcpy(p, b->p, b->len);
-        b->p = p;
-        b->cap = cap;
-        b->heap = true;
+        return false;
+    if (n <= b->cap - b->len)
+        return true;
+    size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n;
+    if (cap < 256)
+        cap = 256;
+    char *p = b->heap ? realloc(b->p, cap) : malloc(cap);
+    if (!p) {
+        b->failed = true;
+        return false;
     }
+    if (!b->heap && b->len)
+        memcpy(p, b->p, b->len);
+    b->p = p;
+    b->cap = cap;
+    b->heap = true;
+    return true;
+}
+
+static void put(fa_json_rec *b, const char *s, size_t n)
+{
+    if (!reserve(b, n))
+        return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
 }
 
-static void put_str(line *b, const char *s)
+static void put_str(fa_json_rec *b, const char *s)
 {
     put(b, s, strlen(s));
 }
 
 /* As jansson: quote and backslash escaped, the control characters by
  * their short escapes or \u00XX, everything else (UTF-8) as it is. */
-static void put_string(line *b, const char *s, size_t n)
+static void put_string(fa_json_rec *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     put(b, "\"", 1);
@@ -88,7 +95,7 @@ static char *digits(char *end, uint64_t u)
     return end;
 }
 
-static void put_integer(line *b, json_int_t v)
+static void put_integer(fa_json_rec *b, int64_t v)
 {
     char num[24], *end = num + sizeof num;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
@@ -120,7 +127,7 @@ static bool whole_micros(double v, uint64_t *us)
  * last significant decimal go (one stays, so it reads back as a real).
  * printf, which costs a third of a flow record, only where whole_micros
  * cannot be sure. */
-static void put_seconds(line *b, double v)
+static void put_seconds(fa_json_rec *b, double v)
 {
     char num[320]; /* %.6f of the largest double: 309 digits, the point, 6 decimals */
     int n;
@@ -145,9 +152,9 @@ static void put_seconds(line *b, double v)
     put(b, num, (size_t)n);
 }
 
-static void put_value(line *b, const json_t *v, int depth);
+static void put_value(fa_json_rec *b, const json_t *v, int depth);
 
-static void put_object(line *b, const json_t *o, int depth)
+static void put_object(fa_json_rec *b, const json_t *o, int depth)
 {
     const char *key;
     json_t *v;
@@ -164,7 +171,7 @@ static void put_object(line *b, const json_t *o, int depth)
     put(b, "}", 1);
 }
 
-static void put_value(line *b, const json_t *v, int depth)
+static void put_value(fa_json_rec *b, const json_t *v, int depth)
 {
     if (depth > MAX_DEPTH) {
         b->failed = true;
@@ -207,11 +214,129 @@ static void put_value(line *b, const json_t *v, int depth)
 int fa_json_write_line(FILE *out, const json_t *obj)
 {
     char stack[LINE_STACK];
-    line b = {.p = stack, .cap = sizeof stack};
+    fa_json_rec b;
+    fa_json_rec_init(&b, stack, sizeof stack);
     put_value(&b, obj, 0);
-    put(&b, "\n", 1);
-    int rc = b.failed || fwrite(b.p, 1, b.len, out) != b.len ? -1 : 0;
-    if (b.heap)
-        free(b.p);
+    int rc = fa_json_rec_line(&b, out);
+    fa_json_rec_free(&b);
+    return rc;
+}
+
+void fa_json_rec_init(fa_json_rec *r, char *buf, size_t cap)
+{
+    *r = (fa_json_rec){.p = buf, .cap = buf ? cap : 0};
+}
+
+void fa_json_rec_free(fa_json_rec *r)
+{
+    if (r->heap)
+        free(r->p);
+    *r = (fa_json_rec){0};
+}
+
+void fa_json_rec_reset(fa_json_rec *r)
+{
+    r->len = 0;
+    r->failed = r->comma = false;
+}
+
+/* The separator and the key before a member, or only the separator
+ * before an array element (key NULL). */
+static void member(fa_json_rec *r, const char *key)
+{
+    size_t n = key ? strlen(key) : 0;
+    if (!reserve(r, n + 4))
+        return;
+    char *p = r->p + r->len;
+    if (r->comma)
+        *p++ = ',';
+    if (key) {
+        *p++ = '"';
+        memcpy(p, key, n);
+        p += n;
+        *p++ = '"';
+        *p++ = ':';
+    }
+    r->len = (size_t)(p - r->p);
+    r->comma = true;
+}
+
+void fa_json_rec_open(fa_json_rec *r, const char *key)
+{
+    member(r, key);
+    put(r, "{", 1);
+    r->comma = false;
+}
+
+void fa_json_rec_close(fa_json_rec *r)
+{
+    put(r, "}", 1);
+    r->comma = true;
+}
+
+void fa_json_rec_array(fa_json_rec *r, const char *key)
+{
+    member(r, key);
+    put(r, "[", 1);
+    r->comma = false;
+}
+
+void fa_json_rec_array_end(fa_json_rec *r)
+{
+    put(r, "]", 1);
+    r->comma = true;
+}
+
+void fa_json_rec_str(fa_json_rec *r, const char *key, const char *s)
+{
+    member(r, key);
+    put_string(r, s, strlen(s));
+}
+
+void fa_json_rec_str_or_null(fa_json_rec *r, const char *key, const char *s)
+{
+    if (s)
+        fa_json_rec_str(r, key, s);
+    else
+        fa_json_rec_null(r, key);
+}
+
+void fa_json_rec_int(fa_json_rec *r, const char *key, int64_t v)
+{
+    member(r, key);
+    put_integer(r, v);
+}
+
+void fa_json_rec_seconds(fa_json_rec *r, const char *key, double v)
+{
+    member(r, key);
+    put_seconds(r, v);
+}
+
+void fa_json_rec_time(fa_json_rec *r, const char *key, uint64_t us)
+{
+    if (us)
+        fa_json_rec_seconds(r, key, (double)us / 1e6);
+    else
+        fa_json_rec_null(r, key);
+}
+
+void fa_json_rec_bool(fa_json_rec *r, const char *key, bool v)
+{
+    member(r, key);
+    put_str(r, v ? "true" : "false");
+}
+
+void fa_json_rec_null(fa_json_rec *r, const char *key)
+{
+    member(r, key);
+    put(r, "null", 4);
+}
+
+int fa_json_rec_line(fa_json_rec *r, FILE *out)
+{
+    put(r, "\n", 1);
+    int rc = r->failed || fwrite(r->p, 1, r->len, out) != r->len ? -1 : 0;
+    fa_json_rec_reset(r);
     return rc;
 }

@@ -39,10 +39,28 @@ void fa_run_record(fa_run *ctx, json_t *o)
     json_decref(o);
 }
 
+void fa_run_record_rec(fa_run *ctx, fa_json_rec *rec)
+{
+    if (ctx->json && !ctx->json_failed) {
+        fa_json_rec_int(rec, "seq", (int64_t)ctx->seq++);
+        fa_json_rec_close(rec);
+        if (fa_json_rec_line(rec, ctx->json) != 0)
+            ctx->json_failed = true;
+    }
+    fa_json_rec_reset(rec);
+}
+
 static int sink_put(void *arg, json_t *rec)
 {
     fa_run *ctx = arg;
     fa_run_record(ctx, rec);
+    return ctx->json_failed ? -1 : 0;
+}
+
+static int sink_put_rec(void *arg, fa_json_rec *rec)
+{
+    fa_run *ctx = arg;
+    fa_run_record_rec(ctx, rec);
     return ctx->json_failed ? -1 : 0;
 }
 
@@ -95,10 +113,10 @@ static void on_flow_end(fa_flow *f, void *arg)
         save_evidence(ctx, f, flagged(ctx, &v, reported ? &session : NULL));
     if (!ctx->json || ctx->json_failed)
         return;
-    json_t *o = fa_flow_to_json(f);
-    if (o && ctx->audit)
-        fa_audit_verdict_json(ctx->audit, &v, o);
-    fa_run_record(ctx, o);
+    fa_flow_json(&ctx->line, f, "flow");
+    if (ctx->audit)
+        fa_audit_verdict_json(ctx->audit, &v, &ctx->line);
+    fa_run_record_rec(ctx, &ctx->line);
     if (reported)
         fa_run_record(ctx, fa_ws_session_json(&session));
 }
@@ -386,10 +404,8 @@ static void drop_reload(fa_run *ctx)
 static void interim_record(fa_flow *f, void *arg)
 {
     fa_run *ctx = arg;
-    json_t *o = fa_flow_to_json(f);
-    if (o)
-        json_object_set_new(o, "type", json_string("flow_update"));
-    fa_run_record(ctx, o);
+    fa_flow_json(&ctx->line, f, "flow_update");
+    fa_run_record_rec(ctx, &ctx->line);
 }
 
 void fa_run_interim(fa_run *ctx, uint64_t now_us, uint32_t age_s)
@@ -546,7 +562,7 @@ fa_run *fa_run_start(const fa_options *o, char *err, size_t errlen)
         return NULL;
     }
     ctx->opts = o;
-    ctx->sink = (fa_json_sink){sink_put, ctx, 0};
+    ctx->sink = (fa_json_sink){sink_put, sink_put_rec, ctx, 0};
     if (load_config(ctx, err, errlen) != 0)
         goto fail;
     ctx->json = open_json(o->json_path, &ctx->json_buf, err, errlen);
@@ -586,6 +602,7 @@ static int close_outputs(fa_run *ctx, int rc, char *err, size_t errlen)
     if (ctx->json && ctx->json != stdout && fclose(ctx->json) != 0)
         ctx->json_failed = true;
     free(ctx->json_buf);
+    fa_json_rec_free(&ctx->line);
     if (rc == 0 && ctx->pictures_failed) {
         snprintf(err, errlen, "the --html or --dot file could not be written");
         rc = -1;

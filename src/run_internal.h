@@ -27,6 +27,7 @@ struct fa_run {
     bool json_failed;
     bool text_failed;        /* the report or summary could not be written */
     uint64_t seq;            /* sequence number of the next NDJSON record */
+    fa_json_rec line;        /* the record being written, its buffer reused */
     fa_json_sink sink;
     fa_summary summary;
     fa_flow_table *flows;
@@ -57,6 +58,9 @@ void fa_run_batch(fa_run *ctx, fa_batch *b, bool by_packet_time);
 void fa_run_flow(fa_run *ctx, fa_flow *f);
 /* Writes one NDJSON record (taking ownership), numbered. */
 void fa_run_record(fa_run *ctx, json_t *rec);
+/* As fa_run_record for a record written into rec and still open: adds
+ * "seq", closes it, writes it and empties rec. */
+void fa_run_record_rec(fa_run *ctx, fa_json_rec *rec);
 /* Prints the audit and WebSocket report and writes their records; final:
  * the end of the run (sets the findings for the exit status). */
 int fa_run_report(fa_run *ctx, bool final, fa_run_result *res);

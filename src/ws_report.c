@@ -224,7 +224,7 @@ int fa_ws_print_text(const fa_ws *w, FILE *out, bool color)
 
 int fa_ws_write_json(const fa_ws *w, FILE *out)
 {
-    fa_json_sink sink = {fa_json_sink_file, out, 0};
+    fa_json_sink sink = {fa_json_sink_file, fa_json_sink_file_rec, out, 0};
     return fa_ws_json_records(w, &sink);
 }
 

@@ -41,6 +41,7 @@ typedef struct run {
     fa_audit *audit;
     fa_ws *ws;
     fa_clock clock;
+    fa_json_rec line;
 } run;
 
 /* The shipped site of choice pick, or NULL for none; the caller keeps it
@@ -88,14 +89,12 @@ static void on_flow_end(fa_flow *f, void *arg)
     }
     fa_ws_session s;
     json_t *session = fa_ws_flow_end(r->ws, f, ws, ll, &s) ? fa_ws_session_json(&s) : NULL;
-    json_t *o = fa_flow_to_json(f);
-    if (o) {
-        fa_audit_verdict_json(r->audit, &v, o);
-        fa_json_write_line(fuzz_sink(), o);
-    }
+    fa_flow_json(&r->line, f, "flow");
+    fa_audit_verdict_json(r->audit, &v, &r->line);
+    fa_json_rec_close(&r->line);
+    fa_json_rec_line(&r->line, fuzz_sink());
     if (session)
         fa_json_write_line(fuzz_sink(), session);
-    json_decref(o);
     json_decref(session);
 }
 

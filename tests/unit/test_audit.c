@@ -707,13 +707,26 @@ static void test_json_aggregates(void **state)
     assert_int_equal(int_field(t, "undocumented_not_aggregated"), 0);
 }
 
+/* What a record written into rec reads back as; rec is freed. */
+static json_t *rec_json(fa_json_rec *rec)
+{
+    json_error_t err;
+    json_t *o = json_loadb(rec->p, rec->len, 0, &err);
+    assert_non_null(o);
+    fa_json_rec_free(rec);
+    return o;
+}
+
 static void test_verdict_json(void **state)
 {
     fixture *fx = open_fixture(state, lab_site);
     lab_traffic(fx);
     const ended *e = flow_of(fx, 6, N3, 40002, MGR, 38866);
-    json_t *o = json_object();
-    fa_audit_verdict_json(fx->a, &e->v, o);
+    fa_json_rec rec = {0};
+    fa_json_rec_open(&rec, NULL);
+    fa_audit_verdict_json(fx->a, &e->v, &rec);
+    fa_json_rec_close(&rec);
+    json_t *o = rec_json(&rec);
     assert_string_equal(str_field(o, "verdict"), "wrong_direction");
     assert_string_equal(str_field(o, "attempt"), "seen");
     json_t *ids = json_object_get(o, "rules");

@@ -1,6 +1,7 @@
 /* test_json_line.c - the NDJSON line writer: seconds to the microsecond
  * whatever their size, strings escaped as jansson escapes them, records
- * larger than the stack buffer, a failed write reported. */
+ * larger than the stack buffer, a failed write reported; a record written
+ * member by member gives the same bytes as the jansson object. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -150,6 +151,123 @@ static void test_write_error(void **state)
     fclose(f);
 }
 
+/* The line a record writes (the record is emptied, its buffer kept). */
+static char *rec_line(fa_json_rec *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(fa_json_rec_line(r, f), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(r->len, 0);
+    return buf;
+}
+
+/* Every kind of member, nested objects and arrays, empty ones, escapes,
+ * and the same record again in the same (reused) buffer. */
+static void test_rec_as_object(void **state)
+{
+    (void)state;
+    char s[160];
+    int n = 0;
+    for (int c = 1; c < 128; c++)
+        s[n++] = (char)c;
+    s[n] = '\0';
+    json_t *o = json_pack("{s:s, s:I, s:I, s:f, s:f, s:n, s:b, s:b, s:n, s:f, s:[], s:{}, s:[s, i, {s:s}, []],"
+                          " s:{s:{s:i}}}",
+                          "text", s, "i", (json_int_t)INT64_MIN, "u", (json_int_t)1234567890123, "ts",
+                          1700000000.123456, "d", 300.0, "t0", "t", 1, "f", 0, "none", "t1", 0.000007,
+                          "ea", "eo", "arr", "x\"y", -5, "k", "v", "obj", "in", "n", 0);
+    char *want = line_of(o);
+    char small[8];
+    fa_json_rec r;
+    fa_json_rec_init(&r, small, sizeof small);
+    for (int round = 0; round < 2; round++) {
+        fa_json_rec_open(&r, NULL);
+        fa_json_rec_str(&r, "text", s);
+        fa_json_rec_int(&r, "i", INT64_MIN);
+        fa_json_rec_int(&r, "u", 1234567890123);
+        fa_json_rec_seconds(&r, "ts", 1700000000.123456);
+        fa_json_rec_seconds(&r, "d", 300.0);
+        fa_json_rec_time(&r, "t0", 0);
+        fa_json_rec_bool(&r, "t", true);
+        fa_json_rec_bool(&r, "f", false);
+        fa_json_rec_str_or_null(&r, "none", NULL);
+        fa_json_rec_time(&r, "t1", 7);
+        fa_json_rec_array(&r, "ea");
+        fa_json_rec_array_end(&r);
+        fa_json_rec_open(&r, "eo");
+        fa_json_rec_close(&r);
+        fa_json_rec_array(&r, "arr");
+        fa_json_rec_str_or_null(&r, NULL, "x\"y");
+        fa_json_rec_int(&r, NULL, -5);
+        fa_json_rec_open(&r, NULL);
+        fa_json_rec_str(&r, "k", "v");
+        fa_json_rec_close(&r);
+        fa_json_rec_array(&r, NULL);
+        fa_json_rec_array_end(&r);
+        fa_json_rec_array_end(&r);
+        fa_json_rec_open(&r, "obj");
+        fa_json_rec_open(&r, "in");
+        fa_json_rec_int(&r, "n", 0);
+        fa_json_rec_close(&r);
+        fa_json_rec_close(&r);
+        fa_json_rec_close(&r);
+        char *got = rec_line(&r);
+        assert_string_equal(got, want);
+        free(got);
+        assert_true(r.heap);
+    }
+    fa_json_rec_free(&r);
+    free(want);
+}
+
+/* A record of many members grows its buffer and stays whole; reset
+ * forgets a half-written one. */
+static void test_rec_grows(void **state)
+{
+    (void)state;
+    fa_json_rec r = {0};
+    fa_json_rec_open(&r, NULL);
+    fa_json_rec_str(&r, "half", "written");
+    fa_json_rec_reset(&r);
+    fa_json_rec_open(&r, NULL);
+    fa_json_rec_array(&r, "n");
+    for (int i = 0; i < 20000; i++)
+        fa_json_rec_int(&r, NULL, i);
+    fa_json_rec_array_end(&r);
+    fa_json_rec_close(&r);
+    char *got = rec_line(&r);
+    json_error_t err;
+    json_t *back = json_loads(got, 0, &err);
+    assert_non_null(back);
+    json_t *arr = json_object_get(back, "n");
+    assert_int_equal(json_object_size(back), 1);
+    assert_int_equal(json_array_size(arr), 20000);
+    assert_int_equal(json_integer_value(json_array_get(arr, 19999)), 19999);
+    json_decref(back);
+    free(got);
+    fa_json_rec_free(&r);
+}
+
+static void test_rec_write_error(void **state)
+{
+    (void)state;
+    FILE *f = fopen("/dev/full", "w");
+    if (!f)
+        skip();
+    setvbuf(f, NULL, _IONBF, 0);
+    fa_json_rec r = {0};
+    fa_json_rec_open(&r, NULL);
+    fa_json_rec_str(&r, "type", "flow");
+    fa_json_rec_close(&r);
+    assert_int_equal(fa_json_rec_line(&r, f), -1);
+    assert_int_equal(r.len, 0);
+    fa_json_rec_free(&r);
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +276,9 @@ int main(void)
         cmocka_unit_test(test_same_as_jansson),
         cmocka_unit_test(test_long_record),
         cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_rec_as_object),
+        cmocka_unit_test(test_rec_grows),
+        cmocka_unit_test(test_rec_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
