@@ -143,7 +143,8 @@ static int setup_rules(fa_audit *a)
     }
     a->ports = calloc((size_t)a->nports + 1, sizeof *a->ports);
     a->saved = calloc((size_t)a->nports + 1, sizeof *a->saved);
-    return a->ports && a->saved ? 0 : -1;
+    a->index = fa_rule_index_new(rs, a->deployed, a->ndeployed, a->dports);
+    return a->ports && a->saved && a->index ? 0 : -1;
 }
 
 fa_audit *fa_audit_new(const fa_ruleset *rs, const fa_site *site)
@@ -191,6 +192,7 @@ void fa_audit_free(fa_audit *a)
     free(a->saved);
     free(a->dports);
     free(a->deployed);
+    fa_rule_index_free(a->index);
     free(a);
 }
 
@@ -255,13 +257,19 @@ typedef struct ends {
     uint16_t sport, dport;
 } ends;
 
-/* Rules, in force or not (in_force), that the connection fits; at most
- * FA_VERDICT_MAX_RULES. */
+/* Rules, in force or not (in_force), that the connection fits, in file
+ * order; at most FA_VERDICT_MAX_RULES. Only the rules the index gives for
+ * the port are tried; every deployed rule for a protocol without ports. */
 static int match_rules(const fa_audit *a, uint8_t proto, const ends *e, bool in_force, int *out)
 {
-    int n = 0;
-    for (int k = 0; k < a->ndeployed && n < FA_VERDICT_MAX_RULES; k++) {
-        int i = a->deployed[k];
+    int n = 0, ncand;
+    const int *cand = fa_rule_index_find(a->index, proto, e->dport, &ncand);
+    if (!cand) {
+        cand = a->deployed;
+        ncand = a->ndeployed;
+    }
+    for (int k = 0; k < ncand && n < FA_VERDICT_MAX_RULES; k++) {
+        int i = cand[k];
         if (a->rules[i].applies == in_force && rule_matches(a, i, proto, e->src, e->sport, e->dst, e->dport))
             out[n++] = i;
     }

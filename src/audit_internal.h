@@ -6,6 +6,7 @@
 #include <uthash.h>
 
 #include "audit.h"
+#include "rule_index.h"
 
 #define FA_PAIRS_PER_RULE 32     /* host pairs kept per port of a rule */
 #define FA_UNDOC_MAX 65536
@@ -83,6 +84,7 @@ struct fa_audit {
     const fa_portset **dports;  /* per rule: the site's ports, else the rule's */
     int *deployed;              /* rules of deployed products, in file order */
     int ndeployed;
+    fa_rule_index *index;       /* deployed: the candidates for a TCP/UDP port */
     fa_undoc *undoc;
     uint32_t nundoc;
     uint64_t undoc_dropped;
