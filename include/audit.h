@@ -88,7 +88,13 @@ typedef struct fa_audit_scope {
     const char *site_file;                   /* NULL: port-only */
     uint64_t first_us, last_us;              /* the observation window */
     bool records;                            /* the inputs are flow records (records.h) */
+    uint32_t sampling;                       /* records: the exporter samples 1 in N packets; 0, 1: not */
+    uint64_t joined;                         /* records: flows joined from two uniflow records */
 } fa_audit_scope;
+
+/* What flow records cannot show, said wherever verdicts from records are
+ * reported (text, HTML): one sentence each, NULL-ended. */
+extern const char *const fa_audit_record_caveats[];
 
 typedef struct fa_audit fa_audit;
 

@@ -99,7 +99,9 @@ typedef struct fa_flow {
     uint16_t hist_seen;            /* Zeek's once-per-direction history bits */
     char history[FA_HISTORY_MAX + 1];
     uint8_t end_reason : 4;        /* fa_end_reason */
-    uint8_t lru_class : 4;         /* fa_timeout_class: which expiry list */
+    uint8_t lru_class : 3;         /* fa_timeout_class: which expiry list */
+    uint8_t joined : 1;            /* a record flow joined from two uniflow records:
+                                    * beside bits, which are all taken */
     uint8_t bits;                  /* fa_flow_bits */
     uint8_t icmp_type, icmp_code;  /* last ICMP error that quoted this flow */
     uint8_t icmp_errors;           /* ICMP errors that quoted this flow (saturates) */

@@ -21,12 +21,23 @@ typedef enum fa_mode {
     FA_MODE_VERSION,
 } fa_mode;
 
+/* --collect [udp:|tcp:|netflow:][ADDR:]PORT: where flow records come in. */
+typedef struct fa_collect_spec {
+    bool set;
+    bool tcp;                /* IPFIX over TCP; else UDP */
+    bool netflow9;           /* NetFlow v9 (over UDP) */
+    char host[64];           /* "" for every address */
+    char port[8];
+    const char *text;        /* as given */
+} fa_collect_spec;
+
 typedef struct fa_options {
     fa_mode mode;
     const char *files[FA_MAX_INPUTS];
     int nfiles;
     const char *ifaces[FA_MAX_IFACES];
     int nifaces;
+    fa_collect_spec collect; /* --collect: live flow records */
     const char *user;        /* -Z: drop root to this user once capturing */
     const char *evidence_path; /* -w: packets of flagged flows */
     uint32_t evidence_ring_mib, evidence_keys_mib, evidence_file_mib;
@@ -55,6 +66,8 @@ typedef struct fa_options {
  * frees with fa_options_free. */
 int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t errlen);
 void fa_options_free(fa_options *o);
+/* A live run: interfaces (-i) or a collector (--collect). */
+bool fa_options_live(const fa_options *o);
 /* Where installed rule files live (set at build time). */
 const char *fa_default_rules_dir(void);
 /* Prints the --help text. */

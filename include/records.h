@@ -18,6 +18,7 @@ typedef enum fa_record_format {
     FA_REC_ZEEK_TSV,   /* conn.log, Zeek's tab-separated form */
     FA_REC_ZEEK_JSON,  /* conn.log, one JSON object per line */
     FA_REC_IPFIX,      /* IPFIX file (RFC 5655), read with libfixbuf */
+    FA_REC_NETFLOW9,   /* NetFlow v9 export packets, translated by libfixbuf */
     FA_REC_FORMATS
 } fa_record_format;
 
@@ -41,5 +42,13 @@ int fa_records_inputs(const fa_options *o, char *err, size_t errlen);
  * header that is not a conn.log's, "FILE: why" for a file that cannot be
  * read, or an option that needs packets). */
 int fa_records_files(fa_run *ctx, fa_signals *sig, char *err, size_t errlen);
+
+/* The driver for --collect: a live collector (IPFIX over UDP or TCP,
+ * NetFlow v9 over UDP) feeding the same path as files, with the live
+ * mode's periodic work (live.h) until a stop signal. Uniflows are joined
+ * when both directions come within a minute; attempts wait as long for an
+ * unreachable. Returns 0, or -1 with err set (the port cannot be bound,
+ * -Z fails, the collector fails). */
+int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen);
 
 #endif

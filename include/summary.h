@@ -29,6 +29,10 @@ typedef struct fa_summary {
     uint64_t icmp_paired;                  /* attempts paired with an ICMP unreachable */
     uint64_t attempts_unheld, unreach_dropped; /* not paired for want of room */
     uint64_t uniflows, uniflows_joined, uniflows_alone; /* IPFIX: one direction per record */
+    uint64_t options_records;              /* IPFIX, NetFlow v9: an exporter's options records */
+    uint32_t sampling;                     /* largest sampling interval an exporter announced; 0: none */
+    bool collected;                        /* records came to --collect, not from files */
+    uint64_t messages;                     /* --collect: messages read */
     uint64_t fw_denied;                    /* records of flows a firewall denied */
 } fa_summary;
 

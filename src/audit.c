@@ -211,6 +211,13 @@ void fa_audit_reset(fa_audit *a)
     a->finished = false;
 }
 
+const char *const fa_audit_record_caveats[] = {
+    "evidence: flow records, not packets: attempts judged from conn_state or TCP flags and packet counts",
+    "ICMP unreachables paired by host pair and time, as records quote no connection",
+    "no WebSocket or long-lived session endings: those need packets",
+    NULL,
+};
+
 void fa_audit_set_scope(fa_audit *a, const fa_audit_scope *scope)
 {
     a->scope = *scope;

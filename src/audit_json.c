@@ -116,6 +116,9 @@ static json_t *finding_json(const fa_audit *a, int i, int port, fa_rule_status s
     json_object_set_new_nocheck(o, "service", json_string(svc));
     json_object_set_new_nocheck(o, "purpose", json_string(r->purpose));
     json_object_set_new_nocheck(o, "impact", r->impact ? json_string(r->impact) : json_null());
+    /* A sampling exporter can miss the flow or its answer. */
+    if (a->has_scope && a->scope.sampling > 1 && (status == FA_RULE_NOT_SEEN || status == FA_RULE_BLOCKED))
+        json_object_set_new_nocheck(o, "sampling_interval", json_integer(a->scope.sampling));
     json_object_set_new_nocheck(o, "pairs", port >= 0 || st->nports == 1
                                         ? pairs_json(&a->ports[st->first_port + (port > 0 ? port : 0)])
                                         : json_array());
@@ -213,6 +216,9 @@ static json_t *scope_json(const fa_audit *a, json_t *t)
     json_object_set_new(t, "window_end", a->has_scope && s->last_us ? json_real((double)s->last_us / 1e6)
                                                                     : json_null());
     json_object_set_new(t, "roles_not_deployed", not_deployed_json(a));
+    json_object_set_new(t, "evidence", json_string(a->has_scope && s->records ? "flow-record" : "packets"));
+    json_object_set_new(t, "sampling_interval", a->has_scope && s->sampling > 1 ? json_integer(s->sampling)
+                                                                               : json_null());
     return t;
 }
 

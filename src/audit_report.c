@@ -117,10 +117,14 @@ static void print_scope(const fa_audit *a, FILE *out)
     fprintf(out, "  %-8s", s->live ? "capture:" : "input:");
     for (int i = 0; i < s->ninputs; i++)
         fprintf(out, " %s", s->inputs[i]);
-    if (s->records)
-        fprintf(out, "\n  evidence: flow records, not packets: attempts judged from conn_state or TCP flags and"
-                     " packet counts;\n            ICMP unreachables paired by host pair and time;"
-                     " no WebSocket endings");
+    for (int i = 0; s->records && fa_audit_record_caveats[i]; i++)
+        fprintf(out, "\n  %s%s", i ? "          " : "", fa_audit_record_caveats[i]);
+    if (s->records && s->joined)
+        fprintf(out, "\n            %" PRIu64 " flows joined by their 5-tuple from two uniflow"
+                     " records (one direction each)", s->joined);
+    if (s->records && s->sampling > 1)
+        fprintf(out, "\n  WARNING: the exporter samples 1 packet in %" PRIu32 ": a 'not seen' rule or a"
+                     " 'blocked' attempt may be traffic it did not sample", s->sampling);
     fprintf(out, "\n  rules:   %s (%d products, %d rules)\n", s->rules_dir, a->rs->nproducts, a->rs->nrules);
     fprintf(out, "  site:    %s\n", s->site_file ? s->site_file : "none (port-only mode)");
     if (s->last_us) {

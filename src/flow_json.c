@@ -99,6 +99,8 @@ void fa_flow_json(fa_json_rec *r, const fa_flow *f, const char *type)
     }
     if (f->bits & FA_FLOW_RECORD)
         fa_json_rec_str(r, "evidence", "flow-record");
+    if (f->joined)
+        fa_json_rec_bool(r, "joined_uniflows", true);
     if (f->bits & FA_FLOW_DENIED)
         fa_json_rec_str(r, "firewall_event", "denied");
 }

@@ -20,6 +20,7 @@
 /* With its list links (8 bytes) and its share of uthash's bucket array
  * (4 to 16 bytes), a flow should cost under 256 bytes of memory. */
 _Static_assert(sizeof(fa_flow) <= 232, "a flow record must stay within 232 bytes");
+_Static_assert(FA_TMO_COUNT <= 8, "a timeout class fits the flow's 3-bit lru_class");
 
 static uint64_t mix_word(uint64_t h, uint64_t w)
 {
@@ -258,7 +259,7 @@ static void lru_unlink(fa_flow_table *t, const fa_flow *f, uint32_t idx)
 static void lru_append(fa_flow_table *t, fa_flow *f, uint32_t idx, fa_timeout_class c)
 {
     lru_list *l = &t->lru[c];
-    f->lru_class = c & 0xf;
+    f->lru_class = c & 0x7;
     f->lru_stamp = t->now_s;
     t->links[idx] = (lru_link){.prev = l->tail, .next = NIL};
     if (l->tail != NIL)

@@ -46,6 +46,18 @@ static void scope_rows(const fa_audit *a, FILE *out)
                 a->rs->nrules);
         FA_H(out, s->site_file ? s->site_file : "none (port-only mode: roles were not verified)");
         fputs("</td></tr>\n", out);
+        for (int i = 0; s->records && fa_audit_record_caveats[i]; i++) {
+            fputs(i ? "<tr><td></td><td>" : "<tr><td>evidence</td><td>", out);
+            FA_H(out, fa_audit_record_caveats[i] + (i ? 0 : strlen("evidence: ")));
+            fputs("</td></tr>\n", out);
+        }
+        if (s->records && s->joined)
+            fprintf(out, "<tr><td></td><td>%" PRIu64 " flows joined by their 5-tuple from two uniflow"
+                         " records (one direction each)</td></tr>\n", s->joined);
+        if (s->records && s->sampling > 1)
+            fprintf(out, "<tr><td>sampling</td><td class=\"blocked\">the exporter samples 1 packet in %" PRIu32
+                         ": a &lsquo;not seen&rsquo; rule or a &lsquo;blocked&rsquo; attempt may be traffic it"
+                         " did not sample</td></tr>\n", s->sampling);
         if (s->last_us) {
             fa_html_time(s->first_us, t1);
             fa_html_time(s->last_us, t2);

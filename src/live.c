@@ -20,7 +20,7 @@
 #define POLL_MS 200
 #define BATCH 4096        /* packets read from one interface before the next */
 
-static uint64_t wall_us(void)
+uint64_t fa_live_wall_us(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -29,7 +29,7 @@ static uint64_t wall_us(void)
 
 /* Like tcpdump -Z: the capture handles stay open, everything after runs
  * as the user. Fails rather than run on as root. */
-static int drop_privileges(const char *user, char *err, size_t errlen)
+int fa_live_drop_privileges(const char *user, char *err, size_t errlen)
 {
     struct passwd *pw = getpwnam(user);
     if (!pw) {
@@ -119,25 +119,27 @@ static void read_stats(fa_run *ctx, live *l)
     ctx->live = sum;
 }
 
-typedef struct timers {
-    uint64_t expire, report, window, interim;
-} timers;
-
 static uint64_t after(uint64_t now, uint32_t seconds)
 {
     return seconds ? now + (uint64_t)seconds * 1000000u : UINT64_MAX;
 }
 
-/* Everything that runs on the clock rather than on packets. */
-static void periodic(fa_run *ctx, live *l, fa_signals *sig, timers *t)
+void fa_live_start(fa_run *ctx, fa_live_timers *t)
 {
     const fa_options *o = ctx->opts;
-    uint64_t now = ctx->clock_us = wall_us();
+    uint64_t now = ctx->clock_us = ctx->window_start_us = fa_live_wall_us();
+    *t = (fa_live_timers){now + 1000000u, after(now, o->report_interval_s), after(now, o->window_s),
+                          after(now, (uint32_t)o->interim_s)};
+}
+
+void fa_live_tick(fa_run *ctx, fa_signals *sig, fa_live_timers *t)
+{
+    const fa_options *o = ctx->opts;
+    uint64_t now = ctx->clock_us = fa_live_wall_us();
     if (now >= t->expire) {
         fa_flow_table_expire(ctx->flows, now);
         t->expire = now + 1000000u;
     }
-    read_stats(ctx, l);
     /* A SIGHUP during a reload is kept until that one is over, so the
      * files as they are now are read. A good reload closed the window:
      * the next one gets its full length. */
@@ -171,7 +173,7 @@ int fa_live_run(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
 {
     const fa_options *o = ctx->opts;
     live l = {.n = 0};
-    if (open_all(&l, o, err, errlen) != 0 || (o->user && drop_privileges(o->user, err, errlen) != 0)) {
+    if (open_all(&l, o, err, errlen) != 0 || (o->user && fa_live_drop_privileges(o->user, err, errlen) != 0)) {
         close_all(&l);
         return -1;
     }
@@ -180,9 +182,8 @@ int fa_live_run(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
         for (int i = 0; i < l.n; i++)
             fprintf(stderr, "flowaudit: capturing on %s, link type %s\n", o->ifaces[i],
                     fa_capture_datalink_name(l.caps[i]));
-    uint64_t now = ctx->clock_us = ctx->window_start_us = wall_us();
-    timers t = {now + 1000000u, after(now, o->report_interval_s), after(now, o->window_s),
-                after(now, (uint32_t)o->interim_s)};
+    fa_live_timers t;
+    fa_live_start(ctx, &t);
     int rc = 0;
     while (!sig->stop && rc == 0) {
         if (poll(l.fds, (nfds_t)l.n, POLL_MS) < 0 && errno != EINTR) {
@@ -191,7 +192,8 @@ int fa_live_run(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
             break;
         }
         rc = read_ready(ctx, &l, err, errlen);
-        periodic(ctx, &l, sig, &t);
+        read_stats(ctx, &l);
+        fa_live_tick(ctx, sig, &t);
     }
     read_stats(ctx, &l);
     close_all(&l);

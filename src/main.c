@@ -102,7 +102,7 @@ static int audit_mode(const fa_options *o)
         fprintf(stderr, "flowaudit: %s\n", err);
         return EXIT_ERROR;
     }
-    int records = o->nifaces ? 0 : fa_records_inputs(o, err, sizeof err);
+    int records = fa_options_live(o) ? 0 : fa_records_inputs(o, err, sizeof err);
     if (records < 0) {
         fprintf(stderr, "flowaudit: %s\n", err);
         return EXIT_ERROR;
@@ -111,8 +111,9 @@ static int audit_mode(const fa_options *o)
     fa_run *run = fa_run_start(o, err, sizeof err);
     int rc = -1;
     if (run) {
-        rc = o->nifaces ? fa_live_run(run, &signals, err, sizeof err)
-             : records  ? fa_records_files(run, &signals, err, sizeof err)
+        rc = o->nifaces        ? fa_live_run(run, &signals, err, sizeof err)
+             : o->collect.set ? fa_records_collect(run, &signals, err, sizeof err)
+             : records        ? fa_records_files(run, &signals, err, sizeof err)
                         : fa_pipeline_files(run, &signals, err, sizeof err);
         rc = fa_run_finish(run, rc, &res, err, sizeof err);
     }

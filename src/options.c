@@ -63,6 +63,47 @@ static int set_iface(fa_options *o, const char *arg, char *err, size_t errlen)
     return append(o->ifaces, &o->nifaces, FA_MAX_IFACES, "-i interfaces", arg, err, errlen);
 }
 
+/* [udp:|tcp:|netflow:][ADDR:]PORT; an IPv6 ADDR in brackets. */
+static int set_collect(fa_options *o, const char *arg, char *err, size_t errlen)
+{
+    static const struct { const char *prefix; bool tcp, netflow9; } kinds[] = {
+        {"udp:", false, false}, {"tcp:", true, false}, {"netflow:", false, true}, {NULL, false, false},
+    };
+    fa_collect_spec *c = &o->collect;
+    const char *p = arg;
+    if (c->set) {
+        snprintf(err, errlen, "--collect: give it once");
+        return -1;
+    }
+    memset(c, 0, sizeof *c);
+    for (int i = 0; kinds[i].prefix; i++)
+        if (strncmp(p, kinds[i].prefix, strlen(kinds[i].prefix)) == 0) {
+            c->tcp = kinds[i].tcp;
+            c->netflow9 = kinds[i].netflow9;
+            p += strlen(kinds[i].prefix);
+            break;
+        }
+    const char *port = strrchr(p, ':');
+    const char *host = p, *host_end = port ? port : p;
+    port = port ? port + 1 : p;
+    if (host[0] == '[' && host_end > host && host_end[-1] == ']') {
+        host++;
+        host_end--;
+    }
+    char *end;
+    unsigned long n = strtoul(port, &end, 10);
+    if (!*port || *end || n == 0 || n > 65535 || (size_t)(host_end - host) >= sizeof c->host ||
+        memchr(host, '[', (size_t)(host_end - host)) || memchr(host, ']', (size_t)(host_end - host))) {
+        snprintf(err, errlen, "--collect '%s': expected [udp:|tcp:|netflow:][ADDR:]PORT", arg);
+        return -1;
+    }
+    memcpy(c->host, host, (size_t)(host_end - host));
+    snprintf(c->port, sizeof c->port, "%lu", n);
+    c->text = arg;
+    c->set = true;
+    return 0;
+}
+
 static int set_filter(fa_options *o, const char *arg, char *err, size_t errlen);
 static int set_timeout(fa_options *o, const char *arg, char *err, size_t errlen);
 static int set_check_rules(fa_options *o, const char *arg, char *err, size_t errlen);
@@ -81,6 +122,10 @@ static const opt_row opt_table[] = {
     {.name = "interface", .short_name = 'i', .arg = "IFACE", .kind = OPT_CALL, .set = set_iface,
      .help = "capture live from IFACE ('any' for all); repeat for\n"
              "several interfaces"},
+    {.name = "collect", .arg = "[P:][ADDR:]PORT", .kind = OPT_CALL, .set = set_collect,
+     .help = "collect flow records live: IPFIX over UDP (P udp,\n"
+             "the default) or TCP (P tcp), NetFlow v9 over UDP\n"
+             "(P netflow); ADDR: all addresses when left out"},
     {.name = "filter", .short_name = 'f', .arg = "EXPR", .kind = OPT_CALL, .set = set_filter,
      .help = "BPF filter (or give it after the options)"},
     {.name = "snaplen", .short_name = 's', .arg = "N", .kind = OPT_INT, .field = FIELD(capture.snaplen),
@@ -518,16 +563,18 @@ static int parse_args(fa_options *o, int nargs, char **args, char *live, size_t 
  * input. */
 static int check_inputs(const fa_options *o, const char *live, char *err, size_t errlen)
 {
-    if (o->mode == FA_MODE_AUDIT && o->nfiles == 0 && o->nifaces == 0) {
-        snprintf(err, errlen, "nothing to read: give -r FILE or -i IFACE (see --help)");
+    int kinds = (o->nfiles > 0) + (o->nifaces > 0) + o->collect.set;
+    if (o->mode == FA_MODE_AUDIT && kinds == 0) {
+        snprintf(err, errlen, "nothing to read: give -r FILE, -i IFACE or --collect PORT (see --help)");
         return -1;
     }
-    if (o->mode == FA_MODE_AUDIT && o->nfiles > 0 && o->nifaces > 0) {
-        snprintf(err, errlen, "-r and -i cannot be combined");
+    if (o->mode == FA_MODE_AUDIT && kinds > 1) {
+        snprintf(err, errlen, "-r, -i and --collect cannot be combined");
         return -1;
     }
-    if (o->user && o->nifaces == 0) {
-        snprintf(err, errlen, "-Z drops privileges after opening interfaces: it needs -i");
+    if (o->user && !fa_options_live(o)) {
+        snprintf(err, errlen, "-Z drops privileges after opening interfaces or the collector's port: it needs -i"
+                              " or --collect");
         return -1;
     }
     if (live[0] && o->nfiles > 0) {
@@ -584,8 +631,17 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
         return -1;
     if (o->interim_s < 0)
         o->interim_s = o->nifaces ? 300 : 0;
+    if (o->collect.set && o->filter) {
+        snprintf(err, errlen, "the filter '%.100s' selects packets; --collect receives flow records", o->filter);
+        return -1;
+    }
     o->capture.filter = o->filter;
     return 0;
+}
+
+bool fa_options_live(const fa_options *o)
+{
+    return o->nifaces > 0 || o->collect.set;
 }
 
 void fa_options_free(fa_options *o)

@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <fixbuf/public.h>
+
 #include "flow.h"
+#include "options.h"
 
 /* Longest record line read; a longer one is skipped as malformed. */
 #define FA_RECORD_LINE_MAX 65536
@@ -52,18 +55,74 @@ typedef struct fa_ipfix_stats {
     uint64_t records, malformed;   /* data records made into flows; records and messages refused */
     uint64_t uniflows, joined, alone; /* uniflow records; joined in pairs; judged alone */
     uint64_t denied;               /* flows a firewall says it denied */
+    uint64_t options;              /* options records (an exporter's own state) */
+    uint32_t sampling;             /* largest sampling interval announced; 0: none */
 } fa_ipfix_stats;
 
+/* One record read through the internal template. */
+typedef enum fa_ipfix_kind {
+    FA_IPFIX_BIFLOW,    /* both directions (RFC 5103) */
+    FA_IPFIX_UNIFLOW,   /* one direction: joined with the other */
+    FA_IPFIX_OPTIONS,   /* an options record: only its sampling is read */
+    FA_IPFIX_BAD,       /* no addresses, or times out of range */
+} fa_ipfix_kind;
+
+typedef struct fa_ipfix_item {
+    fa_flow flow;
+    fa_ipfix_kind kind;
+    uint32_t sampling;   /* sampling interval the record carries; 0: none */
+    uint64_t arrival_us; /* collector: wall clock when it came, for the join window */
+} fa_ipfix_item;
+
 typedef struct fa_ipfix fa_ipfix;
+
+/* A session holding the internal template every record is read
+ * through, for a file or for a listener to clone; *tid its id. NULL with
+ * gerr set. The caller frees it (fbSessionFree), after any listener. */
+fbSession_t *fa_ipfix_session(fbInfoModel_t *model, uint16_t *tid, GError **gerr);
+/* The next record of b, whose internal template is the session's, into
+ * *it (arrival_us untouched). false at the end of a message or of the
+ * input, or on an error: gerr says which. */
+bool fa_ipfix_next(fBuf_t *b, fa_ipfix_item *it, GError **gerr);
 
 /* An IPFIX reader (records_ipfix.c) handing its flows to fn. NULL when
  * out of memory. */
 fa_ipfix *fa_ipfix_new(fa_record_emit fn, void *arg);
+/* A record into the reader: a biflow is judged at once, a uniflow is
+ * joined with its other direction or waits for it; it->flow may be
+ * changed. */
+void fa_ipfix_take(fa_ipfix *x, fa_ipfix_item *it);
+/* Judges alone the uniflows that arrived before before_us and still wait
+ * for their other direction. */
+void fa_ipfix_expire(fa_ipfix *x, uint64_t before_us);
 /* Reads one IPFIX file (RFC 5655) to its end or *stop; uniflows wait for
  * their other direction across files. Returns 0, or -1 with err set when
  * the input is not IPFIX. in stays the caller's. */
 int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, char *err, size_t errlen);
 /* Judges the uniflows still waiting, fills *st, frees the reader. */
 void fa_ipfix_finish(fa_ipfix *x, fa_ipfix_stats *st);
+
+/* The live collector (records_collect.c): a thread reading an fbListener
+ * into a ring of records. */
+typedef struct fa_collector fa_collector;
+typedef struct fa_collector_stats {
+    uint64_t messages;   /* messages read to their end */
+    uint64_t malformed;  /* read errors: messages refused, sets without a template */
+} fa_collector_stats;
+
+/* Listens as spec says and starts the thread. NULL with err set (the
+ * address is taken, out of memory). */
+fa_collector *fa_collector_open(const fa_collect_spec *spec, char *err, size_t errlen);
+/* Up to max records into out, waiting up to wait_ms for the first one.
+ * Returns how many. */
+size_t fa_collector_take(fa_collector *c, fa_ipfix_item *out, size_t max, unsigned wait_ms);
+/* -1 with err set once the thread has ended on an error and its records
+ * are all taken; else 0. */
+int fa_collector_failed(fa_collector *c, char *err, size_t errlen);
+/* Stops the thread and waits for it; records still in the ring stay
+ * there to be taken. */
+void fa_collector_stop(fa_collector *c);
+/* Stops the thread if it runs, fills *st and frees c. */
+void fa_collector_free(fa_collector *c, fa_collector_stats *st);
 
 #endif

@@ -34,9 +34,10 @@ typedef struct ipfix_rec {
     uint64_t r_octets, r_packets, r_octets_total, r_packets_total;
     uint8_t src6[16], dst6[16];
     uint32_t src4, dst4;
+    uint32_t sampling, sampling_pkt, sampler_random;
     uint16_t sport, dport, icmp4, icmp6;
     uint8_t proto, flags, r_flags, fw_event, nsel_event;
-    uint8_t pad[3];
+    uint8_t pad[7];
 } ipfix_rec;
 
 static fbInfoElementSpec_t rec_spec[] = {
@@ -47,15 +48,17 @@ static fbInfoElementSpec_t rec_spec[] = {
     {"reverseOctetTotalCount", 8, 0},  {"reversePacketTotalCount", 8, 0},
     {"sourceIPv6Address", 16, 0},      {"destinationIPv6Address", 16, 0},
     {"sourceIPv4Address", 4, 0},       {"destinationIPv4Address", 4, 0},
+    {"samplingInterval", 4, 0},        {"samplingPacketInterval", 4, 0},
+    {"samplerRandomInterval", 4, 0},
     {"sourceTransportPort", 2, 0},     {"destinationTransportPort", 2, 0},
     {"icmpTypeCodeIPv4", 2, 0},        {"icmpTypeCodeIPv6", 2, 0},
     {"protocolIdentifier", 1, 0},      {"tcpControlBits", 1, 0},
     {"reverseTcpControlBits", 1, 0},   {"firewallEvent", 1, 0},
-    {"NF_F_FW_EVENT", 1, 0},           {"paddingOctets", 3, 0},
+    {"NF_F_FW_EVENT", 1, 0},           {"paddingOctets", 7, 0},
     FB_IESPEC_NULL,
 };
 
-_Static_assert(sizeof(ipfix_rec) == 10 * 8 + 32 + 8 + 8 + 8, "ipfix_rec matches rec_spec");
+_Static_assert(sizeof(ipfix_rec) == 10 * 8 + 32 + 8 + 12 + 8 + 12, "ipfix_rec matches rec_spec");
 
 /* Elements whose presence in the exporter's template makes it a biflow
  * exporter (RFC 5103). */
@@ -69,10 +72,16 @@ static fbInfoElementSpec_t reverse_spec[] = {
  * direction is judged alone at once. */
 #define PENDING_MAX 65536
 
+/* A uniflow waiting for its other direction since it arrived. */
+typedef struct waiting {
+    fa_flow f;
+    uint64_t arrival_us;
+    UT_hash_handle hh;         /* by f.key */
+} waiting;
+
 struct fa_ipfix {
     fbInfoModel_t *model;
-    fBuf_t *buf;
-    fa_flow *pending;          /* uthash by key: uniflows waiting */
+    waiting *pending;
     size_t npending;
     fa_record_emit emit;
     void *arg;
@@ -233,10 +242,9 @@ static bool join(fa_flow *into, const fa_flow *other)
         o = *other;
         r = *into;
     }
-    UT_hash_handle hh = into->hh;
     *into = o;
-    into->hh = hh;
     into->dir[1] = r.dir[0];
+    into->joined = 1;
     into->bits |= r.bits & FA_FLOW_DENIED;
     if (r.first_us < into->first_us)
         into->first_us = r.first_us;
@@ -268,28 +276,29 @@ static void emit(fa_ipfix *x, fa_flow *f, bool opener_known)
 
 /* A uniflow: joined with its other direction when that waits already,
  * else it waits (or, the table full, is judged alone). */
-static void uniflow(fa_ipfix *x, fa_flow *f)
+static void uniflow(fa_ipfix *x, fa_flow *f, uint64_t arrival_us)
 {
-    fa_flow *p;
+    waiting *p;
     HASH_FIND(hh, x->pending, &f->key, sizeof f->key, p);
-    if (p && (p->bits & FA_FLOW_ORIG_IS_LO) == (f->bits & FA_FLOW_ORIG_IS_LO)) {
-        add_same(p, f);
+    if (p && (p->f.bits & FA_FLOW_ORIG_IS_LO) == (f->bits & FA_FLOW_ORIG_IS_LO)) {
+        add_same(&p->f, f);
         return;
     }
     if (p) {
         HASH_DEL(x->pending, p);
         x->npending--;
         x->st.joined += 2;
-        emit(x, p, join(p, f));
+        emit(x, &p->f, join(&p->f, f));
         free(p);
         return;
     }
     if (x->npending < PENDING_MAX && (p = malloc(sizeof *p))) {
         bool oom = false;
-        *p = *f;
+        p->f = *f;
+        p->arrival_us = arrival_us;
 #undef uthash_nonfatal_oom
 #define uthash_nonfatal_oom(obj) (oom = true)
-        HASH_ADD(hh, x->pending, key, sizeof p->key, p);
+        HASH_ADD(hh, x->pending, f.key, sizeof p->f.key, p);
         if (!oom) {
             x->npending++;
             return;
@@ -300,36 +309,71 @@ static void uniflow(fa_ipfix *x, fa_flow *f)
     emit(x, f, true);
 }
 
-/* Directions whose partner never came, judged alone at the end. */
-static void flush_pending(fa_ipfix *x)
+void fa_ipfix_expire(fa_ipfix *x, uint64_t before_us)
 {
-    fa_flow *p, *tmp;
+    waiting *p, *tmp;
     HASH_ITER(hh, x->pending, p, tmp) {
+        if (p->arrival_us >= before_us)
+            continue;
         HASH_DEL(x->pending, p);
+        x->npending--;
         x->st.alone++;
-        emit(x, p, true);
+        emit(x, &p->f, true);
         free(p);
     }
-    x->npending = 0;
 }
 
-static void record(fa_ipfix *x, fBuf_t *b, const ipfix_rec *r)
+/* The largest sampling interval a record announces; 0: none. */
+static uint32_t sampling_of(const ipfix_rec *r)
 {
-    fa_flow f;
+    uint32_t n = r->sampling > r->sampling_pkt ? r->sampling : r->sampling_pkt;
+    return n > r->sampler_random ? n : r->sampler_random;
+}
+
+bool fa_ipfix_next(fBuf_t *b, fa_ipfix_item *it, GError **gerr)
+{
+    ipfix_rec r;
+    size_t len = sizeof r;
     uint16_t ext;
-    if (!rec_to_flow(r, &f)) {
-        x->st.malformed++;
-        return;
-    }
-    x->st.records++;
+    memset(&r, 0, sizeof r);
+    if (!fBufNext(b, (uint8_t *)&r, &len, gerr))
+        return false;
     fbTemplate_t *t = fBufGetCollectionTemplate(b, &ext);
+    it->sampling = sampling_of(&r);
+    if (t && fbTemplateGetOptionsScope(t) > 0) {
+        it->kind = FA_IPFIX_OPTIONS;
+        return true;
+    }
+    if (!rec_to_flow(&r, &it->flow)) {
+        it->kind = FA_IPFIX_BAD;
+        return true;
+    }
     bool biflow = t && (fbTemplateContainsElementByName(t, &reverse_spec[0]) ||
                         fbTemplateContainsElementByName(t, &reverse_spec[1]));
-    if (biflow) {
-        emit(x, &f, true);
-    } else {
+    it->kind = biflow ? FA_IPFIX_BIFLOW : FA_IPFIX_UNIFLOW;
+    return true;
+}
+
+void fa_ipfix_take(fa_ipfix *x, fa_ipfix_item *it)
+{
+    if (it->sampling > x->st.sampling)
+        x->st.sampling = it->sampling;
+    switch (it->kind) {
+    case FA_IPFIX_OPTIONS:
+        x->st.options++;
+        break;
+    case FA_IPFIX_BAD:
+        x->st.malformed++;
+        break;
+    case FA_IPFIX_BIFLOW:
+        x->st.records++;
+        emit(x, &it->flow, true);
+        break;
+    case FA_IPFIX_UNIFLOW:
+        x->st.records++;
         x->st.uniflows++;
-        uniflow(x, &f);
+        uniflow(x, &it->flow, it->arrival_us);
+        break;
     }
 }
 
@@ -345,15 +389,28 @@ fa_ipfix *fa_ipfix_new(fa_record_emit fn, void *arg)
     return x;
 }
 
+fbSession_t *fa_ipfix_session(fbInfoModel_t *model, uint16_t *tid, GError **gerr)
+{
+    fbSession_t *s = fbSessionAlloc(model);
+    fbTemplate_t *t = fbTemplateAlloc(model);
+    if (!fbTemplateAppendSpecArray(t, rec_spec, 0, gerr) ||
+        !(*tid = fbSessionAddTemplate(s, TRUE, FB_TID_AUTO, t, gerr))) {
+        fbTemplateFreeUnused(t);
+        fbSessionFree(s);
+        return NULL;
+    }
+    return s;
+}
+
 /* A buffer reading in through the internal template; NULL with err. */
 static fBuf_t *open_buf(fa_ipfix *x, FILE *in, GError **gerr)
 {
-    fbSession_t *s = fbSessionAlloc(x->model);
-    fBuf_t *b = fBufAllocForCollection(s, fbCollectorAllocFP(NULL, in));
-    fbTemplate_t *t = fbTemplateAlloc(x->model);
     uint16_t tid;
-    if (!fbTemplateAppendSpecArray(t, rec_spec, 0, gerr) ||
-        !(tid = fbSessionAddTemplate(s, TRUE, FB_TID_AUTO, t, gerr)) || !fBufSetInternalTemplate(b, tid, gerr)) {
+    fbSession_t *s = fa_ipfix_session(x->model, &tid, gerr);
+    if (!s)
+        return NULL;
+    fBuf_t *b = fBufAllocForCollection(s, fbCollectorAllocFP(NULL, in));
+    if (!fBufSetInternalTemplate(b, tid, gerr)) {
         fBufFree(b);
         return NULL;
     }
@@ -371,12 +428,11 @@ int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, char *
     fBuf_t *b = open_buf(x, in, &gerr);
     int rc = 0;
     unsigned in_row = 0;
-    ipfix_rec r;
+    fa_ipfix_item it = {.arrival_us = 0};
     while (b && !*stop) {
-        size_t len = sizeof r;
-        if (fBufNext(b, (uint8_t *)&r, &len, &gerr)) {
+        if (fa_ipfix_next(b, &it, &gerr)) {
             in_row = 0;
-            record(x, b, &r);
+            fa_ipfix_take(x, &it);
             continue;
         }
         if (g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_EOF))
@@ -398,7 +454,7 @@ int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, char *
 
 void fa_ipfix_finish(fa_ipfix *x, fa_ipfix_stats *st)
 {
-    flush_pending(x);
+    fa_ipfix_expire(x, UINT64_MAX);
     *st = x->st;
     fbInfoModelFree(x->model);
     free(x);

@@ -452,7 +452,8 @@ static void report_marker(fa_run *ctx, bool final)
 static void live_note(const fa_run *ctx, FILE *text)
 {
     uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
-    fprintf(text, "  window: %.0f s of live capture", (double)fa_time_since(end, ctx->window_start_us) / 1e6);
+    fprintf(text, "  window: %.0f s of live %s", (double)fa_time_since(end, ctx->window_start_us) / 1e6,
+            ctx->opts->collect.set ? "collection" : "capture");
     if (ctx->live.valid && (ctx->live.dropped || ctx->live.if_dropped))
         fprintf(text, "; WARNING: %" PRIu64 " packets dropped by the kernel, %" PRIu64
                       " by the interface: a 'not seen' or 'blocked' verdict may be wrong",
@@ -466,7 +467,7 @@ static void live_note(const fa_run *ctx, FILE *text)
 static uint64_t report_time(const fa_run *ctx)
 {
     uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
-    return ctx->summary.packets || ctx->have_records || ctx->opts->nifaces ? end : 0;
+    return ctx->summary.packets || ctx->have_records || fa_options_live(ctx->opts) ? end : 0;
 }
 
 /* What the report says it audited: the inputs, the configuration and the
@@ -475,14 +476,16 @@ static void set_scope(fa_run *ctx)
 {
     const fa_options *o = ctx->opts;
     fa_audit_scope s = {
-        .inputs = o->nifaces ? o->ifaces : o->files,
-        .ninputs = o->nifaces ? o->nifaces : o->nfiles,
-        .live = o->nifaces > 0,
+        .inputs = o->nifaces ? o->ifaces : o->collect.set ? &o->collect.text : o->files,
+        .ninputs = o->nifaces ? o->nifaces : o->collect.set ? 1 : o->nfiles,
+        .live = fa_options_live(o),
         .rules_dir = o->rules_dir ? o->rules_dir : fa_default_rules_dir(),
         .site_file = o->site_path,
-        .first_us = o->nifaces ? ctx->window_start_us : ctx->first_ts,
+        .first_us = fa_options_live(o) ? ctx->window_start_us : ctx->first_ts,
         .last_us = report_time(ctx),
         .records = ctx->summary.record_formats != 0,
+        .sampling = ctx->summary.sampling,
+        .joined = ctx->summary.uniflows_joined / 2,
     };
     fa_audit_set_scope(ctx->audit, &s);
 }
@@ -517,9 +520,9 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
     int rc = 0;
     bool records = ctx->json && !ctx->json_failed;
     ctx->sink.ts_us = report_time(ctx);
-    if (records && ctx->opts->nifaces && (ctx->audit || fa_ws_sessions(ctx->ws)))
+    if (records && fa_options_live(ctx->opts) && (ctx->audit || fa_ws_sessions(ctx->ws)))
         report_marker(ctx, final);
-    bool open_flows = ctx->audit && !final && ctx->opts->nifaces;
+    bool open_flows = ctx->audit && !final && fa_options_live(ctx->opts);
     if (ctx->audit) {
         set_scope(ctx);
         if (open_flows) {
@@ -530,7 +533,7 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
         found |= fa_audit_findings(ctx->audit);
         if (!quiet)
             rc |= fa_audit_print_text(ctx->audit, text, color);
-        if (!quiet && ctx->opts->nifaces)
+        if (!quiet && fa_options_live(ctx->opts))
             live_note(ctx, text);
         if (records && fa_audit_json_records(ctx->audit, &ctx->sink) != 0)
             ctx->json_failed = true;

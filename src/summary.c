@@ -101,7 +101,10 @@ static void print_flows(const fa_summary *s, const fa_flow_stats *fs, FILE *out)
 /* Flow records: no packets were decoded and no table tracked them. */
 static void print_records(const fa_summary *s, FILE *out)
 {
-    fprintf(out, "input     %" PRIu64 " file%s of flow records (", s->files, s->files == 1 ? "" : "s");
+    if (s->collected)
+        fprintf(out, "input     flow records collected live, %" PRIu64 " messages (", s->messages);
+    else
+        fprintf(out, "input     %" PRIu64 " file%s of flow records (", s->files, s->files == 1 ? "" : "s");
     for (int f = FA_REC_NONE + 1, n = 0; f < FA_REC_FORMATS; f++)
         if (s->record_formats & (1u << f))
             fprintf(out, "%s%s", n++ ? ", " : "", fa_record_format_name((fa_record_format)f));
@@ -119,9 +122,16 @@ static void print_records(const fa_summary *s, FILE *out)
     if (s->uniflows)
         fprintf(out, "  uniflow records (one direction each) %" PRIu64 ": %" PRIu64 " joined in pairs, %" PRIu64
                      " alone (no other direction recorded)\n", s->uniflows, s->uniflows_joined, s->uniflows_alone);
-    if (s->record_formats & (1u << FA_REC_IPFIX))
-        fprintf(out, "  denied by a firewall %" PRIu64 "; an exporter's sampling is not read: a sampled"
-                     " exporter can miss an answer\n", s->fw_denied);
+    if (s->record_formats & (1u << FA_REC_IPFIX | 1u << FA_REC_NETFLOW9)) {
+        fprintf(out, "  denied by a firewall %" PRIu64 "; options records %" PRIu64 "\n", s->fw_denied,
+                s->options_records);
+        if (s->sampling > 1)
+            fprintf(out, "  WARNING: the exporter samples 1 packet in %" PRIu32 ": a flow or an answer it missed"
+                         " looks not seen or blocked\n", s->sampling);
+        else
+            fprintf(out, "  sampling: none announced (a sampling exporter that does not say so can miss an"
+                         " answer)\n");
+    }
     if (s->attempts_unheld || s->unreach_dropped)
         fprintf(out, "  not paired for want of room: %" PRIu64 " attempts, %" PRIu64 " unreachables\n",
                 s->attempts_unheld, s->unreach_dropped);

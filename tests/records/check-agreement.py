@@ -25,8 +25,13 @@ def run(flowaudit, path, opts):
                          capture_output=True, text=True)
     if out.returncode not in (0, 1):
         raise RuntimeError("%s: exit %d: %s" % (path, out.returncode, out.stderr.strip()))
+    return parse(out.stdout)
+
+
+def parse(ndjson):
+    """Verdicts per connection and port statuses per rule, from NDJSON."""
     flows, ports = {}, {}
-    for line in out.stdout.splitlines():
+    for line in ndjson.splitlines():
         rec = json.loads(line)
         if rec["type"] == "flow":
             ends = sorted([(rec["id.orig_h"], rec["id.orig_p"]), (rec["id.resp_h"], rec["id.resp_p"])])
@@ -52,6 +57,28 @@ def compare(pkt, rec):
         if pp.get(key) != rp.get(key):
             diffs.append("rule %s port %s: packets %s, records %s" % (key[0], key[1], pp.get(key), rp.get(key)))
     return diffs
+
+
+def listed_differences(path, prefix, cases):
+    """The lines of a differences file ("[PREFIX ]CASE difference") for cases."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            words = line.rstrip("\n").split(" ")
+            if prefix and words[0] != prefix:
+                continue
+            if words[1 if prefix else 0] in cases:
+                out.append(line.rstrip("\n"))
+    return out
+
+
+def same_as_listed(found, known):
+    """Prints each difference found but not listed and listed but not found."""
+    for line in sorted(set(found) - set(known)):
+        print("new difference: " + line)
+    for line in sorted(set(known) - set(found)):
+        print("listed difference not found: " + line)
+    return set(found) == set(known)
 
 
 def main(argv):

@@ -159,12 +159,55 @@ static void test_range_errors(void **state)
     assert_refused("-r a --fail-on blocked,bogus", "unknown kind 'bogus'");
 }
 
+/* --collect: the kinds, an address or none, IPv6 in brackets; ports in
+ * range, nothing after the port. */
+static void test_collect(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line, *host, *port;
+        bool tcp, netflow9;
+    } ok[] = {
+        {"--collect 4739", "", "4739", false, false},
+        {"--collect udp:127.0.0.1:4739", "127.0.0.1", "4739", false, false},
+        {"--collect tcp:4739", "", "4739", true, false},
+        {"--collect netflow:[::1]:2055", "::1", "2055", false, true},
+        {"--collect 192.0.2.1:65535", "192.0.2.1", "65535", false, false},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        fa_options o;
+        parse_ok(&o, ok[i].line);
+        assert_true(o.collect.set);
+        assert_true(fa_options_live(&o));
+        assert_string_equal(o.collect.host, ok[i].host);
+        assert_string_equal(o.collect.port, ok[i].port);
+        assert_int_equal(o.collect.tcp, ok[i].tcp);
+        assert_int_equal(o.collect.netflow9, ok[i].netflow9);
+        assert_int_equal(o.interim_s, 0);
+        fa_options_free(&o);
+    }
+    static const char *const bad[] = {
+        "--collect 0", "--collect 65536", "--collect udp:", "--collect tcp:a:", "--collect 4739x",
+        "--collect [::1:4739", "--collect udp:[::1]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_refused(bad[i], "expected [udp:|tcp:|netflow:][ADDR:]PORT");
+    fa_options o;
+    parse_ok(&o, "--collect 4739 -Z nobody --report-interval 10 --window 60");
+    assert_int_equal(o.window_s, 60);
+    fa_options_free(&o);
+}
+
 static void test_usage_errors(void **state)
 {
     (void)state;
     assert_refused("", "nothing to read");
     assert_refused("-q", "nothing to read");
-    assert_refused("-r a -i eth0", "-r and -i cannot be combined");
+    assert_refused("-r a -i eth0", "-r, -i and --collect cannot be combined");
+    assert_refused("--collect 4739 -i eth0", "cannot be combined");
+    assert_refused("--collect 4739 -r a", "cannot be combined");
+    assert_refused("--collect 4739 --collect 4740", "give it once");
+    assert_refused("--collect 4739 tcp port 80", "--collect receives flow records");
     assert_refused("-r a -Z nobody", "-Z drops privileges");
     assert_refused("-r a --bogus", "unknown option: '--bogus'");
     assert_refused("-r a -x", "unknown option");
@@ -278,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_modes_and_filter),
         cmocka_unit_test(test_range_errors),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_collect),
         cmocka_unit_test(test_pictures),
         cmocka_unit_test(test_input_caps),
         cmocka_unit_test(test_missing_argument),

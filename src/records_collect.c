@@ -1,0 +1,269 @@
+/* records_collect.c - a live IPFIX or NetFlow v9 collector: libfixbuf's
+ * fbListener on a UDP or TCP port (NetFlow v9 through its translator),
+ * read in a thread of its own because fbListenerWait blocks until a
+ * message or a connection comes. The thread only reads: each record, put
+ * through the internal template (records_ipfix.c), goes into a ring the
+ * driver (records.c) drains from the main thread, which joins uniflows,
+ * judges and reports. A full ring makes the thread wait, never drop: the
+ * exporter's datagrams then queue in the socket buffer, whose overflow
+ * the kernel counts (and libfixbuf, from sequence numbers, reports). */
+#include "records_internal.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Records in flight between the thread and the driver. */
+#define RING 4096
+
+struct fa_collector {
+    fbInfoModel_t *model;
+    fbSession_t *session;
+    fbListener_t *listener;
+    uint16_t tid;
+    bool tcp;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t room, ready;
+    fa_ipfix_item *ring;
+    size_t head, count;
+    bool stop, done;         /* under mu */
+    uint64_t malformed;      /* under mu: messages refused, sets without a template */
+    uint64_t messages;       /* under mu */
+    char err[256];           /* under mu: why the thread ended early */
+};
+
+static uint64_t now_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+/* Waits for room, then queues; false once told to stop. */
+static bool push(fa_collector *c, const fa_ipfix_item *it)
+{
+    pthread_mutex_lock(&c->mu);
+    while (c->count == RING && !c->stop)
+        pthread_cond_wait(&c->room, &c->mu);
+    bool ok = !c->stop;
+    if (ok) {
+        c->ring[(c->head + c->count) % RING] = *it;
+        c->count++;
+        pthread_cond_signal(&c->ready);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return ok;
+}
+
+static bool stopping(fa_collector *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool s = c->stop;
+    pthread_mutex_unlock(&c->mu);
+    return s;
+}
+
+static void count_error(fa_collector *c, bool message)
+{
+    pthread_mutex_lock(&c->mu);
+    c->malformed++;
+    c->messages += message;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The records of one message, to its end. Returns false when the buffer
+ * is done with: a TCP exporter closed or broke its connection. */
+static bool read_message(fa_collector *c, fBuf_t *b)
+{
+    GError *gerr = NULL;
+    fa_ipfix_item it;
+    if (!fBufSetInternalTemplate(b, c->tid, &gerr)) {
+        g_clear_error(&gerr);
+        return true;
+    }
+    while (fa_ipfix_next(b, &it, &gerr)) {
+        it.arrival_us = now_us();
+        if (!push(c, &it))
+            return true;
+    }
+    bool eom = g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_EOM);
+    bool gone = g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_EOF) ||
+                g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_IO) ||
+                g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_CONN);
+    /* NLREAD: a signal broke the read off; nothing is lost. */
+    if (!eom && !gone && !g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_NLREAD))
+        count_error(c, false);
+    if (eom) {
+        pthread_mutex_lock(&c->mu);
+        c->messages++;
+        pthread_mutex_unlock(&c->mu);
+    }
+    g_clear_error(&gerr);
+    return !(gone && c->tcp);
+}
+
+static void *collect_thread(void *arg)
+{
+    fa_collector *c = arg;
+    GError *gerr = NULL;
+    /* Reloads and report requests are the main thread's to take; stop
+     * signals reach this one too and break its waits off. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    while (!stopping(c)) {
+        fBuf_t *b = fbListenerWait(c->listener, &gerr);
+        if (!b) {
+            bool interrupted = g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_NLREAD);
+            if (!interrupted) {
+                pthread_mutex_lock(&c->mu);
+                snprintf(c->err, sizeof c->err, "collector: %s", gerr ? gerr->message : "no buffer");
+                pthread_mutex_unlock(&c->mu);
+                g_clear_error(&gerr);
+                break;
+            }
+            g_clear_error(&gerr);
+            continue;
+        }
+        fBufSetAutomaticMode(b, FALSE);
+        if (!read_message(c, b))
+            fBufFree(b);
+    }
+    pthread_mutex_lock(&c->mu);
+    c->done = true;
+    pthread_cond_signal(&c->ready);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static void free_collector(fa_collector *c)
+{
+    if (c->listener)
+        fbListenerFree(c->listener);
+    if (c->session)
+        fbSessionFree(c->session);
+    if (c->model)
+        fbInfoModelFree(c->model);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->room);
+    pthread_cond_destroy(&c->ready);
+    free(c->ring);
+    free(c);
+}
+
+/* The listener with NetFlow v9 translation when asked for. */
+static int listen_on(fa_collector *c, const fa_collect_spec *spec, GError **gerr)
+{
+    fbConnSpec_t cs = FB_CONNSPEC_INIT;
+    cs.transport = spec->tcp ? FB_TCP : FB_UDP;
+    cs.host = spec->host[0] ? (char *)spec->host : NULL;
+    cs.svc = (char *)spec->port;
+    fbCollector_t *col;
+    if (!(c->listener = fbListenerAlloc(&cs, c->session, NULL, NULL, gerr)))
+        return -1;
+    if (spec->netflow9 && (!fbListenerGetCollector(c->listener, &col, gerr) ||
+                           !fbCollectorSetNetflowV9Translator(col, gerr)))
+        return -1;
+    return 0;
+}
+
+fa_collector *fa_collector_open(const fa_collect_spec *spec, char *err, size_t errlen)
+{
+    GError *gerr = NULL;
+    fa_collector *c = calloc(1, sizeof *c);
+    if (!c || !(c->ring = calloc(RING, sizeof *c->ring))) {
+        free(c);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->room, NULL);
+    pthread_cond_init(&c->ready, NULL);
+    c->tcp = spec->tcp;
+    if (!(c->model = fbInfoModelAlloc()) || !(c->session = fa_ipfix_session(c->model, &c->tid, &gerr)) ||
+        listen_on(c, spec, &gerr) != 0) {
+        snprintf(err, errlen, "--collect %s: %s", spec->text, gerr ? gerr->message : "out of memory");
+        g_clear_error(&gerr);
+        free_collector(c);
+        return NULL;
+    }
+    if (pthread_create(&c->thread, NULL, collect_thread, c) != 0) {
+        snprintf(err, errlen, "--collect %s: cannot start the collector thread", spec->text);
+        free_collector(c);
+        return NULL;
+    }
+    c->started = true;
+    return c;
+}
+
+size_t fa_collector_take(fa_collector *c, fa_ipfix_item *out, size_t max, unsigned wait_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)(wait_ms % 1000u) * 1000000L;
+    until.tv_sec += wait_ms / 1000u + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&c->mu);
+    while (c->count == 0 && !c->done && wait_ms &&
+           pthread_cond_timedwait(&c->ready, &c->mu, &until) == 0)
+        ;
+    size_t n = 0;
+    while (n < max && c->count) {
+        out[n++] = c->ring[c->head];
+        c->head = (c->head + 1) % RING;
+        c->count--;
+    }
+    if (n)
+        pthread_cond_signal(&c->room);
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+int fa_collector_failed(fa_collector *c, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&c->mu);
+    int failed = c->done && c->count == 0 && c->err[0];
+    if (failed)
+        snprintf(err, errlen, "%s", c->err);
+    pthread_mutex_unlock(&c->mu);
+    return failed ? -1 : 0;
+}
+
+void fa_collector_stop(fa_collector *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_cond_signal(&c->room);
+    pthread_mutex_unlock(&c->mu);
+    /* fbListenerWait blocks in poll(); a signal to the thread breaks it
+     * off (FB_ERROR_NLREAD), and is sent again until the thread has seen
+     * the stop, since one sent just before its poll began is not felt. */
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        bool done = c->done;
+        pthread_mutex_unlock(&c->mu);
+        if (done)
+            break;
+        pthread_kill(c->thread, SIGTERM);
+        usleep(20000);
+    }
+    pthread_join(c->thread, NULL);
+    c->started = false;
+}
+
+void fa_collector_free(fa_collector *c, fa_collector_stats *st)
+{
+    if (c->started)
+        fa_collector_stop(c);
+    st->malformed = c->malformed;
+    st->messages = c->messages;
+    free_collector(c);
+}
