@@ -49,6 +49,9 @@ void fa_json_rec_str(fa_json_rec *r, const char *key, const char *s);
 void fa_json_rec_int(fa_json_rec *r, const char *key, int64_t v);
 /* Seconds, printed as fa_json_write_line prints a real. */
 void fa_json_rec_seconds(fa_json_rec *r, const char *key, double v);
+/* Microseconds as seconds, the same text as fa_json_rec_seconds of
+ * us / 1e6, without going through a double where that is exact. */
+void fa_json_rec_micros(fa_json_rec *r, const char *key, uint64_t us);
 /* Microseconds as seconds, or null for 0 (unknown), as fa_json_time. */
 void fa_json_rec_time(fa_json_rec *r, const char *key, uint64_t us);
 void fa_json_rec_bool(fa_json_rec *r, const char *key, bool v);

@@ -160,8 +160,8 @@ static int undoc_rec(const fa_audit *a, const fa_undoc *u, const fa_json_sink *s
     fa_json_rec_int(r, "unconfirmed", (int64_t)u->unconfirmed);
     fa_json_rec_int(r, "midstream", (int64_t)u->midstream);
     fa_json_rec_int(r, "bytes", (int64_t)u->bytes);
-    fa_json_rec_seconds(r, "first_ts", (double)u->first_us / 1e6);
-    fa_json_rec_seconds(r, "last_ts", (double)u->last_us / 1e6);
+    fa_json_rec_micros(r, "first_ts", u->first_us);
+    fa_json_rec_micros(r, "last_ts", u->last_us);
     fa_json_rec_str_or_null(r, "reverse_of", u->rule >= 0 ? a->rs->rules[u->rule].id : NULL);
     fa_json_rec_str_or_null(r, "only_rule", u->only_rule >= 0 ? a->rs->rules[u->only_rule].id : NULL);
     return sink->put_rec(sink->ctx, r);

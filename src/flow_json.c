@@ -72,7 +72,7 @@ void fa_flow_json(fa_json_rec *r, const fa_flow *f, const char *type)
     fa_flow_uid(f, uid);
     fa_json_rec_open(r, NULL);
     fa_json_rec_str(r, "type", type);
-    fa_json_rec_seconds(r, "ts", seconds(f->first_us));
+    fa_json_rec_micros(r, "ts", f->first_us);
     fa_json_rec_str(r, "uid", uid);
     fa_json_rec_str(r, "id.orig_h", fa_addr_str(fa_flow_addr(f, 0), addr, sizeof addr));
     fa_json_rec_int(r, "id.orig_p", fa_flow_port(f, 0));
@@ -80,7 +80,7 @@ void fa_flow_json(fa_json_rec *r, const fa_flow *f, const char *type)
     fa_json_rec_int(r, "id.resp_p", fa_flow_port(f, 1));
     fa_json_rec_str(r, "proto", fa_proto_name(f->key.proto));
     fa_json_rec_int(r, "ip_proto", f->key.proto);
-    fa_json_rec_seconds(r, "duration", seconds(f->last_us - f->first_us));
+    fa_json_rec_micros(r, "duration", f->last_us - f->first_us);
     fa_json_rec_str(r, "conn_state", fa_conn_state_name(fa_flow_conn_state(f)));
     fa_json_rec_str(r, "history", f->history);
     add_dir(r, f, 0);
@@ -88,7 +88,7 @@ void fa_flow_json(fa_json_rec *r, const fa_flow *f, const char *type)
     fa_json_rec_str(r, "end_reason", fa_end_reason_name(f->end_reason));
     if (f->key.proto == FA_PROTO_TCP)
         fa_json_rec_bool(r, "continued", f->bits & FA_FLOW_CONTINUED);
-    fa_json_rec_seconds(r, "end_ts", seconds(f->last_us));
+    fa_json_rec_micros(r, "end_ts", f->last_us);
     if (f->icmp_errors) {
         fa_json_rec_int(r, "icmp_errors", f->icmp_errors);
         fa_json_rec_int(r, "icmp_type", f->icmp_type);

@@ -127,25 +127,32 @@ static bool whole_micros(double v, uint64_t *us)
  * last significant decimal go (one stays, so it reads back as a real).
  * printf, which costs a third of a flow record, only where whole_micros
  * cannot be sure. */
+/* Whole microseconds as seconds: the decimals up to the last significant
+ * one, at least one. */
+static void put_micros(fa_json_rec *b, uint64_t us)
+{
+    char num[32], *end = num + sizeof num, *p = digits(end - 7, us / 1000000);
+    uint64_t frac = us % 1000000;
+    end[-7] = '.';
+    for (int i = 1; i <= 6; i++, frac /= 10)
+        end[-i] = (char)('0' + frac % 10);
+    while (end[-1] == '0' && end[-2] != '.')
+        end--;
+    put(b, p, (size_t)(end - p));
+}
+
 static void put_seconds(fa_json_rec *b, double v)
 {
     char num[320]; /* %.6f of the largest double: 309 digits, the point, 6 decimals */
-    int n;
     uint64_t us;
     if (whole_micros(v, &us)) {
-        char *end = num + sizeof num, *p = digits(end - 7, us / 1000000);
-        uint64_t frac = us % 1000000;
-        end[-7] = '.';
-        for (int i = 1; i <= 6; i++, frac /= 10)
-            end[-i] = (char)('0' + frac % 10);
-        n = (int)(end - p);
-        memmove(num, p, (size_t)n);
-    } else {
-        n = snprintf(num, sizeof num, "%.6f", v);
-        if (n <= 0 || (size_t)n >= sizeof num) {
-            b->failed = true;
-            return;
-        }
+        put_micros(b, us);
+        return;
+    }
+    int n = snprintf(num, sizeof num, "%.6f", v);
+    if (n <= 0 || (size_t)n >= sizeof num) {
+        b->failed = true;
+        return;
     }
     while (num[n - 1] == '0' && num[n - 2] != '.')
         n--;
@@ -313,10 +320,27 @@ void fa_json_rec_seconds(fa_json_rec *r, const char *key, double v)
     put_seconds(r, v);
 }
 
+/* Below 2^32 s a double's spacing is under a microsecond, so us / 1e6,
+ * the nearest double to the exact quotient, is within half a microsecond
+ * of it and %.6f gives back exactly us's digits: they are printed from
+ * the integer, without the double's way through whole_micros, which
+ * cannot vouch for the quarter-microsecond fractions that timestamps of
+ * this century show past 2^50 microseconds and leaves them to printf. */
+#define MICROS_EXACT (4294967296ull * 1000000u)
+
+void fa_json_rec_micros(fa_json_rec *r, const char *key, uint64_t us)
+{
+    member(r, key);
+    if (us < MICROS_EXACT)
+        put_micros(r, us);
+    else
+        put_seconds(r, (double)us / 1e6);
+}
+
 void fa_json_rec_time(fa_json_rec *r, const char *key, uint64_t us)
 {
     if (us)
-        fa_json_rec_seconds(r, key, (double)us / 1e6);
+        fa_json_rec_micros(r, key, us);
     else
         fa_json_rec_null(r, key);
 }

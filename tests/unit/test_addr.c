@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,71 @@ static void test_v6_form(void **state)
     fa_addr mapped = addr("::ffff:192.0.2.1");
     fa_addr v4 = addr("192.0.2.1");
     assert_int_equal(fa_addr_cmp(&mapped, &v4), 0);
+}
+
+/* What glibc's inet_ntop writes, which the text form was before it was
+ * written by hand. */
+static void expect_as_inet_ntop(const uint8_t b[16])
+{
+    char want[INET6_ADDRSTRLEN], got[FA_ADDR_STRLEN];
+    fa_addr a;
+    fa_addr_from_v6(&a, b);
+    if (fa_addr_is_v4(&a))
+        snprintf(want, sizeof want, "%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+    else
+        assert_non_null(inet_ntop(AF_INET6, b, want, sizeof want));
+    assert_string_equal(fa_addr_str(&a, got, sizeof got), want);
+}
+
+/* Every pattern of zero and non-zero groups, each non-zero group drawn
+ * from values of one to four hex digits and the special ones (1 and
+ * ffff, which decide the dotted forms), IPv4 addresses with every value
+ * in each byte, then random addresses with many zero bytes. */
+static void test_v6_as_inet_ntop(void **state)
+{
+    (void)state;
+    static const unsigned vals[] = {1, 0xffff, 0x9, 0xab, 0xcde, 0x2001, 0x10, 0x100, 0x1000};
+    uint8_t b[16];
+    for (unsigned zeros = 0; zeros < 256; zeros++)
+        for (unsigned v = 0; v < sizeof vals / sizeof vals[0]; v++)
+            for (unsigned last = 0; last < sizeof vals / sizeof vals[0]; last++) {
+                for (int i = 0; i < 8; i++) {
+                    unsigned w = (zeros >> i & 1) ? 0 : i == 7 ? vals[last] : vals[(v + (unsigned)i) % 9];
+                    b[2 * i] = (uint8_t)(w >> 8);
+                    b[2 * i + 1] = (uint8_t)w;
+                }
+                expect_as_inet_ntop(b);
+            }
+    for (unsigned i = 0; i < 65536; i++) {
+        const uint8_t v4[4] = {(uint8_t)(i >> 8), (uint8_t)i, (uint8_t)(255 - (i >> 8)), (uint8_t)(i * 7)};
+        fa_addr a;
+        fa_addr_from_v4(&a, v4);
+        expect_as_inet_ntop(a.b);
+    }
+    uint64_t x = 0x243f6a8885a308d3ull;
+    for (int n = 0; n < 100000; n++) {
+        for (int i = 0; i < 16; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b[i] = (x & 3) ? 0 : (uint8_t)(x >> 8);
+        }
+        expect_as_inet_ntop(b);
+    }
+}
+
+/* A buffer too small: IPv4 cut as snprintf cuts, IPv6 left empty as
+ * inet_ntop leaves it. */
+static void test_small_buffer(void **state)
+{
+    (void)state;
+    char buf[16];
+    fa_addr a = addr("192.0.2.123");
+    assert_string_equal(fa_addr_str(&a, buf, 8), "192.0.2");
+    a = addr("2001:db8::5");
+    assert_string_equal(fa_addr_str(&a, buf, 8), "");
+    a = addr("2001:db8::");
+    assert_string_equal(fa_addr_str(&a, buf, 11), "2001:db8::");
 }
 
 static void test_v4_cidr(void **state)
@@ -177,6 +243,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v4_form),
         cmocka_unit_test(test_v6_form),
+        cmocka_unit_test(test_v6_as_inet_ntop),
+        cmocka_unit_test(test_small_buffer),
         cmocka_unit_test(test_v4_cidr),
         cmocka_unit_test(test_cidr_every_prefix),
         cmocka_unit_test(test_v6_cidr),

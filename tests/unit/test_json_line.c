@@ -251,6 +251,36 @@ static void test_rec_grows(void **state)
     fa_json_rec_free(&r);
 }
 
+/* Microseconds printed from the integer give what the double gives, at
+ * every size, on both sides of 2^32 s where the integer path ends. */
+static void test_rec_micros(void **state)
+{
+    (void)state;
+    fa_json_rec a = {0}, b = {0};
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 40000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t us = i < 1000 ? 4294967296000000ull - 500 + (uint64_t)i : x >> (x % 64);
+        fa_json_rec_micros(&a, "t", us);
+        fa_json_rec_seconds(&b, "t", (double)us / 1e6);
+        fa_json_rec_close(&a);
+        fa_json_rec_close(&b);
+        if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0)
+            fail_msg("%llu us: %.*s, not %.*s", (unsigned long long)us, (int)a.len, a.p, (int)b.len, b.p);
+        fa_json_rec_reset(&a);
+        fa_json_rec_reset(&b);
+    }
+    fa_json_rec_micros(&a, NULL, 1700000000250000ull);
+    fa_json_rec_micros(&a, NULL, 0);
+    fa_json_rec_micros(&a, NULL, 300000000);
+    assert_int_equal(a.len, strlen("1700000000.25,0.0,300.0"));
+    assert_memory_equal(a.p, "1700000000.25,0.0,300.0", a.len);
+    fa_json_rec_free(&a);
+    fa_json_rec_free(&b);
+}
+
 static void test_rec_write_error(void **state)
 {
     (void)state;
@@ -278,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_write_error),
         cmocka_unit_test(test_rec_as_object),
         cmocka_unit_test(test_rec_grows),
+        cmocka_unit_test(test_rec_micros),
         cmocka_unit_test(test_rec_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1363,9 +1363,35 @@ static void test_reset_is_new(void **state)
     sim_free(reused);
 }
 
+/* The port bitmap holds exactly the ports of the sets added, whatever
+ * their shape; never port 0. */
+static void test_longlived_ports(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"*", "-", "443", "1-3,65535", "80,443,8000-8100,49152-65535"};
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        fa_portset ps, other;
+        const char *why = NULL;
+        assert_int_equal(fa_portset_parse(sets[k], &ps, &why), 0);
+        assert_int_equal(fa_portset_parse("22", &other, &why), 0);
+        fa_ws_config cfg;
+        fa_ws_config_default(&cfg);
+        memset(cfg.longlived_ports, 0, sizeof cfg.longlived_ports);
+        fa_ws_config_add_ports(&cfg, &ps);
+        fa_ws_config_add_ports(&cfg, &other);
+        assert_false(cfg.longlived_ports[0] & 1);
+        for (uint32_t port = 1; port < 65536; port++) {
+            bool set = cfg.longlived_ports[port / 8] & (1u << (port % 8));
+            if (set != (fa_portset_contains(&ps, (uint16_t)port) || port == 22))
+                fail_msg("%s: port %u %s", sets[k], port, set ? "set" : "not set");
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_longlived_ports),
         cmocka_unit_test(test_clean_close),
         cmocka_unit_test(test_rst_forged),
         cmocka_unit_test(test_rst_both_ways),
