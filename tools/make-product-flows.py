@@ -24,11 +24,12 @@ other flow hides the change: the matching below mirrors flowaudit's
 '# expect' header exactly what the audit must report.
 
 These samples are generated from the rule files and the site files, and the
-expectations come from a copy of flowaudit's own matching: they can only
-confirm that flowaudit applies the rules as written, never that the rules
-say what the vendors' documents say. Independent evidence lives in
-pcaps/verdict (crafted captures, verdicts written by hand) and pcaps/lab
-(real servers, expectations taken from the vendor documents).
+'# expect' header comes from a copy of flowaudit's own matching, so --check
+only tells whether the generator made the breaks it meant to: it is the
+generator's self-check, run by tools/gen-product-pcaps.sh --check, and no
+ctest runs it. What the audit must report for each capture is written from
+the vendor documents in the verdict.products-* cases of
+tests/golden/VERDICTS.
 """
 
 import glob
