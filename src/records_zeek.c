@@ -81,25 +81,67 @@ static bool parse_u64(zval v, uint64_t max, uint64_t *out)
     return true;
 }
 
+/* Digits after a decimal point as microseconds: at most 6 count, more
+ * must still be digits. */
+static bool parse_fraction(zval v, uint64_t *us)
+{
+    size_t used = v.n < 6 ? v.n : 6;
+    uint64_t rest;
+    *us = 0;
+    if (v.n == 0 || !parse_u64((zval){v.p, used}, 999999, us) ||
+        (v.n > used && !parse_u64((zval){v.p + used, v.n - used}, UINT64_MAX, &rest)))
+        return false;
+    for (size_t i = used; i < 6; i++)
+        *us *= 10;
+    return true;
+}
+
+/* Days from 1970-01-01 to a date of the proleptic Gregorian calendar
+ * (the civil-from-days inverse, counted in 400-year eras from March). */
+static uint64_t days_from_civil(uint64_t y, uint64_t m, uint64_t d)
+{
+    y -= m <= 2;
+    uint64_t era = y / 400, yoe = y - era * 400;
+    uint64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* Zeek's JSON::TS_ISO8601, "2023-11-14T22:13:20.000123Z": UTC, the
+ * fraction optional. */
+static bool parse_iso_time(zval v, uint64_t *us)
+{
+    static const uint8_t mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    uint64_t y, mo, d, h, mi, sec, frac = 0;
+    if (v.n < 20 || v.p[4] != '-' || v.p[7] != '-' || v.p[10] != 'T' || v.p[13] != ':' || v.p[16] != ':' ||
+        v.p[v.n - 1] != 'Z' || !parse_u64((zval){v.p, 4}, 9999, &y) || !parse_u64((zval){v.p + 5, 2}, 12, &mo) ||
+        !parse_u64((zval){v.p + 8, 2}, 31, &d) || !parse_u64((zval){v.p + 11, 2}, 23, &h) ||
+        !parse_u64((zval){v.p + 14, 2}, 59, &mi) || !parse_u64((zval){v.p + 17, 2}, 59, &sec))
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || mo == 0 || d == 0 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return false;
+    if (v.n > 20 && (v.p[19] != '.' || !parse_fraction((zval){v.p + 20, v.n - 21}, &frac)))
+        return false;
+    uint64_t s = days_from_civil(y, mo, d) * 86400u + h * 3600u + mi * 60u + sec;
+    if (s > FA_TS_MAX_US / 1000000u)
+        return false;
+    *us = s * 1000000u + frac;
+    return *us <= FA_TS_MAX_US;
+}
+
 /* "1700000095.000123" (at most 6 fraction digits count) as microseconds,
- * within the program's time range. */
+ * or Zeek's ISO 8601 form, within the program's time range. */
 static bool parse_time(zval v, uint64_t *us)
 {
     size_t dot = 0;
+    if (v.p && v.n > 10 && v.p[4] == '-')
+        return parse_iso_time(v, us);
     while (dot < v.n && v.p[dot] != '.')
         dot++;
     uint64_t s, frac = 0;
-    if (!v.p || !parse_u64((zval){v.p, dot}, FA_TS_MAX_US / 1000000u, &s))
+    if (!v.p || !parse_u64((zval){v.p, dot}, FA_TS_MAX_US / 1000000u, &s) ||
+        (dot < v.n && !parse_fraction((zval){v.p + dot + 1, v.n - dot - 1}, &frac)))
         return false;
-    if (dot < v.n) {
-        size_t nf = v.n - dot - 1, used = nf < 6 ? nf : 6;
-        uint64_t rest;
-        if (nf == 0 || (used && !parse_u64((zval){v.p + dot + 1, used}, 999999, &frac)) ||
-            (nf > used && !parse_u64((zval){v.p + dot + 1 + used, nf - used}, UINT64_MAX, &rest)))
-            return false;
-        for (size_t i = used; i < 6; i++)
-            frac *= 10;
-    }
     *us = s * 1000000u + frac;
     return *us <= FA_TS_MAX_US;
 }

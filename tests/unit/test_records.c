@@ -199,6 +199,40 @@ static void test_json_bad(void **state)
     assert_false(fa_zeek_json_line(deep, n, &f));
 }
 
+/* Zeek's LogAscii::json_timestamps=JSON::TS_ISO8601. Expected epochs from
+ * Python's datetime (UTC), not from the program. */
+static void test_json_iso_time(void **state)
+{
+    (void)state;
+    static const struct { const char *ts; uint64_t us; } ok[] = {
+        {"2023-11-14T22:13:20.000000Z", 1700000000000000ull},
+        {"2023-11-14T22:13:20Z", 1700000000000000ull},
+        {"2024-02-29T00:00:00.5Z", 1709164800500000ull},
+        {"2000-03-01T23:59:59.1234567Z", 951955199123456ull},
+        {"1970-01-01T00:00:00.000001Z", 1ull},
+    };
+    static const char *const bad[] = {
+        "2023-02-29T00:00:00Z", "2023-13-01T00:00:00Z", "2023-04-31T00:00:00Z", "2023-11-14T24:00:00Z",
+        "2023-11-14T22:13:60Z", "2023-11-14T22:13:20", "2023-11-14T22:13:20+00:00", "2023-11-14T22:13:20.Z",
+        "2023-11-14 22:13:20Z", "1969-12-31T23:59:59Z", "2023-11-14T22:13:20.1x2Z", "2023-1-14T22:13:20.000Z",
+    };
+    char line[512];
+    fa_flow f;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        snprintf(line, sizeof line, "{\"ts\":\"%s\",\"id.orig_h\":\"192.0.2.1\",\"id.orig_p\":1,"
+                 "\"id.resp_h\":\"192.0.2.2\",\"id.resp_p\":53,\"proto\":\"udp\",\"conn_state\":\"S0\",\"duration\":0.5}", ok[i].ts);
+        assert_true(fa_zeek_json_line(line, strlen(line), &f));
+        assert_int_equal(f.first_us, ok[i].us);
+        assert_int_equal(f.last_us, ok[i].us + 500000u);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(line, sizeof line, "{\"ts\":\"%s\",\"id.orig_h\":\"192.0.2.1\",\"id.orig_p\":1,"
+                 "\"id.resp_h\":\"192.0.2.2\",\"id.resp_p\":53,\"proto\":\"udp\",\"conn_state\":\"S0\"}", bad[i]);
+        if (fa_zeek_json_line(line, strlen(line), &f))
+            fail_msg("'%s' read as a time", bad[i]);
+    }
+}
+
 static void test_sniff(void **state)
 {
     (void)state;
@@ -219,7 +253,7 @@ int main(void)
         cmocka_unit_test(test_unset_and_icmp6),        cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_tsv_truncated),          cmocka_unit_test(test_headers),
         cmocka_unit_test(test_json),                   cmocka_unit_test(test_json_bad),
-        cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_sniff),                  cmocka_unit_test(test_json_iso_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
