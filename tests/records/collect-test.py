@@ -19,6 +19,10 @@ SIGTERM and its final report is checked:
 - the verdicts agree with flowaudit's on the capture (check-agreement.py),
   except for the differences listed, with their reason, in
   exporter-differences.txt (lines "vVERSION CASE ...");
+- sampling: ras-broken once more, pmacctd sampling 1 packet in 4
+  (sampling_rate 4), which it announces in an options record: the report
+  must warn of it, audit_totals give sampling_interval 4, and every
+  not_seen and blocked finding carry it;
 - IPFIX: the datagrams, kept as a file of messages one after the other,
   read with -r give the same flows as the collector did; NetFlow v9: such
   a file is refused with the reason (libfixbuf cannot split it).
@@ -147,12 +151,12 @@ def start_collector(flowaudit, prefix, port, opts, json_path, text_path):
 
 
 class Case:
-    def __init__(self, flowaudit, src, tmp, case, version):
-        self.case, self.version = case, version
+    def __init__(self, flowaudit, src, tmp, case, version, sampling=0):
+        self.case, self.version, self.sampling = case, version, sampling
         self.product = case.rsplit("-", 1)[0]
         self.pcap = os.path.join(src, "pcaps/products/%s.pcap" % case)
         self.opts = ["--rules", os.path.join(src, "rules"), "--site", os.path.join(src, "sites/%s.site" % self.product)]
-        self.base = os.path.join(tmp, "%s-v%d" % (case, version))
+        self.base = os.path.join(tmp, "%s-v%d-s%d" % (case, version, sampling))
         self.port = free_port(socket.SOCK_DGRAM)
         self.proc = start_collector(flowaudit, "udp" if version == 10 else "netflow", self.port, self.opts,
                                     self.base + ".json", self.base + ".txt")
@@ -162,6 +166,8 @@ class Case:
         with open(conf, "w") as f:
             f.write("daemonize: false\npcap_savefile: %s\nplugins: nfprobe\nnfprobe_receiver: 127.0.0.1:%d\n"
                     "nfprobe_version: %d\n" % (self.pcap, self.relay.port, version))
+            if sampling:
+                f.write("sampling_rate: %d\n" % sampling)
         self.pmacctd = subprocess.Popen(["pmacctd", "-f", conf], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
 
@@ -293,6 +299,27 @@ def tcp_main(flowaudit, src, sender):
     return 1 if problems else 0
 
 
+def check_sampled(c):
+    """Problems with how a sampled export is reported."""
+    problems = []
+    with open(c.base + ".txt") as f:
+        if "the exporter samples 1 packet in %d" % c.sampling not in f.read():
+            problems.append("the report does not warn of the sampling")
+    findings = 0
+    with open(c.base + ".json") as f:
+        for line in f:
+            rec = __import__("json").loads(line)
+            if rec["type"] == "audit_totals" and rec.get("sampling_interval") != c.sampling:
+                problems.append("audit_totals sampling_interval %s" % rec.get("sampling_interval"))
+            if rec["type"] == "finding" and rec["kind"] in ("not_seen", "blocked"):
+                findings += 1
+                if rec.get("sampling_interval") != c.sampling:
+                    problems.append("finding %s %s without sampling_interval" % (rec["rule_id"], rec["kind"]))
+    if findings == 0:
+        problems.append("no not_seen or blocked finding to carry the sampling")
+    return problems
+
+
 def main(argv):
     if len(argv) == 5 and argv[3] == "tcp":
         return tcp_main(argv[1], argv[2], argv[4])
@@ -307,8 +334,12 @@ def main(argv):
     failed, found = 0, []
     with tempfile.TemporaryDirectory() as tmp:
         running = [Case(flowaudit, src, tmp, case, version) for case in cases]
-        for c in running:
+        sampled = Case(flowaudit, src, tmp, "ras-broken", version, sampling=4)
+        for c in running + [sampled]:
             c.finish()
+        for p in check_sampled(sampled):
+            print("ras-broken v%d sampled: %s" % (version, p))
+            failed += 1
         for c in running:
             problems, diffs = check(flowaudit, c)
             for p in problems:

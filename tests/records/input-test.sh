@@ -45,4 +45,20 @@ done
 head -c 5000 "$IPFIX" >"$tmp/cut.ipfix"
 "$FA" -r "$tmp/cut.ipfix" >"$tmp/out" 2>&1 || fail "IPFIX cut at 5000: exit $?"
 grep -q 'records; skipped 1 malformed' "$tmp/out" || fail "IPFIX cut message not counted: $(tail -n 6 "$tmp/out")"
+# The HTML report says, as the text report does, that its verdicts come
+# from flow records, and that ras-broken.ipfix's uniflows were joined (53
+# of its 110 records' connections have both directions, in ipfixDump's
+# output counted by hand).
+"$FA" -q -r "$IPFIX" --rules "$SRC/rules" --site "$SRC/sites/ras.site" --html "$tmp/r.html"
+[ $? -le 1 ] || fail "--html with records: exit $?"
+grep -q '<td>evidence</td><td>flow records, not packets' "$tmp/r.html" || fail "HTML: no flow-record evidence row"
+grep -q 'no WebSocket or long-lived session endings' "$tmp/r.html" || fail "HTML: WebSocket caveat missing"
+grep -q '53 flows joined by their 5-tuple' "$tmp/r.html" || fail "HTML: joined uniflows not counted"
+"$FA" -q -r "$SRC/pcaps/products/ras-broken.pcap" --rules "$SRC/rules" --site "$SRC/sites/ras.site" \
+    --html "$tmp/p.html"
+! grep -q 'flow records, not packets' "$tmp/p.html" || fail "HTML: packets called flow records"
+# NetFlow v9 from a file is refused with the reason (a header is enough:
+# the version is read before anything else).
+printf '\000\011\000\001' >"$tmp/v9.bin"
+refuse "NetFlow v9 export packets are not read from files" -r "$tmp/v9.bin"
 echo "ok"
