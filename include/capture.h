@@ -62,6 +62,11 @@ int fa_capture_selectable_fd(fa_capture *c);
  * waiting. Returns 0 or -1 with err set. */
 int fa_capture_set_nonblock(fa_capture *c, char *err, size_t errlen);
 
+/* Live, Linux: joins the handle to a PACKET_FANOUT group in hash mode
+ * with defragmentation, so both directions of a flow reach the same
+ * member. *group 0 asks the kernel for a new group and returns its id;
+ * give that id to join the others. Returns 0 or -1 with err set. */
+int fa_capture_join_fanout(fa_capture *c, uint16_t *group, char *err, size_t errlen);
 /* Savefiles: bytes consumed and total size (0 when unknown, e.g. stdin). */
 void fa_capture_progress(const fa_capture *c, uint64_t *done, uint64_t *total);
 /* Live: libpcap's counters. */

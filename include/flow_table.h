@@ -58,6 +58,7 @@ typedef struct fa_flow_stats {
     uint64_t fragments_unattributed; /* later fragment with no first fragment seen */
     uint64_t icmp_errors_attributed;
     uint64_t icmp_errors_unmatched;
+    uint64_t icmp_errors_claimed; /* --workers: unmatched where they arrived, charged by another table */
     uint64_t pool_bytes;          /* flow records and their list links touched (high-water mark) */
     uint64_t bucket_bytes;        /* uthash's bucket array */
 } fa_flow_stats;
@@ -132,6 +133,13 @@ uint32_t fa_flow_table_index(const fa_flow_table *t, const fa_flow *f);
 /* The slot number of the active flow the last packet, an ICMP error, was
  * charged to (not the error's own flow); false when it charged none. */
 bool fa_flow_table_charged(const fa_flow_table *t, uint32_t *index);
+/* An ICMP error that another table received and could not charge (its
+ * packet p carries the quote, type, code and time): charged here if this
+ * table holds the flow it quotes. Returns true when it did. */
+bool fa_flow_table_claim_icmp_error(fa_flow_table *t, const fa_packet *p);
+/* Adds the counters of b to a (--workers: one summary for the tables):
+ * sums, and the peaks and memory of the tables side by side. */
+void fa_flow_stats_add(fa_flow_stats *a, const fa_flow_stats *b);
 
 /* Ends every flow idle for longer than its class allows at time now_us. */
 void fa_flow_table_expire(fa_flow_table *t, uint64_t now_us);

@@ -11,6 +11,7 @@
 
 #define FA_MAX_INPUTS 64
 #define FA_MAX_IFACES 16
+#define FA_MAX_WORKERS 16
 
 typedef enum fa_mode {
     FA_MODE_AUDIT,        /* read packets, track flows, report */
@@ -45,6 +46,7 @@ typedef struct fa_options {
     char *filter;            /* owned: joined from trailing arguments or -f */
     char **argv_copy;        /* owned: argv as getopt saw it */
     fa_capture_opts capture;
+    int workers;             /* live: capture threads sharing each interface (--workers) */
     const char *json_path;   /* NULL: no NDJSON; "-": stdout */
     const char *html_path;   /* --html: the report as a page, NULL: none */
     const char *dot_path;    /* --dot: the deployment diagram as DOT */

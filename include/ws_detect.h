@@ -124,6 +124,15 @@ void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p);
  * audit matched it to such a rule. Returns true and fills *out when the
  * flow was a reportable session, false otherwise. */
 bool fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived, fa_ws_session *out);
+/* fa_ws_flow_end in two halves, for --workers, where each capture thread
+ * follows its own flows and one detector keeps the sessions for the
+ * report: fa_ws_judge_end classifies and forgets the flow without keeping
+ * the session; fa_ws_note_session keeps a judged session in w. */
+bool fa_ws_judge_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived, fa_ws_session *out);
+void fa_ws_note_session(fa_ws *w, const fa_ws_session *s);
+/* Sets into's counts of flows not followed and handshakes not read to the
+ * sum of those of the n detectors that followed the flows. */
+void fa_ws_sum_drops(fa_ws *into, fa_ws *const *parts, int n);
 
 /* True for the endings a middlebox caused. */
 bool fa_ws_ending_is_kill(fa_ws_ending e);

@@ -2,10 +2,14 @@
 #include "capture.h"
 
 #include <errno.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#endif
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,6 +227,32 @@ int fa_capture_set_nonblock(fa_capture *c, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+int fa_capture_join_fanout(fa_capture *c, uint16_t *group, char *err, size_t errlen)
+{
+#ifdef PACKET_FANOUT
+    /* The kernel hashes flows symmetrically (__skb_get_hash_symmetric), and
+     * the defrag flag reassembles fragments before hashing them, so a
+     * later fragment follows its first. A unique id keeps another
+     * program's group out; the flag is only for the group's first member. */
+    int fd = pcap_fileno(c->p);
+    unsigned type = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG | (*group ? 0 : PACKET_FANOUT_FLAG_UNIQUEID);
+    int arg = (int)(*group | (type << 16));
+    socklen_t len = sizeof arg;
+    if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0 ||
+        (!*group && getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0)) {
+        snprintf(err, errlen, "PACKET_FANOUT: %s", strerror(errno));
+        return -1;
+    }
+    *group = (uint16_t)(arg & 0xffff);
+    return 0;
+#else
+    (void)c;
+    (void)group;
+    snprintf(err, errlen, "--workers needs Linux's PACKET_FANOUT");
+    return -1;
+#endif
 }
 
 void fa_capture_progress(const fa_capture *c, uint64_t *done, uint64_t *total)

@@ -590,18 +590,17 @@ static bool resolve_fragment(fa_flow_table *t, fa_packet *p)
     return true;
 }
 
-static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
+/* The flow an ICMP error quotes, charged with it; NULL when the table
+ * does not hold it. */
+static fa_flow *charge_icmp_error(fa_flow_table *t, const fa_packet *p)
 {
     const fa_icmp_quote *q = &p->quote;
     fa_flow_hint h;
     make_hint(t, &h, q->proto, &q->src, q->has_ports ? q->sport : 0, &q->dst, q->has_ports ? q->dport : 0);
     fa_flow *f = lookup(t, &h);
-    if (!f) {
-        t->stats.icmp_errors_unmatched++;
-        return;
-    }
+    if (!f)
+        return NULL;
     t->stats.icmp_errors_attributed++;
-    t->charged = flow_index(t, f);
     if (f->icmp_errors < UINT8_MAX)
         f->icmp_errors++;
     f->icmp_type = p->icmp_type;
@@ -609,6 +608,44 @@ static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
     /* The quoted packet's sender is the one that was refused. */
     bool quoted_from_orig = fa_addr_cmp(&q->src, fa_flow_addr(f, 0)) == 0;
     f->bits = (uint8_t)((f->bits & ~FA_FLOW_ICMP_FROM_RESP) | (quoted_from_orig ? FA_FLOW_ICMP_FROM_RESP : 0));
+    return f;
+}
+
+static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
+{
+    fa_flow *f = charge_icmp_error(t, p);
+    if (f)
+        t->charged = flow_index(t, f);
+    else
+        t->stats.icmp_errors_unmatched++;
+}
+
+bool fa_flow_table_claim_icmp_error(fa_flow_table *t, const fa_packet *p)
+{
+    if (!charge_icmp_error(t, p))
+        return false;
+    t->stats.icmp_errors_claimed++;
+    return true;
+}
+
+void fa_flow_stats_add(fa_flow_stats *a, const fa_flow_stats *b)
+{
+    a->packets += b->packets;
+    a->flows_created += b->flows_created;
+    for (int r = 0; r <= FA_END_REUSED; r++)
+        a->flows_ended[r] += b->flows_ended[r];
+    a->flows_active += b->flows_active;
+    a->flows_peak += b->flows_peak;
+    a->closed_reclaimed += b->closed_reclaimed;
+    a->flows_continued += b->flows_continued;
+    a->duplicates += b->duplicates;
+    a->fragments_attributed += b->fragments_attributed;
+    a->fragments_unattributed += b->fragments_unattributed;
+    a->icmp_errors_attributed += b->icmp_errors_attributed;
+    a->icmp_errors_unmatched += b->icmp_errors_unmatched;
+    a->icmp_errors_claimed += b->icmp_errors_claimed;
+    a->pool_bytes += b->pool_bytes;
+    a->bucket_bytes += b->bucket_bytes;
 }
 
 /* Accounts the packet to direction d; returns true if it is an exact

@@ -14,10 +14,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "live_internal.h"
 #include "options.h"
-#include "run_internal.h"
 
-#define POLL_MS 200
 #define BATCH 4096        /* packets read from one interface before the next */
 
 uint64_t fa_live_wall_us(void)
@@ -47,31 +46,26 @@ int fa_live_drop_privileges(const char *user, char *err, size_t errlen)
     return 0;
 }
 
-typedef struct live {
-    fa_capture *caps[FA_MAX_IFACES];
-    struct pollfd fds[FA_MAX_IFACES];
-    int dlt[FA_MAX_IFACES];
-    int n;
-} live;
-
-static void close_all(live *l)
+void fa_live_close_set(fa_live_set *s)
 {
-    for (int i = 0; i < l->n; i++)
-        fa_capture_close(l->caps[i]);
-    l->n = 0;
+    for (int i = 0; i < s->n; i++)
+        fa_capture_close(s->caps[i]);
+    s->n = 0;
 }
 
-static int open_all(live *l, const fa_options *o, char *err, size_t errlen)
+int fa_live_open_set(fa_live_set *s, const fa_options *o, uint16_t *groups, char *err, size_t errlen)
 {
     for (int i = 0; i < o->nifaces; i++) {
-        if (fa_capture_open_live(&l->caps[i], o->ifaces[i], &o->capture, err, errlen) != 0)
+        if (fa_capture_open_live(&s->caps[i], o->ifaces[i], &o->capture, err, errlen) != 0)
             return -1;
-        l->n++;
-        l->dlt[i] = fa_capture_datalink(l->caps[i]);
-        l->fds[i].fd = fa_capture_selectable_fd(l->caps[i]);
-        l->fds[i].events = POLLIN;
-        if (l->fds[i].fd < 0 || fa_capture_set_nonblock(l->caps[i], err, errlen) != 0) {
-            if (l->fds[i].fd < 0)
+        s->n++;
+        s->dlt[i] = fa_capture_datalink(s->caps[i]);
+        s->fds[i].fd = fa_capture_selectable_fd(s->caps[i]);
+        s->fds[i].events = POLLIN;
+        if (groups && fa_capture_join_fanout(s->caps[i], &groups[i], err, errlen) != 0)
+            return -1;
+        if (s->fds[i].fd < 0 || fa_capture_set_nonblock(s->caps[i], err, errlen) != 0) {
+            if (s->fds[i].fd < 0)
                 snprintf(err, errlen, "%s: cannot be polled", o->ifaces[i]);
             return -1;
         }
@@ -79,24 +73,24 @@ static int open_all(live *l, const fa_options *o, char *err, size_t errlen)
     return 0;
 }
 
-static int read_ready(fa_run *ctx, live *l, char *err, size_t errlen)
+int fa_live_read(fa_run *ctx, fa_live_set *s, char *err, size_t errlen)
 {
     const uint8_t *data;
     uint32_t caplen, len;
     uint64_t ts;
     fa_batch *b = ctx->batch;
     int rc = 0;
-    for (int i = 0; i < l->n && rc == 0; i++) {
+    for (int i = 0; i < s->n && rc == 0; i++) {
         for (int k = 0; k < BATCH; k++) {
-            fa_next r = fa_capture_next(l->caps[i], &data, &caplen, &len, &ts, err, errlen);
+            fa_next r = fa_capture_next(s->caps[i], &data, &caplen, &len, &ts, err, errlen);
             if (r == FA_NEXT_ERROR)
                 rc = -1;
             if (r != FA_NEXT_PACKET)
                 break;
-            if (!fa_batch_add(b, l->dlt[i], data, caplen, len, ts)) {
+            if (!fa_batch_add(b, s->dlt[i], data, caplen, len, ts)) {
                 fa_run_batch(ctx, b, false);
                 fa_batch_reset(b);
-                fa_batch_add(b, l->dlt[i], data, caplen, len, ts); /* an empty batch takes any frame */
+                fa_batch_add(b, s->dlt[i], data, caplen, len, ts); /* an empty batch takes any frame */
             }
         }
     }
@@ -106,18 +100,24 @@ static int read_ready(fa_run *ctx, live *l, char *err, size_t errlen)
     return rc;
 }
 
-/* libpcap's counters, summed over the interfaces. */
-static void read_stats(fa_run *ctx, live *l)
+void fa_live_stats(const fa_live_set *s, fa_capture_stats *sum)
 {
-    fa_capture_stats sum = {.valid = true}, one;
-    for (int i = 0; i < l->n; i++) {
-        fa_capture_stats_get(l->caps[i], &one);
-        sum.received += one.received;
-        sum.dropped += one.dropped;
-        sum.if_dropped += one.if_dropped;
+    fa_capture_stats one;
+    *sum = (fa_capture_stats){.valid = true};
+    for (int i = 0; i < s->n; i++) {
+        fa_capture_stats_get(s->caps[i], &one);
+        sum->received += one.received;
+        sum->dropped += one.dropped;
+        sum->if_dropped += one.if_dropped;
     }
-    ctx->live = sum;
 }
+
+/* One thread reads every interface, or --workers threads read them in
+ * parts while this one does the periodic work. */
+typedef struct live {
+    fa_live_set set;
+    fa_workers *workers;
+} live;
 
 static uint64_t after(uint64_t now, uint32_t seconds)
 {
@@ -132,10 +132,18 @@ void fa_live_start(fa_run *ctx, fa_live_timers *t)
                           after(now, (uint32_t)o->interim_s)};
 }
 
-void fa_live_tick(fa_run *ctx, fa_signals *sig, fa_live_timers *t)
+/* With capture threads (w), they expire their own flows; the rest
+ * touches what they share, so they are stopped for it when it is due, and
+ * the run's lock keeps them out of the NDJSON stream meanwhile. */
+static void tick(fa_run *ctx, fa_workers *w, fa_signals *sig, fa_live_timers *t)
 {
     const fa_options *o = ctx->opts;
     uint64_t now = ctx->clock_us = fa_live_wall_us();
+    bool due = sig->report || now >= t->report || now >= t->window || now >= t->interim ||
+               fa_run_reload_ready(ctx);
+    if (due && w)
+        fa_workers_pause(w);
+    fa_run_lock(ctx);
     if (now >= t->expire) {
         fa_flow_table_expire(ctx->flows, now);
         t->expire = now + 1000000u;
@@ -167,35 +175,70 @@ void fa_live_tick(fa_run *ctx, fa_signals *sig, fa_live_timers *t)
      * would cost a write per flow under heavy eviction. */
     if (ctx->json && fflush(ctx->json) != 0)
         ctx->json_failed = true;
+    fa_run_unlock(ctx);
+    if (due && w)
+        fa_workers_resume(w);
+}
+
+void fa_live_tick(fa_run *ctx, fa_signals *sig, fa_live_timers *t)
+{
+    tick(ctx, NULL, sig, t);
+}
+
+/* Opens the interfaces (once per part with --workers), drops root, says
+ * on stderr that capture started, and starts the capture threads. */
+static int start(fa_run *ctx, live *l, fa_signals *sig, char *err, size_t errlen)
+{
+    const fa_options *o = ctx->opts;
+    if (ctx->nparts ? !(l->workers = fa_workers_open(ctx, err, errlen))
+                    : fa_live_open_set(&l->set, o, NULL, err, errlen) != 0)
+        return -1;
+    if (o->user && fa_live_drop_privileges(o->user, err, errlen) != 0)
+        return -1;
+    const fa_live_set *s = l->workers ? fa_workers_set(l->workers) : &l->set;
+    /* Like tcpdump's "listening on": the moment capture really started. */
+    if (!o->quiet)
+        for (int i = 0; i < s->n; i++)
+            fprintf(stderr, "flowaudit: capturing on %s, link type %s\n", o->ifaces[i],
+                    fa_capture_datalink_name(s->caps[i]));
+    return l->workers ? fa_workers_start(l->workers, sig, err, errlen) : 0;
+}
+
+static void stop(fa_run *ctx, live *l)
+{
+    if (l->workers) {
+        fa_workers_close(l->workers);
+        l->workers = NULL;
+    } else {
+        fa_live_stats(&l->set, &ctx->live);
+    }
+    fa_live_close_set(&l->set);
 }
 
 int fa_live_run(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
 {
-    const fa_options *o = ctx->opts;
-    live l = {.n = 0};
-    if (open_all(&l, o, err, errlen) != 0 || (o->user && fa_live_drop_privileges(o->user, err, errlen) != 0)) {
-        close_all(&l);
+    live l = {.set.n = 0, .workers = NULL};
+    if (start(ctx, &l, sig, err, errlen) != 0) {
+        stop(ctx, &l);
         return -1;
     }
-    /* Like tcpdump's "listening on": the moment capture really started. */
-    if (!o->quiet)
-        for (int i = 0; i < l.n; i++)
-            fprintf(stderr, "flowaudit: capturing on %s, link type %s\n", o->ifaces[i],
-                    fa_capture_datalink_name(l.caps[i]));
     fa_live_timers t;
     fa_live_start(ctx, &t);
     int rc = 0;
     while (!sig->stop && rc == 0) {
-        if (poll(l.fds, (nfds_t)l.n, POLL_MS) < 0 && errno != EINTR) {
+        if (poll(l.set.fds, (nfds_t)l.set.n, FA_LIVE_POLL_MS) < 0 && errno != EINTR) {
             snprintf(err, errlen, "poll: %s", strerror(errno));
             rc = -1;
             break;
         }
-        rc = read_ready(ctx, &l, err, errlen);
-        read_stats(ctx, &l);
-        fa_live_tick(ctx, sig, &t);
+        if (l.workers) {
+            rc = fa_workers_failed(l.workers, err, errlen) ? -1 : 0;
+        } else {
+            rc = fa_live_read(ctx, &l.set, err, errlen);
+            fa_live_stats(&l.set, &ctx->live);
+        }
+        tick(ctx, l.workers, sig, &t);
     }
-    read_stats(ctx, &l);
-    close_all(&l);
+    stop(ctx, &l);
     return rc;
 }

@@ -143,6 +143,13 @@ static const opt_row opt_table[] = {
     {.name = "no-immediate", .kind = OPT_BOOL, .field = FIELD(capture.immediate), .value = false,
      .live_only = true,
      .help = "live: let the kernel batch packets"},
+    {.name = "workers", .arg = "N", .kind = OPT_INT, .field = FIELD(workers),
+     .min = 1, .max = FA_MAX_WORKERS,
+     .live_only = true,
+     .help = "live: N capture threads, each with its own flow\n"
+             "table, sharing each interface through one\n"
+             "PACKET_FANOUT group (default 1); N > 1 turns\n"
+             "immediate mode off and takes -B 64 unless -B is given"},
     {.name = "user", .short_name = 'Z', .arg = "USER", .kind = OPT_STRING, .field = FIELD(user),
      .help = "live: drop root privileges to USER once the\n"
              "interfaces are open"},
@@ -438,6 +445,7 @@ static void set_defaults(fa_options *o)
     o->progress = -1;
     o->capture.promisc = true;
     o->capture.immediate = true;
+    o->workers = 1;
     o->capture.snaplen = FA_DEFAULT_SNAPLEN;
     o->ws_min_idle_s = 1;
     o->interim_s = -1;
@@ -581,6 +589,15 @@ static int check_inputs(const fa_options *o, const char *live, char *err, size_t
         snprintf(err, errlen, "%s is for live capture (-i); it cannot be used with -r", live);
         return -1;
     }
+    if (o->workers > 1 && o->collect.set) {
+        snprintf(err, errlen, "--workers splits packet capture (-i) into threads; --collect receives flow records");
+        return -1;
+    }
+    if (o->workers > 1 && o->evidence_path) {
+        snprintf(err, errlen, "-w keeps its packets in one capture thread: it cannot be used with --workers %d",
+                 o->workers);
+        return -1;
+    }
     return 0;
 }
 
@@ -636,6 +653,15 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
         return -1;
     }
     o->capture.filter = o->filter;
+    /* libpcap falls back from TPACKET_V3 to V2 in immediate mode, a frame
+     * per wakeup: at the rates workers are for, blocks of frames and a
+     * ring that absorbs a burst matter more than the latency of a block
+     * (at most the 200 ms read timeout). */
+    if (o->workers > 1) {
+        o->capture.immediate = false;
+        if (o->capture.buffer_mib == 0)
+            o->capture.buffer_mib = 64;
+    }
     return 0;
 }
 

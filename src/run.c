@@ -28,9 +28,11 @@
 #include "ws_detect.h"
 
 /* Every record carries a sequence number, so a log shipper following the
- * file can tell it missed nothing. */
+ * file can tell it missed nothing. A part writes through its run, whose
+ * lock the caller holds. */
 void fa_run_record(fa_run *ctx, json_t *o)
 {
+    ctx = ctx->top;
     if (ctx->json && !ctx->json_failed) {
         if (!o || json_object_set_new(o, "seq", json_integer((json_int_t)ctx->seq++)) != 0 ||
             fa_json_write_line(ctx->json, o) != 0)
@@ -41,6 +43,7 @@ void fa_run_record(fa_run *ctx, json_t *o)
 
 void fa_run_record_rec(fa_run *ctx, fa_json_rec *rec)
 {
+    ctx = ctx->top;
     if (ctx->json && !ctx->json_failed) {
         fa_json_rec_int(rec, "seq", (int64_t)ctx->seq++);
         fa_json_rec_close(rec);
@@ -98,27 +101,36 @@ static void save_evidence(fa_run *ctx, const fa_flow *f, bool write)
         ctx->evidence_failed = true;
 }
 
-static void on_flow_end(fa_flow *f, void *arg)
+/* The flow's own detector judges the session; the run's keeps it for the
+ * report (for a run without parts, the same one). A part builds its flow
+ * record before it takes the run's lock. */
+void fa_run_flow_end(fa_flow *f, void *arg)
 {
-    fa_run *ctx = arg;
+    fa_run *ctx = arg, *top = ctx->top;
     fa_flow_verdict v;
     bool ws, ll;
     fa_summary_add_flow(&ctx->summary, f);
-    if (ctx->audit)
-        fa_audit_flow(ctx->audit, f, &v);
-    rule_flags(ctx, &v, &ws, &ll);
+    if (top->json)
+        fa_flow_json(&ctx->line, f, "flow");
+    fa_run_lock(top);
+    if (top->audit)
+        fa_audit_flow(top->audit, f, &v);
+    rule_flags(top, &v, &ws, &ll);
     fa_ws_session session;
-    bool reported = fa_ws_flow_end(ctx->ws, f, ws, ll, &session);
+    bool reported = fa_ws_judge_end(ctx->ws, f, ws, ll, &session);
+    if (reported)
+        fa_ws_note_session(top->ws, &session);
     if (ctx->evidence)
         save_evidence(ctx, f, flagged(ctx, &v, reported ? &session : NULL));
-    if (!ctx->json || ctx->json_failed)
-        return;
-    fa_flow_json(&ctx->line, f, "flow");
-    if (ctx->audit)
-        fa_audit_verdict_json(ctx->audit, &v, &ctx->line);
-    fa_run_record_rec(ctx, &ctx->line);
-    if (reported)
-        fa_run_record(ctx, fa_ws_session_json(&session));
+    if (top->json && !top->json_failed) {
+        if (top->audit)
+            fa_audit_verdict_json(top->audit, &v, &ctx->line);
+        fa_run_record_rec(top, &ctx->line);
+        if (reported)
+            fa_run_record(top, fa_ws_session_json(&session));
+    }
+    fa_json_rec_reset(&ctx->line);
+    fa_run_unlock(top);
 }
 
 void fa_run_flow(fa_run *ctx, fa_flow *f)
@@ -128,7 +140,7 @@ void fa_run_flow(fa_run *ctx, fa_flow *f)
     if (f->last_us > ctx->last_ts)
         ctx->last_ts = f->last_us;
     ctx->have_records = true;
-    on_flow_end(f, ctx);
+    fa_run_flow_end(f, ctx);
 }
 
 /* -w opens its file with the link type of the first packet read. */
@@ -179,6 +191,9 @@ static void process(fa_run *ctx, const fa_batched *e)
     int dir;
     const fa_packet *pkt = &e->pkt;
     fa_flow *f = fa_flow_table_packet_hinted(ctx->flows, pkt, &e->hint, &dir);
+    uint32_t charged;
+    if (pkt->icmp_error && ctx->top != ctx && !fa_flow_table_charged(ctx->flows, &charged))
+        fa_run_part_forward_icmp(ctx, pkt);
     if (f && (!pkt->fragment || pkt->first_fragment))
         fa_ws_packet(ctx->ws, f, dir, pkt);
     /* After the detector: it says whether it follows the flow. */
@@ -263,7 +278,7 @@ static FILE *open_json(const char *path, char **buf, char *err, size_t errlen)
 }
 
 /* The detector follows ports of websocket and long-lived TCP rows. */
-static int start_detector(fa_run *ctx, char *err, size_t errlen)
+fa_ws *fa_run_new_detector(const fa_run *ctx)
 {
     fa_ws_config cfg;
     fa_ws_config_default(&cfg);
@@ -273,11 +288,7 @@ static int start_detector(fa_run *ctx, char *err, size_t errlen)
         if ((r->websocket || r->longlived) && (r->transports & FA_TR_TCP))
             fa_ws_config_add_ports(&cfg, ctx->site ? fa_site_rule_dports(ctx->site, ctx->rules, i) : &r->dports);
     }
-    if (!(ctx->ws = fa_ws_new(&cfg))) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
+    return fa_ws_new(&cfg);
 }
 
 /* Reads rules and site from disk into fresh objects (all or nothing). */
@@ -313,7 +324,11 @@ static int load_config(fa_run *ctx, char *err, size_t errlen)
     if ((o->rules_dir || o->site_path) &&
         load_rules_site(o, &ctx->rules, &ctx->site, &ctx->audit, err, errlen) != 0)
         return -1;
-    return start_detector(ctx, err, errlen);
+    if (!(ctx->ws = fa_run_new_detector(ctx))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 static void free_config(fa_run *ctx)
@@ -374,6 +389,11 @@ bool fa_run_reload_start(fa_run *ctx)
     return true;
 }
 
+bool fa_run_reload_ready(const fa_run *ctx)
+{
+    return ctx->reloading && fa_reload_done(ctx->reloading);
+}
+
 int fa_run_reload_poll(fa_run *ctx)
 {
     char why[512];
@@ -408,10 +428,19 @@ static void interim_record(fa_flow *f, void *arg)
     fa_run_record_rec(ctx, &ctx->line);
 }
 
+/* Every active flow older than age_us, in the run's table or its parts'. */
+static void each_older(fa_run *ctx, uint64_t now_us, uint64_t age_us, fa_flow_end_fn fn, void *arg)
+{
+    if (!ctx->nparts)
+        fa_flow_table_each_older(ctx->flows, now_us, age_us, fn, arg);
+    for (int i = 0; i < ctx->nparts; i++)
+        fa_flow_table_each_older(ctx->parts[i]->flows, now_us, age_us, fn, arg);
+}
+
 void fa_run_interim(fa_run *ctx, uint64_t now_us, uint32_t age_s)
 {
     if (ctx->json)
-        fa_flow_table_each_older(ctx->flows, now_us, (uint64_t)age_s * 1000000u, interim_record, ctx);
+        each_older(ctx, now_us, (uint64_t)age_s * 1000000u, interim_record, ctx);
 }
 
 static void print_evidence(const fa_evidence *e, FILE *text)
@@ -434,16 +463,29 @@ static FILE *text_out(const fa_run *ctx)
     return ctx->json == stdout ? stderr : stdout;
 }
 
+/* libpcap's counters; with --workers, the sum and each thread's. */
+static json_t *capture_json(const fa_capture_stats *st)
+{
+    return json_pack("{s:I, s:I, s:I}", "received", (json_int_t)st->received, "dropped", (json_int_t)st->dropped,
+                     "if_dropped", (json_int_t)st->if_dropped);
+}
+
 static void report_marker(fa_run *ctx, bool final)
 {
     json_t *o = json_pack("{s:s, s:o, s:b, s:f, s:f}", "type", "report", "ts", fa_json_time(ctx->sink.ts_us),
                           "final", final, "window_start", (double)ctx->window_start_us / 1e6, "window_end",
                           (double)(ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts) / 1e6);
-    if (o && ctx->live.valid)
-        json_object_set_new(o, "capture", json_pack("{s:I, s:I, s:I}", "received",
-                                                   (json_int_t)ctx->live.received, "dropped",
-                                                   (json_int_t)ctx->live.dropped, "if_dropped",
-                                                   (json_int_t)ctx->live.if_dropped));
+    if (o && ctx->live.valid) {
+        json_t *cap = capture_json(&ctx->live);
+        json_t *parts = ctx->nparts ? json_array() : NULL;
+        for (int i = 0; parts && i < ctx->nparts; i++)
+            json_array_append_new(parts, capture_json(&ctx->parts[i]->live));
+        if (cap && parts)
+            json_object_set_new(cap, "workers", parts);
+        else
+            json_decref(parts);
+        json_object_set_new(o, "capture", cap);
+    }
     fa_run_record(ctx, o);
 }
 
@@ -519,6 +561,8 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
     unsigned found = fa_ws_killed(ctx->ws) ? FA_FAIL_WS_KILLED : 0;
     int rc = 0;
     bool records = ctx->json && !ctx->json_failed;
+    if (ctx->nparts)
+        fa_run_parts_gather(ctx);
     ctx->sink.ts_us = report_time(ctx);
     if (records && fa_options_live(ctx->opts) && (ctx->audit || fa_ws_sessions(ctx->ws)))
         report_marker(ctx, final);
@@ -527,7 +571,7 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
         set_scope(ctx);
         if (open_flows) {
             fa_audit_checkpoint(ctx->audit);
-            fa_flow_table_each_older(ctx->flows, UINT64_MAX, 0, judge_open, ctx->audit);
+            each_older(ctx, UINT64_MAX, 0, judge_open, ctx->audit);
         }
         fa_audit_finish(ctx->audit);
         found |= fa_audit_findings(ctx->audit);
@@ -565,19 +609,23 @@ fa_run *fa_run_start(const fa_options *o, char *err, size_t errlen)
         return NULL;
     }
     ctx->opts = o;
+    ctx->top = ctx;
     ctx->sink = (fa_json_sink){sink_put, sink_put_rec, ctx, 0};
     if (load_config(ctx, err, errlen) != 0)
         goto fail;
     ctx->json = open_json(o->json_path, &ctx->json_buf, err, errlen);
     if (o->json_path && !ctx->json)
         goto fail;
-    ctx->flows = fa_flow_table_new(&o->flow, on_flow_end, ctx);
+    ctx->flows = fa_flow_table_new(&o->flow, fa_run_flow_end, ctx);
     if (o->nifaces)
         ctx->batch = fa_batch_new();
-    if (!ctx->flows || (o->nifaces && !ctx->batch)) {
+    if (!ctx->flows || (o->nifaces && !ctx->batch) ||
+        (o->nifaces && o->workers > 1 && fa_run_parts_new(ctx, o->workers, err, errlen) != 0)) {
         fa_flow_table_free(ctx->flows);
         free(ctx->batch);
-        snprintf(err, errlen, "out of memory for %u flows", o->flow.max_flows);
+        if (!ctx->nparts)
+            snprintf(err, errlen, "out of memory for %u flows", o->flow.max_flows);
+        fa_run_parts_free(ctx);
         if (ctx->json && ctx->json != stdout)
             fclose(ctx->json);
         free(ctx->json_buf);
@@ -627,6 +675,7 @@ int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t err
     res->findings = 0;
     drop_reload(ctx);
     fa_flow_table_flush(ctx->flows, FA_END_EOF);
+    fa_run_parts_flush(ctx);
     FILE *text = text_out(ctx);
     if (fa_run_report(ctx, true, res) != 0)
         ctx->text_failed = true;
@@ -634,8 +683,10 @@ int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t err
     if (!o->quiet && (rc == 0 || ctx->summary.packets > 0)) {
         if (ctx->audit || fa_ws_sessions(ctx->ws))
             fputc('\n', text);
-        fa_summary_print(&ctx->summary, fa_flow_table_stats(ctx->flows), ctx->live.valid ? &ctx->live : NULL,
-                         text);
+        fa_flow_stats fs = *fa_flow_table_stats(ctx->flows);
+        fa_run_parts_sum(ctx, &ctx->summary, &fs);
+        fa_summary_print(&ctx->summary, &fs, ctx->live.valid ? &ctx->live : NULL, text);
+        fa_run_parts_print(ctx, text);
     }
     if (!o->quiet && ctx->evidence)
         print_evidence(ctx->evidence, text);
@@ -645,6 +696,7 @@ int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t err
         ctx->text_failed = true;
     fa_flow_table_free(ctx->flows);
     free(ctx->batch);
+    fa_run_parts_free(ctx);
     free_config(ctx);
     rc = close_outputs(ctx, rc, err, errlen);
     free(ctx);

@@ -4,6 +4,7 @@
 #ifndef FLOWAUDIT_RUN_INTERNAL_H
 #define FLOWAUDIT_RUN_INTERNAL_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -12,6 +13,7 @@
 #include "clock.h"
 #include "evidence.h"
 #include "flow_table.h"
+#include "options.h"
 #include "packet_batch.h"
 #include "reload.h"
 #include "rules.h"
@@ -20,8 +22,36 @@
 #include "summary.h"
 #include "ws_detect.h"
 
+/* --workers: an ICMP error that the capture thread it reached could not
+ * charge, posted to every other thread. */
+typedef struct fa_icmp_note {
+    fa_icmp_quote quote;
+    uint64_t ts_us;
+    uint8_t type, code;
+} fa_icmp_note;
+
+#define FA_INBOX_SLOTS 1024
+
+typedef struct fa_inbox {
+    pthread_mutex_t mu;
+    fa_icmp_note notes[FA_INBOX_SLOTS];
+    uint32_t head, n;
+    uint64_t posted, claimed, lost; /* lost: arrived with the inbox full */
+} fa_inbox;
+
 struct fa_run {
     const fa_options *opts;
+    /* --workers N > 1: a part per capture thread, each a run core of its
+     * own (flow table, detector, summary, batch) that writes no report;
+     * they share this run's rules, site, audit, report detector and
+     * NDJSON stream, under its lock. A part's top is the run it belongs
+     * to; a run's top is itself. */
+    fa_run *top;
+    fa_run *parts[FA_MAX_WORKERS];
+    int nparts;
+    pthread_mutex_t lock;    /* flow ends, records and the parts' counters */
+    fa_inbox *inbox;         /* a part's ICMP errors from the other parts */
+    uint64_t next_expire_us; /* a part's next sweep by the wall clock */
     FILE *json;
     char *json_buf;          /* its stdio buffer, freed after fclose */
     bool json_failed;
@@ -74,7 +104,41 @@ bool fa_run_reload_start(fa_run *ctx);
  * Returns 1 when the new configuration is in force, 0 when the reload
  * failed, -1 when none has finished. */
 int fa_run_reload_poll(fa_run *ctx);
+/* True when a reload has read its files: fa_run_reload_poll swaps now. */
+bool fa_run_reload_ready(const fa_run *ctx);
 /* Records for every flow older than age_s that is still active. */
 void fa_run_interim(fa_run *ctx, uint64_t now_us, uint32_t age_s);
+
+/* The flow table's callback: summary, audit, detector, evidence, records. */
+void fa_run_flow_end(fa_flow *f, void *arg);
+/* A detector following the ports of ctx's websocket and long-lived rows;
+ * NULL when out of memory. */
+fa_ws *fa_run_new_detector(const fa_run *ctx);
+
+/* run_parts.c: the run core's side of --workers. */
+/* Makes ctx->nparts parts (one per capture thread) sharing ctx's
+ * configuration and outputs. Returns 0, or -1 with err set. */
+int fa_run_parts_new(fa_run *ctx, int n, char *err, size_t errlen);
+void fa_run_parts_free(fa_run *ctx);
+/* The lock of a run with parts (no-op without): held by a part's flow end
+ * and by the driver around what it touches while the parts run. */
+void fa_run_lock(fa_run *ctx);
+void fa_run_unlock(fa_run *ctx);
+/* A part's work on the wall clock, called by its thread between reads:
+ * ICMP errors from the other parts whose time has come are charged, and
+ * idle flows expired once a second. */
+void fa_run_part_tick(fa_run *part, uint64_t now_us);
+/* An ICMP error this part could not charge goes to every other part. */
+void fa_run_part_forward_icmp(fa_run *part, const fa_packet *p);
+/* With the parts stopped: their newest time, capture counters and
+ * detector counts, summed into ctx for a report. */
+void fa_run_parts_gather(fa_run *ctx);
+/* End of run, parts stopped: every ICMP error still waiting is charged or
+ * dropped, every table flushed. */
+void fa_run_parts_flush(fa_run *ctx);
+/* The parts' summaries and table counters summed into s and fs. */
+void fa_run_parts_sum(const fa_run *ctx, fa_summary *s, fa_flow_stats *fs);
+/* One summary line per part: its packets, flows and kernel drops. */
+void fa_run_parts_print(const fa_run *ctx, FILE *out);
 
 #endif

@@ -768,7 +768,7 @@ static void keep_kill(fa_ws *w, const fa_ws_session *s)
     w->kill_group[w->nkills++] = (uint8_t)i;
 }
 
-bool fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived, fa_ws_session *out)
+bool fa_ws_judge_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived, fa_ws_session *out)
 {
     if (!(f->bits & FA_FLOW_HAS_APP))
         return false;
@@ -779,16 +779,36 @@ bool fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longliv
     verdict v;
     classify(w, st, f, &v);
     bool reported = reportable(w, st, f, rule_websocket, rule_longlived, v.ending, &conf);
-    if (reported) {
+    if (reported)
         fill_session(out, st, f, &v, conf);
-        w->sessions++;
-        w->endings[v.ending]++;
-        if (fa_ws_ending_is_kill(v.ending))
-            keep_kill(w, out);
-        if (w->nkept < FA_WS_SESSIONS_KEPT)
-            w->kept[w->nkept++] = *out;
-    }
     state_free(w, st);
     f->bits = (uint8_t)(f->bits & ~FA_FLOW_HAS_APP);
     return reported;
+}
+
+void fa_ws_note_session(fa_ws *w, const fa_ws_session *s)
+{
+    w->sessions++;
+    w->endings[s->ending]++;
+    if (fa_ws_ending_is_kill(s->ending))
+        keep_kill(w, s);
+    if (w->nkept < FA_WS_SESSIONS_KEPT)
+        w->kept[w->nkept++] = *s;
+}
+
+bool fa_ws_flow_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longlived, fa_ws_session *out)
+{
+    bool reported = fa_ws_judge_end(w, f, rule_websocket, rule_longlived, out);
+    if (reported)
+        fa_ws_note_session(w, out);
+    return reported;
+}
+
+void fa_ws_sum_drops(fa_ws *into, fa_ws *const *parts, int n)
+{
+    into->states_dropped = into->heads_dropped = 0;
+    for (int i = 0; i < n; i++) {
+        into->states_dropped += parts[i]->states_dropped;
+        into->heads_dropped += parts[i]->heads_dropped;
+    }
 }

@@ -11,6 +11,6 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config clang libclang-rt-14-dev valgrind groff-base \
     libpcap-dev uthash-dev libcmocka-dev libjansson-dev libfixbuf-dev libfixbuf-tools pmacct \
-    python3 python3-websockets python3-jsonschema jq tcpdump tshark iproute2 nftables nginx \
+    python3 python3-websockets python3-jsonschema jq tcpdump tshark tcpreplay iproute2 nftables nginx \
     procps psmisc ca-certificates \
     chromium-headless-shell fonts-dejavu-core >/dev/null

@@ -511,6 +511,45 @@ static void test_icmp_error_attribution(void **state)
     assert_int_equal(st->icmp_errors_unmatched, 1);
 }
 
+/* --workers: an error that another table received is charged here only
+ * if this table holds the quoted flow; merged counters count it once. */
+static void test_icmp_error_claimed(void **state)
+{
+    table *tb = table_open(state, 16);
+    struct buf q, b;
+    tcp4(&q, "10.0.0.1", "10.0.0.2", 40001, 3389, SYN, 1, 0, 0, 64, 9);
+    feed(tb, &q, T0, NULL);
+    icmp_error(&b, "192.0.2.254", "10.0.0.1", 3, 13, &q);
+    fa_packet p;
+    assert_int_equal(fa_decode(DLT_RAW, b.d, (uint32_t)b.len, (uint32_t)b.len, &p), FA_DEC_OK);
+    p.ts_us = T0 + 1000;
+    assert_true(p.icmp_error);
+    assert_true(fa_flow_table_claim_icmp_error(tb->t, &p));
+    fa_flow *f = feed(tb, &q, T0 + 2000, NULL);
+    assert_int_equal(f->icmp_errors, 1);
+    assert_int_equal(f->icmp_code, 13);
+    assert_true(f->bits & FA_FLOW_ICMP_FROM_RESP); /* the originator was refused */
+
+    /* the table that received it counted it unmatched */
+    fa_flow_stats sum = *stats(tb);
+    fa_flow_stats there = {0};
+    there.icmp_errors_unmatched = 1;
+    there.flows_created = 1;
+    fa_flow_stats_add(&sum, &there);
+    assert_int_equal(sum.icmp_errors_claimed, 1);
+    assert_int_equal(sum.icmp_errors_attributed, 1);
+    assert_int_equal(sum.icmp_errors_unmatched - sum.icmp_errors_claimed, 0);
+    assert_int_equal(sum.flows_created, 2);
+
+    /* a table without the flow leaves it alone and counts nothing */
+    udp4(&q, "10.0.0.1", "10.0.0.7", 40002, 9999, 20);
+    icmp_error(&b, "10.0.0.7", "10.0.0.1", 3, 3, &q);
+    assert_int_equal(fa_decode(DLT_RAW, b.d, (uint32_t)b.len, (uint32_t)b.len, &p), FA_DEC_OK);
+    assert_false(fa_flow_table_claim_icmp_error(tb->t, &p));
+    assert_int_equal(stats(tb)->icmp_errors_claimed, 1);
+    assert_int_equal(stats(tb)->icmp_errors_unmatched, 0);
+}
+
 /* A host unreachable answering a ping is charged to the ping. */
 static void test_icmp_error_about_ping(void **state)
 {
@@ -847,6 +886,7 @@ int main(void)
         T(test_identical_frame_later_is_no_duplicate),
         T(test_resumed_connection_is_continued),
         T(test_icmp_error_attribution),
+        T(test_icmp_error_claimed),
         T(test_icmp_error_about_ping),
         T(test_fragment_attribution),
         T(test_hints_made_ahead),

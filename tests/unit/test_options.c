@@ -247,7 +247,7 @@ static void test_live_only_with_files(void **state)
 {
     (void)state;
     static const char *const live[] = {"--window 60", "--report-interval 60", "-s 100", "--snaplen 100",
-                                       "-B 8", "-p", "--no-immediate", NULL};
+                                       "-B 8", "-p", "--no-immediate", "--workers 2", NULL};
     for (int i = 0; live[i]; i++) {
         char line[128], want[64];
         snprintf(line, sizeof line, "-r a %s", live[i]);
@@ -261,6 +261,37 @@ static void test_live_only_with_files(void **state)
     fa_options o;
     parse_ok(&o, "-r a --interim 60");
     assert_int_equal(o.interim_s, 60);
+    fa_options_free(&o);
+}
+
+/* One thread reads as always; more turn immediate mode off and take a
+ * larger buffer unless -B says otherwise, and refuse -w. */
+static void test_workers(void **state)
+{
+    (void)state;
+    fa_options o;
+    parse_ok(&o, "-i eth0");
+    assert_int_equal(o.workers, 1);
+    assert_true(o.capture.immediate);
+    assert_int_equal(o.capture.buffer_mib, 0);
+    fa_options_free(&o);
+    parse_ok(&o, "-i eth0 --workers 1");
+    assert_true(o.capture.immediate);
+    assert_int_equal(o.capture.buffer_mib, 0);
+    fa_options_free(&o);
+    parse_ok(&o, "-i eth0 --workers 4");
+    assert_int_equal(o.workers, 4);
+    assert_false(o.capture.immediate);
+    assert_int_equal(o.capture.buffer_mib, 64);
+    fa_options_free(&o);
+    parse_ok(&o, "-i eth0 --workers 16 -B 8");
+    assert_int_equal(o.capture.buffer_mib, 8);
+    fa_options_free(&o);
+    assert_refused("-i eth0 --workers 0", "--workers");
+    assert_refused("-i eth0 --workers 17", "--workers");
+    assert_refused("-i eth0 --workers 2 -w out.pcap", "-w keeps its packets in one capture thread");
+    assert_refused("--collect 4739 --workers 2", "--workers splits packet capture (-i) into threads");
+    parse_ok(&o, "-i eth0 --workers 1 -w out.pcap");
     fa_options_free(&o);
 }
 
@@ -326,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_input_caps),
         cmocka_unit_test(test_missing_argument),
         cmocka_unit_test(test_live_only_with_files),
+        cmocka_unit_test(test_workers),
         cmocka_unit_test(test_fail_on_needs_audit),
         cmocka_unit_test(test_usage_text),
     };

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# workers-test.sh - --workers 1, 2 and 4 on the same packets must give the
+# same flows and verdicts, with the kernel's counters per capture thread.
+#
+# Usage: workers-test.sh FLOWAUDIT SRCDIR   (root; exit 77 = skipped)
+#
+#   ns c  198.51.100.10-25 (16 client addresses)
+#         c0 --- r-c  ns r 198.51.100.1 / 192.0.2.1   <- tcpdump -i r-c
+#                     nftables (workers-firewall.nft): 9200 reset,
+#                     9300 ICMP port unreachable, 9301 ICMP admin
+#                     prohibited, 9400 dropped
+#                     br-srv -+- ns s 192.0.2.10 (Python TCP :9001-9004,
+#                             |        UDP :5300; nothing on :9100, :5301)
+#                             +- ns p 192.0.2.60 (nginx :8080)
+#   ns x  x0 --- x1   tcpreplay -i x0 (the capture), flowaudit -i x1
+#
+# The clients (live/workers-traffic.py) make 208 connections, each ending
+# as the firewall and servers dictate; the capture of them is replayed
+# three times into a veth, once for each worker count, so every run sees
+# the same packets. The ICMP errors come from the router or the server,
+# another address pair than the connection they refuse: the kernel's
+# fanout hash sends them to any thread, and only routing them to the
+# thread holding the quoted flow keeps "rejected" for those flows.
+#
+# jq programs are single-quoted on purpose: $name is a jq variable.
+# shellcheck source-path=SCRIPTDIR disable=SC2016
+set -euo pipefail
+
+FLOWAUDIT=$1
+SRC=$2
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=live/lib.sh
+. "$HERE/live/lib.sh"
+NETNS=$SRC/tools/netns
+
+require_env bridge nft nginx ss sysctl jq tcpdump tcpreplay
+make_work
+
+CLIENTS=()
+for i in $(seq 10 25); do
+    CLIENTS+=("198.51.100.$i")
+done
+
+topology() {
+    ns_add c r s p x
+    veth c c0 r r-c
+    veth s s0 r r-s
+    veth p p0 r r-p
+    bridge_add r br-srv r-s r-p
+    local a
+    for a in "${CLIENTS[@]}"; do
+        ip -n "$TAG-c" addr add "$a/24" dev c0
+    done
+    ip -n "$TAG-r" addr add 198.51.100.1/24 dev r-c
+    ip -n "$TAG-r" addr add 192.0.2.1/24 dev br-srv
+    ip -n "$TAG-s" addr add 192.0.2.10/24 dev s0
+    ip -n "$TAG-p" addr add 192.0.2.60/24 dev p0
+    ip -n "$TAG-c" route add 192.0.2.0/24 via 198.51.100.1
+    ip -n "$TAG-s" route add 198.51.100.0/24 via 192.0.2.1
+    ip -n "$TAG-p" route add 198.51.100.0/24 via 192.0.2.1
+    ip netns exec "$TAG-r" sysctl -qw net.ipv4.ip_forward=1
+    # Every refusal must be answered: no ICMP rate limit on the hosts that
+    # send them.
+    ip netns exec "$TAG-r" sysctl -qw net.ipv4.icmp_ratelimit=0
+    ip netns exec "$TAG-s" sysctl -qw net.ipv4.icmp_ratelimit=0
+    ip netns exec "$TAG-r" nft -f "$HERE/live/workers-firewall.nft"
+    veth x x0 x x1
+}
+
+servers() {
+    local rundir=$WORK/nginx
+    start_bg listeners s "$PYTHON" "$NETNS/matrix.py" serve \
+        --tcp 192.0.2.10:9001 --tcp 192.0.2.10:9002 --tcp 192.0.2.10:9003 --tcp 192.0.2.10:9004 \
+        --udp 192.0.2.10:5300
+    watch listeners "$LAST_PID"
+    mkdir -p "$rundir"
+    sed -e "s|@RUNDIR@|$rundir|g" -e "s|@LISTEN@|192.0.2.60:8080|g" \
+        "$HERE/live/nginx-workers.conf.in" >"$rundir/nginx.conf"
+    start_bg nginx p nginx -p "$rundir" -e "$rundir/error.log" -c "$rundir/nginx.conf" -g 'daemon off;'
+    watch nginx "$LAST_PID"
+    wait_listen s 192.0.2.10 9004
+    wait_listen p 192.0.2.60 8080
+}
+
+# The clients' traffic, once, into $WORK/traffic.pcap.
+record() {
+    local args=() a
+    start_bg tcpdump r tcpdump -i r-c -n -U -w "$WORK/traffic.pcap"
+    local dump=$LAST_PID
+    watch tcpdump "$dump"
+    wait_until 10 "tcpdump to start" has_text tcpdump.err "listening on"
+    for a in "${CLIENTS[@]}"; do
+        args+=(--src "$a")
+    done
+    start_bg traffic c "$PYTHON" "$HERE/live/workers-traffic.py" "${args[@]}"
+    run_ok traffic "$LAST_PID" 60
+    note "$(tail -n 1 "$WORK/traffic.out")"
+    sleep 0.5
+    unwatch "$dump"
+    kill -INT "$dump"
+    finish "$dump" 10
+    note "recorded $(tcpdump -n -r "$WORK/traffic.pcap" 2>/dev/null | wc -l) packets"
+}
+
+# replay N: flowaudit --workers N on x1 while the capture is replayed into
+# x0; its NDJSON in $WORK/wN.ndjson, its text in wN.out / wN.err.
+replay() {
+    local n=$1
+    start_bg "w$n" x "$FLOWAUDIT" -i x1 --workers "$n" --rules "$HERE/live/workers-rules" \
+        -j "$WORK/w$n.ndjson" --interim 0 --no-progress
+    local pid=$LAST_PID
+    watch "w$n" "$pid"
+    wait_until 10 "flowaudit --workers $n to capture" has_text "w$n.err" "capturing on x1"
+    start_bg "replay$n" x tcpreplay -i x0 "$WORK/traffic.pcap"
+    run_ok "replay$n" "$LAST_PID" 60
+    # Without immediate mode a block is handed over at the 200 ms read
+    # timeout; an ICMP error forwarded between threads waits up to 1 s.
+    sleep 2
+    unwatch "$pid"
+    kill -INT "$pid"
+    finish "$pid" 30
+    [[ $RC -eq 0 ]] || fail "flowaudit --workers $n exited with status $RC: $(tail -n 3 "$WORK/w$n.err")"
+    SENT[$n]=$(sed -n 's/^Actual: \([0-9]*\) packets.*/\1/p' "$WORK/replay$n.out")
+    note "--workers $n: tcpreplay sent ${SENT[$n]} packets"
+}
+
+# The facts of each flow that do not depend on timing, sorted by 5-tuple.
+verdicts() {
+    q "$1" '.[] | select(.type == "flow") |
+            [.proto, ."id.orig_h", ."id.orig_p", ."id.resp_h", ."id.resp_p", .conn_state,
+             .verdict, .attempt, ((.icmp_errors // 0) > 0)] | @tsv' | sort
+}
+
+# Hand table: what each service's flows must be judged (from the plan in
+# workers-traffic.py and workers-firewall.nft), in the one-thread run.
+check_expected() {
+    local f=$WORK/w1.ndjson
+    expect_jq "$f" "--workers 1: 16 flows to each refused or dropped port, 32 to nginx" \
+        '[.[] | select(.type == "flow" and ."id.orig_h" != "198.51.100.1")] as $f |
+         ([9100, 9200, 9300, 9301, 9400] | all(. as $p | [$f[] | select(."id.resp_p" == $p)] | length == 16))
+         and ([$f[] | select(."id.resp_p" == 8080)] | length == 32)'
+    expect_jq "$f" "--workers 1: nginx, listeners and UDP 5300 seen; 9100, 9200, 9300, 9301, UDP 5301 rejected; 9400 blocked" \
+        '[.[] | select(.type == "flow" and .verdict == "documented")] as $f |
+         ([$f[] | select(."id.resp_p" | IN(8080, 9001, 9002, 9003, 9004, 5300)) | .attempt] | unique == ["seen"]) and
+         ([$f[] | select(."id.resp_p" | IN(9100, 9200, 9300, 9301, 5301)) | .attempt] | unique == ["rejected"]) and
+         ([$f[] | select(."id.resp_p" == 9400) | .attempt] | unique == ["blocked"])'
+    expect_jq "$f" "--workers 1: the ICMP-refused flows carry their error" \
+        '[.[] | select(.type == "flow" and (."id.resp_p" | IN(9300, 9301, 5301)))] |
+         length == 48 and all(.icmp_errors >= 1)'
+}
+
+# Per-thread counters: in the summary and in the final report record, and
+# what the threads received adds up to what was sent.
+check_counters() {
+    local n=$1 f=$WORK/w$n.ndjson got
+    got=$(q "$f" '[.[] | select(.type == "report" and .final)][0].capture | .received')
+    expect_eq "$got" "${SENT[$n]}" "--workers $n: packets the kernel counted = packets replayed"
+    if [[ $n -eq 1 ]]; then
+        # One thread reads as before --workers existed: no thread lines.
+        expect_eq "$(grep -c '^  worker [0-9]*: ' "$WORK/w1.out" || true)" 0 "--workers 1: no per-thread lines"
+        expect_jq "$f" "--workers 1: no per-thread counters in the report record" \
+            '[.[] | select(.type == "report")] | all(.capture | has("workers") | not)'
+        return
+    fi
+    expect_eq "$(grep -c '^  worker [0-9]*: ' "$WORK/w$n.out" || true)" "$n" "--workers $n: summary lines per capture thread"
+    expect_jq "$f" "--workers $n: the final report record counts each thread's packets and drops, and they add up" \
+        '[.[] | select(.type == "report" and .final)][0].capture as $c |
+         ($c.workers | length) == $n and
+         ([$c.workers[].received] | add) == $c.received and
+         ([$c.workers[].dropped] | add) == $c.dropped and
+         ($c.workers | all(has("received") and has("dropped") and has("if_dropped")))' \
+        --argjson n "$n"
+    expect_jq "$f" "--workers $n: every thread received packets" \
+        '[.[] | select(.type == "report" and .final)][0].capture.workers | all(.received > 0)'
+}
+
+topology
+servers
+record
+
+SENT=()
+for n in 1 2 4; do
+    replay "$n"
+    seq_check "$WORK/w$n.ndjson"
+    check_counters "$n"
+done
+check_expected
+verdicts "$WORK/w1.ndjson" >"$WORK/v1.tsv"
+# The counts before "; peak active": each thread's table has its own peak.
+flows1=$(grep '^flows ' "$WORK/w1.out" | cut -d';' -f1)
+for n in 2 4; do
+    verdicts "$WORK/w$n.ndjson" >"$WORK/v$n.tsv"
+    diff "$WORK/v1.tsv" "$WORK/v$n.tsv" >"$WORK/diff$n" ||
+        fail "--workers $n judged flows otherwise than --workers 1: $(head -n 6 "$WORK/diff$n" | tr '\n' ' ')"
+    note "ok: --workers $n: the same $(wc -l <"$WORK/v$n.tsv") flows with the same states and verdicts"
+    expect_eq "$(grep '^flows ' "$WORK/w$n.out" | cut -d';' -f1)" "$flows1" "--workers $n: summary flow counts"
+    expect_eq "$(grep -c '^  timestamp_' "$WORK/w$n.out" || true)" "$(grep -c '^  timestamp_' "$WORK/w1.out" || true)" \
+        "--workers $n: packets the flow clock did not take in order, against --workers 1"
+done
+note "PASS"
