@@ -17,7 +17,8 @@
 # The clients (live/workers-traffic.py) make 208 connections, each ending
 # as the firewall and servers dictate; the capture of them is replayed
 # three times into a veth, once for each worker count, so every run sees
-# the same packets. The ICMP errors come from the router or the server,
+# the same packets, and once more 200 times over into two stopped threads
+# with small rings, which must count and report their drops. The ICMP errors come from the router or the server,
 # another address pair than the connection they refuse: the kernel's
 # fanout hash sends them to any thread, and only routing them to the
 # thread holding the quoted flow keeps "rejected" for those flows.
@@ -174,6 +175,38 @@ check_counters() {
         '[.[] | select(.type == "report" and .final)][0].capture.workers | all(.received > 0)'
 }
 
+# Drops: two threads with 1 MiB rings, stopped (SIGSTOP) while the
+# capture is replayed 200 times over, must each count the packets their
+# ring had no room for, in the summary and the final report record, and
+# warn in the report.
+drops() {
+    start_bg drops x "$FLOWAUDIT" -i x1 --workers 2 -B 1 --rules "$HERE/live/workers-rules" \
+        -j "$WORK/drops.ndjson" --interim 0 --no-progress
+    local pid=$LAST_PID
+    watch drops "$pid"
+    wait_until 10 "flowaudit --workers 2 -B 1 to capture" has_text drops.err "capturing on x1"
+    kill -STOP "$pid"
+    start_bg replay-drops x tcpreplay --topspeed --loop 200 -i x0 "$WORK/traffic.pcap"
+    run_ok replay-drops "$LAST_PID" 120
+    kill -CONT "$pid"
+    sleep 2
+    unwatch "$pid"
+    kill -INT "$pid"
+    finish "$pid" 60
+    [[ $RC -eq 0 ]] || fail "flowaudit --workers 2 -B 1 exited with status $RC: $(tail -n 3 "$WORK/drops.err")"
+    local f=$WORK/drops.ndjson
+    expect_jq "$f" "stopped threads: each counted kernel drops, and they add up in the final report record" \
+        '[.[] | select(.type == "report" and .final)][0].capture as $c |
+         ($c.workers | length) == 2 and ($c.workers | all(.dropped > 0)) and
+         ([$c.workers[].dropped] | add) == $c.dropped'
+    local lines
+    lines=$(grep -c '^  worker [12]: .*kernel received [0-9]*, dropped [1-9][0-9]*,' "$WORK/drops.out" || true)
+    expect_eq "$lines" 2 "stopped threads: summary lines with their drops"
+    has_text drops.out "WARNING: [0-9]* packets dropped by the kernel" ||
+        fail "the report does not warn that the kernel dropped packets"
+    note "ok: the report warns of the drops"
+}
+
 topology
 servers
 record
@@ -197,4 +230,5 @@ for n in 2 4; do
     expect_eq "$(grep -c '^  timestamp_' "$WORK/w$n.out" || true)" "$(grep -c '^  timestamp_' "$WORK/w1.out" || true)" \
         "--workers $n: packets the flow clock did not take in order, against --workers 1"
 done
+drops
 note "PASS"
