@@ -33,6 +33,7 @@ typedef struct fa_summary {
     uint32_t sampling;                     /* largest sampling interval an exporter announced; 0: none */
     bool collected;                        /* records came to --collect, not from files */
     uint64_t messages;                     /* --collect: messages read */
+    uint64_t waiting;                      /* --collect: uniflows and attempts not judged yet */
     uint64_t fw_denied;                    /* records of flows a firewall denied */
 } fa_summary;
 

@@ -408,6 +408,7 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
             judge_held(r, now - LIVE_WAIT_US);
         }
         rc = fa_collector_failed(c, err, errlen);
+        ctx->summary.waiting = fa_ipfix_waiting(r->ipfix) + r->nheld;
         fa_live_tick(ctx, sig, &t);
     }
     fa_collector_stop(c);
@@ -419,6 +420,7 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
     ctx->summary.records_malformed += st.malformed;
     finish_ipfix(r);
     judge_held(r, UINT64_MAX);
+    ctx->summary.waiting = 0;
     free(items);
     free_reader(r);
     return rc;

@@ -95,6 +95,8 @@ void fa_ipfix_take(fa_ipfix *x, fa_ipfix_item *it);
 /* Judges alone the uniflows that arrived before before_us and still wait
  * for their other direction. */
 void fa_ipfix_expire(fa_ipfix *x, uint64_t before_us);
+/* Uniflows waiting for their other direction. */
+size_t fa_ipfix_waiting(const fa_ipfix *x);
 /* Reads one IPFIX file (RFC 5655) to its end or *stop; uniflows wait for
  * their other direction across files. Returns 0, or -1 with err set when
  * the input is not IPFIX. in stays the caller's. */

@@ -323,6 +323,11 @@ void fa_ipfix_expire(fa_ipfix *x, uint64_t before_us)
     }
 }
 
+size_t fa_ipfix_waiting(const fa_ipfix *x)
+{
+    return x->npending;
+}
+
 /* The largest sampling interval a record announces; 0: none. */
 static uint32_t sampling_of(const ipfix_rec *r)
 {

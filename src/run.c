@@ -500,6 +500,9 @@ static void live_note(const fa_run *ctx, FILE *text)
         fprintf(text, "; WARNING: %" PRIu64 " packets dropped by the kernel, %" PRIu64
                       " by the interface: a 'not seen' or 'blocked' verdict may be wrong",
                 ctx->live.dropped, ctx->live.if_dropped);
+    if (ctx->summary.waiting)
+        fprintf(text, "; %" PRIu64 " flow records wait up to 60 s for their other direction or an unreachable,"
+                      " not judged yet", ctx->summary.waiting);
     fputc('\n', text);
 }
 

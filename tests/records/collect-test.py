@@ -33,11 +33,15 @@ export of pcaps/products/ras-broken.pcap, over one TCP connection to
 flowaudit --collect tcp:...; the collector must count every record the
 sender sent (as many as ipfixDump finds in the file), give the flows -r
 gives from the file, and the verdicts of the capture, and go on
-collecting after the exporter has closed its connection.
+collecting after the exporter has closed its connection; a SIGUSR1 then
+writes a report (a "report" record, not final), and a SIGHUP to another
+collector reloads the rules and site (a "config_reload" record), as in
+live capture.
 
 Exit 77 when pmacctd, tshark or ipfixDump is not installed.
 """
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -200,7 +204,7 @@ def record_flows(json_path):
     flows, joined = [], 0
     with open(json_path) as f:
         for line in f:
-            rec = __import__("json").loads(line)
+            rec = json.loads(line)
             if rec["type"] == "flow":
                 joined += rec.get("joined_uniflows", False)
                 flows.append((rec["id.orig_h"], rec["id.orig_p"], rec["id.resp_h"], rec["id.resp_p"], rec["proto"],
@@ -251,6 +255,22 @@ def check(flowaudit, c):
     return problems, ["v%d %s %s" % (c.version, c.case, d) for d in diffs]
 
 
+def reload_problems(flowaudit, opts, tmp):
+    """A collector given SIGHUP reloads rules and site (a new window)."""
+    json_path = os.path.join(tmp, "reload.json")
+    proc = start_collector(flowaudit, "tcp", free_port(socket.SOCK_STREAM), opts, json_path,
+                           os.path.join(tmp, "reload.txt"))
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=30)[1]
+    with open(json_path) as f:
+        reloads = [line for line in f if json.loads(line)["type"] == "config_reload"]
+    if len(reloads) != 1 or "configuration reloaded" not in err:
+        return ["SIGHUP: %d config_reload records, stderr %r" % (len(reloads), err)]
+    return []
+
+
 def tcp_main(flowaudit, src, sender):
     if not shutil.which("ipfixDump"):
         print("ipfixDump not installed: skipped")
@@ -272,6 +292,8 @@ def tcp_main(flowaudit, src, sender):
         time.sleep(1.0)
         if proc.poll() is not None:
             problems.append("the collector ended when the exporter closed its connection")
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.6)
         proc.send_signal(signal.SIGTERM)
         err = proc.communicate(timeout=30)[1]
         if proc.returncode not in (0, 1) or "Sanitizer" in err or "runtime error:" in err:
@@ -292,6 +314,10 @@ def tcp_main(flowaudit, src, sender):
         with open(json_path) as f:
             diffs = agreement.compare(agreement.run(flowaudit, pcap, opts), agreement.parse(f.read()))
         problems += ["verdict differs from the capture's: " + d for d in diffs]
+        kinds = [json.loads(line) for line in open(json_path)]
+        if not any(r["type"] == "report" and not r["final"] for r in kinds):
+            problems.append("SIGUSR1 wrote no report")
+        problems += reload_problems(flowaudit, opts, tmp)
         print("tcp: %d records sent, %d collected, %d flows (%d joined from uniflows)" % (sent, got, len(flows),
                                                                                        joined))
     for p in problems:
@@ -308,7 +334,7 @@ def check_sampled(c):
     findings = 0
     with open(c.base + ".json") as f:
         for line in f:
-            rec = __import__("json").loads(line)
+            rec = json.loads(line)
             if rec["type"] == "audit_totals" and rec.get("sampling_interval") != c.sampling:
                 problems.append("audit_totals sampling_interval %s" % rec.get("sampling_interval"))
             if rec["type"] == "finding" and rec["kind"] in ("not_seen", "blocked"):
