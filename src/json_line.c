@@ -22,14 +22,12 @@
  * anyway so a mistake cannot overflow the stack. */
 #define MAX_DEPTH 16
 
-/* Room for n more bytes, growing the buffer (onto the heap, doubling);
+/* The slow side of reserve: the buffer grows (onto the heap, doubling);
  * false, and the record marked failed, when memory runs out. */
-static bool reserve(fa_json_rec *b, size_t n)
+static bool grow(fa_json_rec *b, size_t n)
 {
     if (b->failed)
         return false;
-    if (n <= b->cap - b->len)
-        return true;
     size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n;
     if (cap < 256)
         cap = 256;
@@ -44,6 +42,13 @@ static bool reserve(fa_json_rec *b, size_t n)
     b->cap = cap;
     b->heap = true;
     return true;
+}
+
+/* Room for n more bytes. A failed record has none (its cap is left as
+ * it was, so failed is checked only on the way to growing). */
+static inline bool reserve(fa_json_rec *b, size_t n)
+{
+    return (n <= b->cap - b->len && !b->failed) || grow(b, n);
 }
 
 static void put(fa_json_rec *b, const char *s, size_t n)
@@ -61,14 +66,32 @@ static void put_str(fa_json_rec *b, const char *s)
 
 /* As jansson: quote and backslash escaped, the control characters by
  * their short escapes or \u00XX, everything else (UTF-8) as it is. */
+/* The bytes a JSON string cannot hold as they are. */
+static bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
 static void put_string(fa_json_rec *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
+    size_t i = 0;
+    while (i < n && !needs_escape((unsigned char)s[i]))
+        i++;
+    /* Names, addresses and ids: nothing to escape, one copy. */
+    if (i == n && reserve(b, n + 2)) {
+        char *p = b->p + b->len;
+        p[0] = '"';
+        memcpy(p + 1, s, n);
+        p[n + 1] = '"';
+        b->len += n + 2;
+        return;
+    }
     put(b, "\"", 1);
     size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape(c))
             continue;
         put(b, s + run, i - run);
         run = i + 1;
