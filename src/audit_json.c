@@ -22,123 +22,136 @@ void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, fa_json_
     fa_json_rec_str_or_null(rec, "only_rule", v->only_rule >= 0 ? a->rs->rules[v->only_rule].id : NULL);
 }
 
-static json_t *pairs_json(const fa_port_state *st)
+/* The host pairs kept for a port, as an array member (key) or element. */
+static void pairs_rec(fa_json_rec *r, const char *key, const fa_port_state *st)
 {
-    char s[FA_ADDR_STRLEN], d[FA_ADDR_STRLEN];
-    json_t *arr = json_array();
-    for (uint32_t i = 0; i < st->npairs; i++) {
+    char addr[FA_ADDR_STRLEN];
+    fa_json_rec_array(r, key);
+    for (uint32_t i = 0; st && i < st->npairs; i++) {
         const fa_pair *p = &st->pairs[i];
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "src",
-                                             fa_addr_str(&p->src, s, sizeof s), "dst",
-                                             fa_addr_str(&p->dst, d, sizeof d), "answered",
-                                             (json_int_t)p->seen, "unanswered", (json_int_t)p->blocked,
-                                             "refused", (json_int_t)p->rejected, "refused_by_icmp",
-                                             (json_int_t)p->rejected_icmp, "unconfirmed",
-                                             (json_int_t)p->unconfirmed));
+        fa_json_rec_open(r, NULL);
+        fa_json_rec_str(r, "src", fa_addr_str(&p->src, addr, sizeof addr));
+        fa_json_rec_str(r, "dst", fa_addr_str(&p->dst, addr, sizeof addr));
+        fa_json_rec_int(r, "answered", (int64_t)p->seen);
+        fa_json_rec_int(r, "unanswered", (int64_t)p->blocked);
+        fa_json_rec_int(r, "refused", (int64_t)p->rejected);
+        fa_json_rec_int(r, "refused_by_icmp", (int64_t)p->rejected_icmp);
+        fa_json_rec_int(r, "unconfirmed", (int64_t)p->unconfirmed);
+        fa_json_rec_close(r);
     }
-    return arr;
+    fa_json_rec_array_end(r);
 }
 
-static json_t *time_or_null(uint64_t flows, uint64_t us)
+/* A time known only once a flow was counted. */
+static void time_if(fa_json_rec *r, const char *key, uint64_t flows, uint64_t us)
 {
-    return flows ? json_real((double)us / 1e6) : json_null();
+    if (flows)
+        fa_json_rec_micros(r, key, us);
+    else
+        fa_json_rec_null(r, key);
 }
 
-static json_t *port_json(const fa_audit *a, int rule, int k)
+static void port_rec(fa_json_rec *r, const fa_audit *a, int rule, int k)
 {
     const fa_port_state *p = &a->ports[a->rules[rule].first_port + k];
     char ports[64];
     fa_portset_format_item(a->dports[rule], (unsigned)k, ports, sizeof ports);
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "port", ports, "status",
-                     fa_rule_status_name(p->status), "flows", (json_int_t)p->flows, "answered",
-                     (json_int_t)p->seen, "unanswered", (json_int_t)p->blocked, "refused",
-                     (json_int_t)p->rejected, "unconfirmed", (json_int_t)p->unconfirmed, "pairs",
-                     pairs_json(p));
+    fa_json_rec_open(r, NULL);
+    fa_json_rec_str(r, "port", ports);
+    fa_json_rec_str(r, "status", fa_rule_status_name(p->status));
+    fa_json_rec_int(r, "flows", (int64_t)p->flows);
+    fa_json_rec_int(r, "answered", (int64_t)p->seen);
+    fa_json_rec_int(r, "unanswered", (int64_t)p->blocked);
+    fa_json_rec_int(r, "refused", (int64_t)p->rejected);
+    fa_json_rec_int(r, "unconfirmed", (int64_t)p->unconfirmed);
+    pairs_rec(r, "pairs", p);
+    fa_json_rec_close(r);
 }
 
-static json_t *rule_json(const fa_audit *a, int i, uint64_t ts_us)
+/* The records below are written in place too: a report has one per rule
+ * of the deployed products (291 without a site), a run in live mode one
+ * report per interval. */
+static int rule_rec(const fa_audit *a, int i, const fa_json_sink *sink, fa_json_rec *r)
 {
-    const fa_rule *r = &a->rs->rules[i];
+    const fa_rule *rule = &a->rs->rules[i];
     const fa_rule_state *st = &a->rules[i];
-    const char *why = fa_not_audited_name((fa_not_audited)st->not_audited);
     fa_rule_use u;
     fa_audit_rule_use(a, i, &u);
-    json_t *o = json_object(), *ports = json_array();
     uint32_t dropped = 0, dropped_unanswered = 0, dropped_refused = 0;
+    fa_json_rec_open(r, NULL);
+    fa_json_rec_str(r, "type", "rule");
+    fa_json_rec_time(r, "ts", sink->ts_us);
+    fa_json_rec_str(r, "rule_id", rule->id);
+    fa_json_rec_str(r, "product", a->rs->products[rule->product].id);
+    fa_json_rec_str(r, "status", fa_rule_status_name(st->status));
+    fa_json_rec_str_or_null(r, "not_audited_because", fa_not_audited_name((fa_not_audited)st->not_audited));
+    fa_json_rec_bool(r, "any_of", rule->any_of);
+    fa_json_rec_array(r, "ports");
     for (int k = 0; k < st->nports; k++) {
         const fa_port_state *p = &a->ports[st->first_port + k];
-        json_array_append_new(ports, port_json(a, i, k));
+        port_rec(r, a, i, k);
         dropped += p->pairs_dropped;
         dropped_unanswered += p->dropped_unanswered;
         dropped_refused += p->dropped_refused;
     }
-    json_object_set_new_nocheck(o, "type", json_string("rule"));
-    json_object_set_new_nocheck(o, "ts", fa_json_time(ts_us));
-    json_object_set_new_nocheck(o, "rule_id", json_string(r->id));
-    json_object_set_new_nocheck(o, "product", json_string(a->rs->products[r->product].id));
-    json_object_set_new_nocheck(o, "status", json_string(fa_rule_status_name(st->status)));
-    json_object_set_new_nocheck(o, "not_audited_because", why ? json_string(why) : json_null());
-    json_object_set_new_nocheck(o, "any_of", json_boolean(r->any_of));
-    json_object_set_new_nocheck(o, "ports", ports);
-    json_object_set_new_nocheck(o, "flows", json_integer((json_int_t)u.flows));
-    json_object_set_new_nocheck(o, "bytes", json_integer((json_int_t)u.bytes));
-    json_object_set_new_nocheck(o, "first_ts", time_or_null(u.flows, u.first_us));
-    json_object_set_new_nocheck(o, "last_ts", time_or_null(u.flows, u.last_us));
-    json_object_set_new_nocheck(o, "answered", json_integer((json_int_t)u.seen));
-    json_object_set_new_nocheck(o, "unanswered", json_integer((json_int_t)u.blocked));
-    json_object_set_new_nocheck(o, "refused", json_integer((json_int_t)u.rejected));
-    json_object_set_new_nocheck(o, "unconfirmed", json_integer((json_int_t)u.unconfirmed));
-    json_object_set_new_nocheck(o, "wrong_direction", json_integer((json_int_t)st->wrong_direction));
-    json_object_set_new_nocheck(o, "not_in_force_flows", json_integer((json_int_t)st->not_in_force));
-    json_object_set_new_nocheck(o, "pairs_not_kept", json_integer(dropped));
-    json_object_set_new_nocheck(o, "unanswered_not_kept", json_integer(dropped_unanswered));
-    json_object_set_new_nocheck(o, "refused_not_kept", json_integer(dropped_refused));
-    return o;
+    fa_json_rec_array_end(r);
+    fa_json_rec_int(r, "flows", (int64_t)u.flows);
+    fa_json_rec_int(r, "bytes", (int64_t)u.bytes);
+    time_if(r, "first_ts", u.flows, u.first_us);
+    time_if(r, "last_ts", u.flows, u.last_us);
+    fa_json_rec_int(r, "answered", (int64_t)u.seen);
+    fa_json_rec_int(r, "unanswered", (int64_t)u.blocked);
+    fa_json_rec_int(r, "refused", (int64_t)u.rejected);
+    fa_json_rec_int(r, "unconfirmed", (int64_t)u.unconfirmed);
+    fa_json_rec_int(r, "wrong_direction", (int64_t)st->wrong_direction);
+    fa_json_rec_int(r, "not_in_force_flows", (int64_t)st->not_in_force);
+    fa_json_rec_int(r, "pairs_not_kept", dropped);
+    fa_json_rec_int(r, "unanswered_not_kept", dropped_unanswered);
+    fa_json_rec_int(r, "refused_not_kept", dropped_refused);
+    return sink->put_rec(sink->ctx, r);
 }
 
 /* port: one port of the rule, or -1 for a whole any-of rule not seen. */
-static json_t *finding_json(const fa_audit *a, int i, int port, fa_rule_status status, uint64_t ts_us)
+static int finding_rec(const fa_audit *a, int i, int port, fa_rule_status status, const fa_json_sink *sink,
+                       fa_json_rec *r)
 {
-    const fa_rule *r = &a->rs->rules[i];
+    const fa_rule *rule = &a->rs->rules[i];
     const fa_rule_state *st = &a->rules[i];
     char svc[320];
     fa_audit_service(a, i, st->nports > 1 ? port : -1, svc, sizeof svc);
-    json_t *o = json_object();
-    json_object_set_new_nocheck(o, "type", json_string("finding"));
-    json_object_set_new_nocheck(o, "ts", fa_json_time(ts_us));
-    json_object_set_new_nocheck(o, "kind", json_string(fa_rule_status_name(status)));
-    json_object_set_new_nocheck(o, "severity", json_string(fa_audit_severity(a, i, status)));
-    json_object_set_new_nocheck(o, "optional", json_boolean(st->not_audited == FA_NA_OPTIONAL));
-    json_object_set_new_nocheck(o, "rule_id", json_string(r->id));
-    json_object_set_new_nocheck(o, "product", json_string(a->rs->products[r->product].id));
-    json_object_set_new_nocheck(o, "from", json_string(fa_rule_role_id(a->rs, r->from_role)));
-    json_object_set_new_nocheck(o, "to", json_string(fa_rule_role_id(a->rs, r->to_role)));
-    json_object_set_new_nocheck(o, "service", json_string(svc));
-    json_object_set_new_nocheck(o, "purpose", json_string(r->purpose));
-    json_object_set_new_nocheck(o, "impact", r->impact ? json_string(r->impact) : json_null());
+    fa_json_rec_open(r, NULL);
+    fa_json_rec_str(r, "type", "finding");
+    fa_json_rec_time(r, "ts", sink->ts_us);
+    fa_json_rec_str(r, "kind", fa_rule_status_name(status));
+    fa_json_rec_str(r, "severity", fa_audit_severity(a, i, status));
+    fa_json_rec_bool(r, "optional", st->not_audited == FA_NA_OPTIONAL);
+    fa_json_rec_str(r, "rule_id", rule->id);
+    fa_json_rec_str(r, "product", a->rs->products[rule->product].id);
+    fa_json_rec_str(r, "from", fa_rule_role_id(a->rs, rule->from_role));
+    fa_json_rec_str(r, "to", fa_rule_role_id(a->rs, rule->to_role));
+    fa_json_rec_str(r, "service", svc);
+    fa_json_rec_str(r, "purpose", rule->purpose);
+    fa_json_rec_str_or_null(r, "impact", rule->impact);
     /* A sampling exporter can miss the flow or its answer. */
     if (a->has_scope && a->scope.sampling > 1 && (status == FA_RULE_NOT_SEEN || status == FA_RULE_BLOCKED))
-        json_object_set_new_nocheck(o, "sampling_interval", json_integer(a->scope.sampling));
-    json_object_set_new_nocheck(o, "pairs", port >= 0 || st->nports == 1
-                                        ? pairs_json(&a->ports[st->first_port + (port > 0 ? port : 0)])
-                                        : json_array());
-    return o;
+        fa_json_rec_int(r, "sampling_interval", a->scope.sampling);
+    pairs_rec(r, "pairs", port >= 0 || st->nports == 1 ? &a->ports[st->first_port + (port > 0 ? port : 0)] : NULL);
+    return sink->put_rec(sink->ctx, r);
 }
 
-static int findings_json(const fa_audit *a, int i, const fa_json_sink *sink)
+static int findings_rec(const fa_audit *a, int i, const fa_json_sink *sink, fa_json_rec *r)
 {
     const fa_rule_state *st = &a->rules[i];
     int rc = 0;
     if (fa_audit_rule_not_seen_whole(a, i))
-        rc |= sink->put(sink->ctx, finding_json(a, i, -1, FA_RULE_NOT_SEEN, sink->ts_us));
+        rc |= finding_rec(a, i, -1, FA_RULE_NOT_SEEN, sink, r);
     for (int k = 0; k < st->nports; k++)
         if (fa_audit_port_is_finding(a, i, k))
-            rc |= sink->put(sink->ctx, finding_json(a, i, k, a->ports[st->first_port + k].status, sink->ts_us));
+            rc |= finding_rec(a, i, k, a->ports[st->first_port + k].status, sink, r);
     return rc;
 }
 
-/* An aggregate, written straight into rec: there are up to the
- * aggregate table's size of them per report. */
+/* An aggregate: up to the aggregate table's size of them per report. */
 static int undoc_rec(const fa_audit *a, const fa_undoc *u, const fa_json_sink *sink, fa_json_rec *r)
 {
     char addr[FA_ADDR_STRLEN];
@@ -231,13 +244,13 @@ int fa_audit_write_json(const fa_audit *a, FILE *out)
 int fa_audit_json_records(const fa_audit *a, const fa_json_sink *sink)
 {
     int rc = 0;
+    fa_json_rec r = {0};
     for (int i = 0; i < a->rs->nrules; i++) {
         if (a->site && !a->site->product_deployed[a->rs->rules[i].product])
             continue;
-        rc |= sink->put(sink->ctx, rule_json(a, i, sink->ts_us));
-        rc |= findings_json(a, i, sink);
+        rc |= rule_rec(a, i, sink, &r);
+        rc |= findings_rec(a, i, sink, &r);
     }
-    fa_json_rec r = {0};
     rc |= one_way_rec(a, sink, &r);
     fa_undoc **v = fa_audit_sorted_undoc(a);
     for (uint32_t i = 0; v && i < a->nundoc; i++)
