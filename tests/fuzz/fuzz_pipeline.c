@@ -2,8 +2,8 @@
  * read by libpcap from memory and run through what src/pipeline.c does per
  * packet and at the end: batches with look-ahead, decode, flow table,
  * WebSocket/TLS detector, summary, NDJSON records, and a port audit against
- * the shipped rules (with one of the shipped sites or none, picked by the
- * input size). */
+ * the shipped rules with one of the shipped sites, or without a site
+ * against one product's rules, picked by the input size. */
 #include "fuzz_target.h"
 
 #include <pcap/pcap.h>
@@ -26,8 +26,9 @@
 /* Few slots, so long inputs reach the eviction path. */
 enum { FUZZ_FLOWS = 16 };
 
-static const char *const site_files[] = {"app-layering", "hyworks", "pcoip", "psw", "ras"};
-#define NSITES (sizeof site_files / sizeof site_files[0])
+/* The shipped products: sites/NAME.site, rules/NAME.rules. */
+static const char *const products[] = {"app-layering", "hyworks", "pcoip", "psw", "ras"};
+#define NSITES (sizeof products / sizeof products[0])
 
 /* The stages of one site choice, built on the first input that picks it
  * and reset after each input, which leaves them as new ones: no input
@@ -44,20 +45,34 @@ typedef struct run {
     fa_json_rec line;
 } run;
 
-/* The shipped site of choice pick, or NULL for none; the caller keeps it
- * for the life of the process. Aborts when it does not load. */
+/* The shipped site of choice pick; the caller keeps it for the life of
+ * the process. Aborts when it does not load. */
 static const fa_site *shipped_site(const fa_ruleset *rs, size_t pick)
 {
     char path[4096], err[512];
-    if (pick >= NSITES)
-        return NULL;
-    snprintf(path, sizeof path, "%s/sites/%s.site", FA_FUZZ_SOURCE_DIR, site_files[pick]);
+    snprintf(path, sizeof path, "%s/sites/%s.site", FA_FUZZ_SOURCE_DIR, products[pick]);
     const fa_site *site = fa_site_load_file(rs, path, err, sizeof err);
     if (!site) {
         fprintf(stderr, "cannot load %s: %s\n", path, err);
         abort();
     }
     return site;
+}
+
+/* Product k's rules alone, kept for the life of the process. Without a
+ * site every rule given is in force and has its report records: one
+ * product's rules take the same paths as all five products' 291, whose
+ * records were most of an input's time. Aborts when they do not load. */
+static const fa_ruleset *product_rules(size_t k)
+{
+    char path[4096], err[512];
+    fa_ruleset *rs = fa_rules_new();
+    snprintf(path, sizeof path, "%s/rules/%s.rules", FA_FUZZ_SOURCE_DIR, products[k]);
+    if (!rs || fa_rules_load_file(rs, path, err, sizeof err) != 0) {
+        fprintf(stderr, "cannot load %s: %s\n", path, rs ? err : "out of memory");
+        abort();
+    }
+    return rs;
 }
 
 /* As the pipeline configures it: the ports of websocket and long-lived
@@ -126,20 +141,24 @@ static void handle_batch(run *r, fa_flow_table *t, fa_batch *b)
     fa_batch_reset(b);
 }
 
-/* The stages for site choice pick, built on first use; after that as the
- * previous input's stages_reset left them. NULL when out of memory. */
-static run *stages_for(const fa_ruleset *rs, size_t pick)
+/* The stages for choice pick (below NSITES: all rules with that site;
+ * from NSITES on: product pick - NSITES's rules, no site), built on first
+ * use; after that as the previous input's stages_reset left them. NULL
+ * when out of memory. */
+static run *stages_for(size_t pick)
 {
-    static run runs[NSITES + 1];
+    static run runs[2 * NSITES];
     run *r = &runs[pick];
     if (r->table)
         return r;
     fa_flow_config cfg;
     fa_flow_config_default(&cfg);
     cfg.max_flows = FUZZ_FLOWS;
-    if (!r->rs) {
-        r->rs = rs;
-        r->site = shipped_site(rs, pick);
+    if (!r->rs && pick < NSITES) {
+        r->rs = fuzz_shipped_rules();
+        r->site = shipped_site(r->rs, pick);
+    } else if (!r->rs) {
+        r->rs = product_rules(pick - NSITES);
     }
     if (!r->audit && !(r->audit = fa_audit_new(r->rs, r->site)))
         return NULL;
@@ -195,7 +214,6 @@ static void read_all(run *r, pcap_t *p)
 /* Reads data as a capture file and runs every packet through the pipeline. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const fa_ruleset *rs = fuzz_shipped_rules();
     char perr[PCAP_ERRBUF_SIZE];
     if (size == 0)
         return 0;
@@ -208,7 +226,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     run *r;
-    if (fa_decode_linktype_supported(pcap_datalink(p)) && (r = stages_for(rs, size % (NSITES + 1)))) {
+    /* One input in NSITES + 1 has no site; those cycle through the
+     * products. */
+    size_t pick = size % (NSITES + 1);
+    if (pick == NSITES)
+        pick += size / (NSITES + 1) % NSITES;
+    if (fa_decode_linktype_supported(pcap_datalink(p)) && (r = stages_for(pick))) {
         read_all(r, p);
         stages_reset(r);
     }
