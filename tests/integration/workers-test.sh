@@ -17,8 +17,9 @@
 # The clients (live/workers-traffic.py) make 208 connections, each ending
 # as the firewall and servers dictate; the capture of them is replayed
 # three times into a veth, once for each worker count, so every run sees
-# the same packets, and once more 200 times over into two stopped threads
-# with small rings, which must count and report their drops. The ICMP errors come from the router or the server,
+# the same packets (the four threads also reload on SIGHUP and report on
+# SIGUSR1), and once more 200 times over into two stopped threads with
+# small rings, which must count and report their drops. The ICMP errors come from the router or the server,
 # another address pair than the connection they refuse: the kernel's
 # fanout hash sends them to any thread, and only routing them to the
 # thread holding the quoted flow keeps "rejected" for those flows.
@@ -103,6 +104,12 @@ record() {
     note "recorded $(tcpdump -n -r "$WORK/traffic.pcap" 2>/dev/null | wc -l) packets"
 }
 
+# reports_before_end N FILE: FILE holds N report records that are not the
+# final one.
+reports_before_end() {
+    [[ $(grep -c '"type":"report","ts":[0-9.]*,"final":false' "$2") -ge $1 ]]
+}
+
 # replay N: flowaudit --workers N on x1 while the capture is replayed into
 # x0; its NDJSON in $WORK/wN.ndjson, its text in wN.out / wN.err.
 replay() {
@@ -117,6 +124,14 @@ replay() {
     # Without immediate mode a block is handed over at the 200 ms read
     # timeout; an ICMP error forwarded between threads waits up to 1 s.
     sleep 2
+    if [[ $n -eq 4 ]]; then
+        # The threads stop for a reload's swap and for a report, and go on.
+        kill -HUP "$pid"
+        wait_until 10 "a config_reload record" has_text "w$n.ndjson" '"type":"config_reload".*"ok":true'
+        # The reload reported the window it closed; SIGUSR1 makes a second.
+        kill -USR1 "$pid"
+        wait_until 10 "a report on SIGUSR1" reports_before_end 2 "$WORK/w$n.ndjson"
+    fi
     unwatch "$pid"
     kill -INT "$pid"
     finish "$pid" 30
