@@ -33,7 +33,10 @@ export of pcaps/products/ras-broken.pcap, over one TCP connection to
 flowaudit --collect tcp:...; the collector must count every record the
 sender sent (as many as ipfixDump finds in the file), give the flows -r
 gives from the file, and the verdicts of the capture, and go on
-collecting after the exporter has closed its connection; a SIGUSR1 then
+collecting after the exporter has closed its connection. Then the same
+records as RFC 5103 biflows (SENDER -b pairs the two directions of each
+connection): one flow per biflow, none joined, the capture's verdicts.
+After each export a SIGUSR1 then
 writes a report (a "report" record, not final), and a SIGHUP to another
 collector reloads the rules and site (a "config_reload" record), as in
 live capture.
@@ -271,55 +274,66 @@ def reload_problems(flowaudit, opts, tmp):
     return []
 
 
-def tcp_main(flowaudit, src, sender):
-    if not shutil.which("ipfixDump"):
-        print("ipfixDump not installed: skipped")
-        return 77
+def tcp_run(flowaudit, sender, biflows, opts, tmp):
+    """One TCP export of ras-broken.ipfix; problems found."""
     ipfix = os.path.join(HERE, "ras-broken.ipfix")
-    pcap = os.path.join(src, "pcaps/products/ras-broken.pcap")
-    opts = ["--rules", os.path.join(src, "rules"), "--site", os.path.join(src, "sites/ras.site")]
+    name = "biflow" if biflows else "uniflow"
+    json_path, text_path = os.path.join(tmp, name + ".json"), os.path.join(tmp, name + ".txt")
+    port = free_port(socket.SOCK_STREAM)
+    proc = start_collector(flowaudit, "tcp", port, opts, json_path, text_path)
+    out = subprocess.run([sender] + (["-b"] if biflows else []) + ["127.0.0.1", str(port), ipfix],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        proc.kill()
+        return ["sender failed: " + out.stderr.strip()]
+    sent = int(out.stdout)
+    time.sleep(1.0)
     problems = []
-    with tempfile.TemporaryDirectory() as tmp:
-        json_path, text_path = os.path.join(tmp, "out.json"), os.path.join(tmp, "out.txt")
-        port = free_port(socket.SOCK_STREAM)
-        proc = start_collector(flowaudit, "tcp", port, opts, json_path, text_path)
-        out = subprocess.run([sender, "127.0.0.1", str(port), ipfix], capture_output=True, text=True)
-        if out.returncode != 0:
-            proc.kill()
-            print("sender failed: " + out.stderr.strip())
-            return 1
-        sent = int(out.stdout)
-        time.sleep(1.0)
-        if proc.poll() is not None:
-            problems.append("the collector ended when the exporter closed its connection")
-        proc.send_signal(signal.SIGUSR1)
-        time.sleep(0.6)
-        proc.send_signal(signal.SIGTERM)
-        err = proc.communicate(timeout=30)[1]
-        if proc.returncode not in (0, 1) or "Sanitizer" in err or "runtime error:" in err:
-            print("collector: exit %d: %s" % (proc.returncode, err.strip()))
-            return 1
-        dump = subprocess.run(["ipfixDump", "--in", ipfix], capture_output=True, text=True)
-        in_file = dump.stdout.count("--- data record")
-        got = collected_count(text_path)
+    if proc.poll() is not None:
+        problems.append("the collector ended when the exporter closed its connection")
+    proc.send_signal(signal.SIGUSR1)
+    time.sleep(0.6)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=30)[1]
+    if proc.returncode not in (0, 1) or "Sanitizer" in err or "runtime error:" in err:
+        return ["collector: exit %d: %s" % (proc.returncode, err.strip())]
+    dump = subprocess.run(["ipfixDump", "--in", ipfix], capture_output=True, text=True)
+    in_file = dump.stdout.count("--- data record")
+    got = collected_count(text_path)
+    flows, joined = record_flows(json_path)
+    if biflows:
+        # Each biflow holds one connection: as many as -r makes of the
+        # uniflows, none of them joined here.
+        if got != sent or joined or len(flows) != sent:
+            problems.append("biflows: %d sent, %d collected, %d flows, %d joined" % (sent, got, len(flows), joined))
+    else:
         if not (got == sent == in_file):
             problems.append("collector counted %d records, the sender sent %d, ipfixDump finds %d in the file"
                             % (got, sent, in_file))
-        flows, joined = record_flows(json_path)
         with open(os.path.join(tmp, "file.json"), "w") as f:
             f.write(ndjson_of(flowaudit, ipfix, opts))
         from_file, _ = record_flows(os.path.join(tmp, "file.json"))
         if from_file != flows:
             problems.append("-r of the file gives other flows: %s" % sorted(set(from_file) ^ set(flows)))
-        with open(json_path) as f:
-            diffs = agreement.compare(agreement.run(flowaudit, pcap, opts), agreement.parse(f.read()))
-        problems += ["verdict differs from the capture's: " + d for d in diffs]
-        kinds = [json.loads(line) for line in open(json_path)]
-        if not any(r["type"] == "report" and not r["final"] for r in kinds):
-            problems.append("SIGUSR1 wrote no report")
+    with open(json_path) as f:
+        diffs = agreement.compare(agreement.run(flowaudit, os.path.join(HERE, "../../pcaps/products/ras-broken.pcap"),
+                                                opts), agreement.parse(f.read()))
+    problems += ["%s: verdict differs from the capture's: %s" % (name, d) for d in diffs]
+    if not any(json.loads(line)["type"] == "report" and not json.loads(line)["final"] for line in open(json_path)):
+        problems.append("SIGUSR1 wrote no report")
+    print("tcp %s: %d records sent, %d collected, %d flows (%d joined from uniflows)" % (name, sent, got, len(flows),
+                                                                                      joined))
+    return problems
+
+
+def tcp_main(flowaudit, src, sender):
+    if not shutil.which("ipfixDump"):
+        print("ipfixDump not installed: skipped")
+        return 77
+    opts = ["--rules", os.path.join(src, "rules"), "--site", os.path.join(src, "sites/ras.site")]
+    with tempfile.TemporaryDirectory() as tmp:
+        problems = tcp_run(flowaudit, sender, False, opts, tmp) + tcp_run(flowaudit, sender, True, opts, tmp)
         problems += reload_problems(flowaudit, opts, tmp)
-        print("tcp: %d records sent, %d collected, %d flows (%d joined from uniflows)" % (sent, got, len(flows),
-                                                                                       joined))
     for p in problems:
         print(p)
     return 1 if problems else 0
