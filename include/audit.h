@@ -120,6 +120,12 @@ void fa_audit_set_scope(fa_audit *a, const fa_audit_scope *scope);
  * "only_rule" fields to a flow record still open in rec. */
 void fa_audit_verdict_json(const fa_audit *a, const fa_flow_verdict *v, fa_json_rec *rec);
 
+/* Which rules some sensor could have seen (an auditor fed over Kafka,
+ * sensors.h): a required rule that watch says none could is reported not
+ * observable rather than not seen. fn NULL: every rule could be seen. */
+typedef bool (*fa_audit_watch_fn)(void *arg, const fa_ruleset *rs, const fa_site *site, int rule);
+void fa_audit_set_watch(fa_audit *a, fa_audit_watch_fn fn, void *arg);
+
 /* Settles every rule's status once all flows are in. */
 void fa_audit_finish(fa_audit *a);
 fa_rule_status fa_audit_rule_status(const fa_audit *a, int rule);

@@ -13,6 +13,9 @@
 /* Opens a record in r and writes the flow's fields, "type" being type
  * ("flow", "flow_update"); the record is left open for more members. */
 void fa_flow_json(fa_json_rec *r, const fa_flow *f, const char *type);
+/* The same, its "evidence" field being evidence ("sensor": an auditor's
+ * flow from a sensor's record) rather than what the flow's bits say. */
+void fa_flow_json_as(fa_json_rec *r, const fa_flow *f, const char *type, const char *evidence);
 
 /* Where report stages hand their records, as jansson objects (the few
  * per report) or written into a record (the many: one per aggregate).

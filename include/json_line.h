@@ -63,5 +63,10 @@ void fa_json_rec_str_or_null(fa_json_rec *r, const char *key, const char *s);
  * record. The record's objects must all be closed. Returns 0, or -1 on a
  * write error or when a member could not be stored. */
 int fa_json_rec_line(fa_json_rec *r, FILE *out);
+/* A copy of r, its object (the outermost, the only one open) closed after
+ * one more member key: v, as a NUL-terminated string without a newline,
+ * its length in *len (a Kafka message); r is left as it was. The caller
+ * frees the string. NULL when out of memory or r failed. */
+char *fa_json_rec_message(const fa_json_rec *r, const char *key, int64_t v, size_t *len);
 
 #endif

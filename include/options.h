@@ -12,6 +12,7 @@
 #define FA_MAX_INPUTS 64
 #define FA_MAX_IFACES 16
 #define FA_MAX_WORKERS 16
+#define FA_MAX_KAFKA_SET 32
 
 typedef enum fa_mode {
     FA_MODE_AUDIT,        /* read packets, track flows, report */
@@ -60,6 +61,14 @@ typedef struct fa_options {
     uint32_t window_s;       /* live: rules are judged per window, 0 = whole run */
     int interim_s;           /* interim records of long flows; -1 = default */
     fa_flow_config flow;
+    const char *kafka_out;   /* BROKERS/TOPIC: a sensor publishing its flow records */
+    const char *kafka_in;    /* BROKERS/TOPIC: an auditor reading the sensors' records */
+    const char *kafka_group; /* --group: the auditors' consumer group */
+    const char *sensor_id;   /* NULL: the host name */
+    const char *site_key;    /* message key: one site's records stay on one partition */
+    const char *sensor_nets; /* "CIDR,CIDR": what the sensor observes */
+    const char *kafka_set[FA_MAX_KAFKA_SET]; /* librdkafka KEY=VALUE properties */
+    int nkafka_set;
     bool quiet;              /* no text summary */
     int progress;            /* -1 auto (terminal), 0 off, 1 on */
 } fa_options;

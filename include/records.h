@@ -19,6 +19,7 @@ typedef enum fa_record_format {
     FA_REC_ZEEK_JSON,  /* conn.log, one JSON object per line */
     FA_REC_IPFIX,      /* IPFIX file (RFC 5655), read with libfixbuf */
     FA_REC_NETFLOW9,   /* NetFlow v9 export packets, translated by libfixbuf */
+    FA_REC_KAFKA,      /* sensors' flow records from a Kafka topic (kafka.h); never sniffed */
     FA_REC_FORMATS
 } fa_record_format;
 

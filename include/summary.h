@@ -35,6 +35,7 @@ typedef struct fa_summary {
     uint64_t messages;                     /* --collect: messages read */
     uint64_t waiting;                      /* --collect: uniflows and attempts not judged yet */
     uint64_t fw_denied;                    /* records of flows a firewall denied */
+    uint64_t sensors, sensor_duplicates;   /* Kafka: sensors announced; records met again */
 } fa_summary;
 
 /* Counts the encapsulations a decoded packet passed (fa_packet.encap), on

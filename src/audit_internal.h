@@ -97,6 +97,8 @@ struct fa_audit {
     fa_audit_scope scope;
     bool has_scope;
     bool finished;
+    fa_audit_watch_fn watch;    /* NULL: every rule could be seen */
+    void *watch_arg;
 };
 
 /* audit_status.c */

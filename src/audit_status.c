@@ -91,7 +91,15 @@ void fa_audit_settle(fa_audit *a)
         for (int k = 0; k < rst->nports; k++)
             ports[k].status = settle_port(a, &ports[k]);
         rst->status = settle_rule(&a->rs->rules[i], rst, ports);
+        if (rst->status == FA_RULE_NOT_SEEN && a->watch && !a->watch(a->watch_arg, a->rs, a->site, i))
+            rst->status = FA_RULE_NOT_OBSERVABLE;
     }
+}
+
+void fa_audit_set_watch(fa_audit *a, fa_audit_watch_fn fn, void *arg)
+{
+    a->watch = fn;
+    a->watch_arg = arg;
 }
 
 void fa_audit_finish(fa_audit *a)

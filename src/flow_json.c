@@ -68,6 +68,11 @@ static void add_dir(fa_json_rec *r, const fa_flow *f, int d)
 
 void fa_flow_json(fa_json_rec *r, const fa_flow *f, const char *type)
 {
+    fa_flow_json_as(r, f, type, NULL);
+}
+
+void fa_flow_json_as(fa_json_rec *r, const fa_flow *f, const char *type, const char *evidence)
+{
     char uid[20], addr[FA_ADDR_STRLEN];
     fa_flow_uid(f, uid);
     fa_json_rec_open(r, NULL);
@@ -97,8 +102,8 @@ void fa_flow_json(fa_json_rec *r, const fa_flow *f, const char *type)
         if (f->bits & FA_FLOW_ICMP_PAIRED)
             fa_json_rec_str(r, "icmp_match", "host_pair_time");
     }
-    if (f->bits & FA_FLOW_RECORD)
-        fa_json_rec_str(r, "evidence", "flow-record");
+    if (evidence || (f->bits & FA_FLOW_RECORD))
+        fa_json_rec_str(r, "evidence", evidence ? evidence : "flow-record");
     if (f->joined)
         fa_json_rec_bool(r, "joined_uniflows", true);
     if (f->bits & FA_FLOW_DENIED)

@@ -387,3 +387,20 @@ int fa_json_rec_line(fa_json_rec *r, FILE *out)
     fa_json_rec_reset(r);
     return rc;
 }
+
+char *fa_json_rec_message(const fa_json_rec *r, const char *key, int64_t v, size_t *len)
+{
+    fa_json_rec m = {.comma = r->comma};
+    if (r->failed)
+        return NULL;
+    put(&m, r->p, r->len);
+    fa_json_rec_int(&m, key, v);
+    fa_json_rec_close(&m);
+    put(&m, "", 1);
+    if (m.failed) {
+        fa_json_rec_free(&m);
+        return NULL;
+    }
+    *len = m.len - 1;
+    return m.p;
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kafka.h"
 #include "live.h"
 #include "options.h"
 #include "outputs.h"
@@ -102,8 +103,13 @@ static int audit_mode(const fa_options *o)
         fprintf(stderr, "flowaudit: %s\n", err);
         return EXIT_ERROR;
     }
-    int records = fa_options_live(o) ? 0 : fa_records_inputs(o, err, sizeof err);
+    int records = fa_options_live(o) || o->kafka_in ? 0 : fa_records_inputs(o, err, sizeof err);
     if (records < 0) {
+        fprintf(stderr, "flowaudit: %s\n", err);
+        return EXIT_ERROR;
+    }
+    fa_kafka_in *sensors = NULL;
+    if (o->kafka_in && !(sensors = fa_kafka_in_open(o, err, sizeof err))) {
         fprintf(stderr, "flowaudit: %s\n", err);
         return EXIT_ERROR;
     }
@@ -111,12 +117,15 @@ static int audit_mode(const fa_options *o)
     fa_run *run = fa_run_start(o, err, sizeof err);
     int rc = -1;
     if (run) {
-        rc = o->nifaces        ? fa_live_run(run, &signals, err, sizeof err)
+        rc = o->nifaces       ? fa_live_run(run, &signals, err, sizeof err)
              : o->collect.set ? fa_records_collect(run, &signals, err, sizeof err)
+             : sensors        ? fa_kafka_in_run(sensors, run, &signals, err, sizeof err)
              : records        ? fa_records_files(run, &signals, err, sizeof err)
-                        : fa_pipeline_files(run, &signals, err, sizeof err);
+                              : fa_pipeline_files(run, &signals, err, sizeof err);
         rc = fa_run_finish(run, rc, &res, err, sizeof err);
     }
+    /* After the final report: the offsets it covers are committed. */
+    fa_kafka_in_close(sensors, rc == 0);
     if (rc != 0) {
         fprintf(stderr, "flowaudit: %s\n", err);
         return EXIT_ERROR;

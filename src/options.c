@@ -104,6 +104,15 @@ static int set_collect(fa_options *o, const char *arg, char *err, size_t errlen)
     return 0;
 }
 
+static int set_kafka_set(fa_options *o, const char *arg, char *err, size_t errlen)
+{
+    if (!strchr(arg, '=') || arg[0] == '=') {
+        snprintf(err, errlen, "--kafka-set wants KEY=VALUE, not '%s'", arg);
+        return -1;
+    }
+    return append(o->kafka_set, &o->nkafka_set, FA_MAX_KAFKA_SET, "--kafka-set properties", arg, err, errlen);
+}
+
 static int set_filter(fa_options *o, const char *arg, char *err, size_t errlen);
 static int set_timeout(fa_options *o, const char *arg, char *err, size_t errlen);
 static int set_check_rules(fa_options *o, const char *arg, char *err, size_t errlen);
@@ -229,6 +238,29 @@ static const opt_row opt_table[] = {
     {.name = "evidence-files", .arg = "N", .kind = OPT_INT, .field = FIELD(evidence_files),
      .min = 0, .max = 65536,
      .help = "rotated -w files kept: FILE.1 .. FILE.N (default 5)"},
+    {.name = "kafka-out", .arg = "BROKERS/TOPIC", .kind = OPT_STRING, .field = FIELD(kafka_out),
+     .section = "Many sensors, one audit (Kafka)",
+     .help = "sensor: publish every flow record to TOPIC on the\n"
+             "brokers (host:port,...), keyed by --site-key, after\n"
+             "a sensor_hello record naming --sensor-networks"},
+    {.name = "sensor-id", .arg = "ID", .kind = OPT_STRING, .field = FIELD(sensor_id),
+     .help = "sensor: its name in the records (default: host name)"},
+    {.name = "site-key", .arg = "KEY", .kind = OPT_STRING, .field = FIELD(site_key),
+     .help = "sensor: the site its records belong to; the message\n"
+             "key, so one auditor gets all of a site (needed)"},
+    {.name = "sensor-networks", .arg = "CIDRS", .kind = OPT_STRING, .field = FIELD(sensor_nets),
+     .help = "sensor: the networks it observes, comma-separated;\n"
+             "rules elsewhere are not observable, never not seen"},
+    {.name = "kafka-in", .arg = "BROKERS/TOPIC", .kind = OPT_STRING, .field = FIELD(kafka_in),
+     .help = "auditor: audit the records the sensors publish to\n"
+             "TOPIC; reports as live (--report-interval, --window,\n"
+             "SIGUSR1), offsets committed after each report"},
+    {.name = "group", .arg = "NAME", .kind = OPT_STRING, .field = FIELD(kafka_group),
+     .help = "auditor: consumer group; auditors of one group split\n"
+             "the sites (default flowaudit)"},
+    {.name = "kafka-set", .arg = "KEY=VALUE", .kind = OPT_CALL, .set = set_kafka_set,
+     .help = "a librdkafka property (security.protocol, sasl.*,\n"
+             "ssl.*...); repeat for several"},
     {.name = "quiet", .short_name = 'q', .kind = OPT_BOOL, .field = FIELD(quiet), .value = true,
      .help = "no text report or summary (NDJSON only)"},
     {.name = "progress", .kind = OPT_SET_INT, .field = FIELD(progress), .value = 1,
@@ -274,6 +306,7 @@ static void usage_row(FILE *out, const opt_row *r)
 void fa_options_usage(FILE *out)
 {
     fputs("Usage: flowaudit [OPTIONS] (-r FILE... | -i IFACE) [BPF EXPRESSION]\n"
+          "       flowaudit [OPTIONS] --kafka-in BROKERS/TOPIC [--group NAME]\n"
           "       flowaudit --check-rules DIR\n"
           "       flowaudit --list-rules [--rules DIR] [--json]\n"
           "       flowaudit --init-site PRODUCT [--rules DIR]\n"
@@ -571,13 +604,14 @@ static int parse_args(fa_options *o, int nargs, char **args, char *live, size_t 
  * input. */
 static int check_inputs(const fa_options *o, const char *live, char *err, size_t errlen)
 {
-    int kinds = (o->nfiles > 0) + (o->nifaces > 0) + o->collect.set;
+    int kinds = (o->nfiles > 0) + (o->nifaces > 0) + o->collect.set + (o->kafka_in != NULL);
     if (o->mode == FA_MODE_AUDIT && kinds == 0) {
-        snprintf(err, errlen, "nothing to read: give -r FILE, -i IFACE or --collect PORT (see --help)");
+        snprintf(err, errlen, "nothing to read: give -r FILE, -i IFACE, --collect PORT or --kafka-in BROKERS/TOPIC"
+                              " (see --help)");
         return -1;
     }
     if (o->mode == FA_MODE_AUDIT && kinds > 1) {
-        snprintf(err, errlen, "-r, -i and --collect cannot be combined");
+        snprintf(err, errlen, "-r, -i, --collect and --kafka-in cannot be combined");
         return -1;
     }
     if (o->user && !fa_options_live(o)) {
@@ -599,6 +633,35 @@ static int check_inputs(const fa_options *o, const char *live, char *err, size_t
         return -1;
     }
     return 0;
+}
+
+static bool kafka_spec_ok(const char *spec)
+{
+    const char *slash = spec ? strrchr(spec, '/') : NULL;
+    return slash && slash != spec && slash[1];
+}
+
+/* The sensor's options need --kafka-out, the auditor's --kafka-in. */
+static int check_kafka(const fa_options *o, char *err, size_t errlen)
+{
+    const char *sensor_only = o->sensor_id ? "--sensor-id" : o->site_key ? "--site-key"
+                              : o->sensor_nets ? "--sensor-networks" : NULL;
+    if (o->kafka_out && o->kafka_in)
+        snprintf(err, errlen, "--kafka-out and --kafka-in: a run is a sensor or an auditor, not both");
+    else if ((o->kafka_out && !kafka_spec_ok(o->kafka_out)) || (o->kafka_in && !kafka_spec_ok(o->kafka_in)))
+        snprintf(err, errlen, "--kafka-%s wants BROKERS/TOPIC (host:port,host:port/topic), not '%s'",
+                 o->kafka_out ? "out" : "in", o->kafka_out ? o->kafka_out : o->kafka_in);
+    else if (sensor_only && !o->kafka_out)
+        snprintf(err, errlen, "%s describes a sensor: it needs --kafka-out", sensor_only);
+    else if (o->kafka_out && !o->site_key)
+        snprintf(err, errlen, "--kafka-out needs --site-key KEY: the key keeps a site's records on one partition");
+    else if (o->kafka_group && !o->kafka_in)
+        snprintf(err, errlen, "--group names the auditors' consumer group: it needs --kafka-in");
+    else if (o->nkafka_set && !o->kafka_out && !o->kafka_in)
+        snprintf(err, errlen, "--kafka-set needs --kafka-out or --kafka-in");
+    else
+        return 0;
+    return -1;
 }
 
 /* --fail-on kinds other than ws-killed are audit findings, which need the
@@ -644,7 +707,8 @@ int fa_options_parse(fa_options *o, int argc, char **argv, char *err, size_t err
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (check_inputs(o, live, err, errlen) != 0 || check_audit(o, err, errlen) != 0)
+    if (check_inputs(o, live, err, errlen) != 0 || check_audit(o, err, errlen) != 0 ||
+        check_kafka(o, err, errlen) != 0)
         return -1;
     if (o->interim_s < 0)
         o->interim_s = o->nifaces ? 300 : 0;

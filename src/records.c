@@ -70,7 +70,7 @@ fa_record_format fa_record_sniff(int first_byte)
 const char *fa_record_format_name(fa_record_format f)
 {
     static const char *const names[FA_REC_FORMATS] = {"packets", "Zeek conn.log (TSV)", "Zeek conn.log (JSON)",
-                                                      "IPFIX", "NetFlow v9"};
+                                                      "IPFIX", "NetFlow v9", "sensors' records from Kafka"};
     return (unsigned)f < FA_REC_FORMATS ? names[f] : "unknown";
 }
 

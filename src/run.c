@@ -110,8 +110,8 @@ void fa_run_flow_end(fa_flow *f, void *arg)
     fa_flow_verdict v;
     bool ws, ll;
     fa_summary_add_flow(&ctx->summary, f);
-    if (top->json)
-        fa_flow_json(&ctx->line, f, "flow");
+    if (top->json || top->kafka)
+        fa_flow_json_as(&ctx->line, f, "flow", top->from_sensor ? "sensor" : NULL);
     fa_run_lock(top);
     if (top->audit)
         fa_audit_flow(top->audit, f, &v);
@@ -122,11 +122,15 @@ void fa_run_flow_end(fa_flow *f, void *arg)
         fa_ws_note_session(top->ws, &session);
     if (ctx->evidence)
         save_evidence(ctx, f, flagged(ctx, &v, reported ? &session : NULL));
-    if (top->json && !top->json_failed) {
+    if ((top->json && !top->json_failed) || top->kafka) {
         if (top->audit)
             fa_audit_verdict_json(top->audit, &v, &ctx->line);
+        if (top->from_sensor)
+            fa_json_rec_str(&ctx->line, "sensor", top->from_sensor);
+        if (top->kafka)
+            fa_kafka_out_flow(top->kafka, &ctx->line);
         fa_run_record_rec(top, &ctx->line);
-        if (reported)
+        if (reported && top->json && !top->json_failed)
             fa_run_record(top, fa_ws_session_json(&session));
     }
     fa_json_rec_reset(&ctx->line);
@@ -506,27 +510,34 @@ static void live_note(const fa_run *ctx, FILE *text)
     fputc('\n', text);
 }
 
+/* Runs that go on until stopped (live capture, collection, an auditor of
+ * sensors) report by the wall clock, over windows. */
+static bool windowed(const fa_options *o)
+{
+    return fa_options_live(o) || o->kafka_in;
+}
+
 /* The time a report describes, its records' "ts": the newest packet or
  * flow record (live: or the wall clock at the last poll, if later); 0 when
  * reading files gave neither. */
 static uint64_t report_time(const fa_run *ctx)
 {
     uint64_t end = ctx->clock_us > ctx->last_ts ? ctx->clock_us : ctx->last_ts;
-    return ctx->summary.packets || ctx->have_records || fa_options_live(ctx->opts) ? end : 0;
+    return ctx->summary.packets || ctx->have_records || windowed(ctx->opts) ? end : 0;
 }
 
 /* What the report says it audited: the inputs, the configuration and the
- * time the packets span (live: the window). */
+ * time the packets span (live, and an auditor of sensors: the window). */
 static void set_scope(fa_run *ctx)
 {
     const fa_options *o = ctx->opts;
     fa_audit_scope s = {
-        .inputs = o->nifaces ? o->ifaces : o->collect.set ? &o->collect.text : o->files,
-        .ninputs = o->nifaces ? o->nifaces : o->collect.set ? 1 : o->nfiles,
+        .inputs = o->nifaces ? o->ifaces : o->collect.set ? &o->collect.text : o->kafka_in ? &o->kafka_in : o->files,
+        .ninputs = o->nifaces ? o->nifaces : o->collect.set || o->kafka_in ? 1 : o->nfiles,
         .live = fa_options_live(o),
         .rules_dir = o->rules_dir ? o->rules_dir : fa_default_rules_dir(),
         .site_file = o->site_path,
-        .first_us = fa_options_live(o) ? ctx->window_start_us : ctx->first_ts,
+        .first_us = windowed(o) ? ctx->window_start_us : ctx->first_ts,
         .last_us = report_time(ctx),
         .records = ctx->summary.record_formats != 0,
         .sampling = ctx->summary.sampling,
@@ -558,6 +569,7 @@ static void judge_open(fa_flow *f, void *arg)
  * it, since those flows are judged again when they end. */
 int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
 {
+    ctx->reports++;
     FILE *text = text_out(ctx);
     bool color = isatty(fileno(text)) && !getenv("NO_COLOR");
     bool quiet = ctx->opts->quiet;
@@ -567,11 +579,12 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
     if (ctx->nparts)
         fa_run_parts_gather(ctx);
     ctx->sink.ts_us = report_time(ctx);
-    if (records && fa_options_live(ctx->opts) && (ctx->audit || fa_ws_sessions(ctx->ws)))
+    if (records && windowed(ctx->opts) && (ctx->audit || fa_ws_sessions(ctx->ws)))
         report_marker(ctx, final);
     bool open_flows = ctx->audit && !final && fa_options_live(ctx->opts);
     if (ctx->audit) {
         set_scope(ctx);
+        fa_audit_set_watch(ctx->audit, ctx->watch, ctx->watch_arg);
         if (open_flows) {
             fa_audit_checkpoint(ctx->audit);
             each_older(ctx, UINT64_MAX, 0, judge_open, ctx->audit);
@@ -619,6 +632,12 @@ fa_run *fa_run_start(const fa_options *o, char *err, size_t errlen)
     ctx->json = open_json(o->json_path, &ctx->json_buf, err, errlen);
     if (o->json_path && !ctx->json)
         goto fail;
+    if (o->kafka_out && !(ctx->kafka = fa_kafka_out_open(o, err, errlen))) {
+        if (ctx->json && ctx->json != stdout)
+            fclose(ctx->json);
+        free(ctx->json_buf);
+        goto fail;
+    }
     ctx->flows = fa_flow_table_new(&o->flow, fa_run_flow_end, ctx);
     if (o->nifaces)
         ctx->batch = fa_batch_new();
@@ -629,6 +648,8 @@ fa_run *fa_run_start(const fa_options *o, char *err, size_t errlen)
         if (!ctx->nparts)
             snprintf(err, errlen, "out of memory for %u flows", o->flow.max_flows);
         fa_run_parts_free(ctx);
+        char kerr[256];
+        fa_kafka_out_close(ctx->kafka, kerr, sizeof kerr);
         if (ctx->json && ctx->json != stdout)
             fclose(ctx->json);
         free(ctx->json_buf);
@@ -701,6 +722,11 @@ int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t err
     free(ctx->batch);
     fa_run_parts_free(ctx);
     free_config(ctx);
+    char kerr[512];
+    if (fa_kafka_out_close(ctx->kafka, kerr, sizeof kerr) != 0 && rc == 0) {
+        snprintf(err, errlen, "%s", kerr);
+        rc = -1;
+    }
     rc = close_outputs(ctx, rc, err, errlen);
     free(ctx);
     return rc;

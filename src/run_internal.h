@@ -14,6 +14,7 @@
 #include "evidence.h"
 #include "flow_table.h"
 #include "options.h"
+#include "kafka.h"
 #include "packet_batch.h"
 #include "reload.h"
 #include "rules.h"
@@ -78,6 +79,11 @@ struct fa_run {
     uint64_t window_start_us;
     uint64_t next_interim_us; /* files: capture time of the next interim records */
     fa_capture_stats live;
+    uint64_t reports;        /* reports given so far */
+    fa_audit_watch_fn watch; /* set on every audit before it reports (audit.h) */
+    void *watch_arg;
+    fa_kafka_out *kafka;     /* --kafka-out: flow records also go to the topic */
+    const char *from_sensor; /* --kafka-in: the sensor of the record being judged */
 };
 
 /* Gives a batch's packets, in order, to the flow table and the detectors.

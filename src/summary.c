@@ -132,6 +132,9 @@ static void print_records(const fa_summary *s, FILE *out)
             fprintf(out, "  sampling: none announced (a sampling exporter that does not say so can miss an"
                          " answer)\n");
     }
+    if (s->record_formats & (1u << FA_REC_KAFKA))
+        fprintf(out, "  sensors announced %" PRIu64 "; records met again (sensor and uid) and dropped %" PRIu64
+                     "\n", s->sensors, s->sensor_duplicates);
     if (s->attempts_unheld || s->unreach_dropped)
         fprintf(out, "  not paired for want of room: %" PRIu64 " attempts, %" PRIu64 " unreachables\n",
                 s->attempts_unheld, s->unreach_dropped);

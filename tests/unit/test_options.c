@@ -203,7 +203,7 @@ static void test_usage_errors(void **state)
     (void)state;
     assert_refused("", "nothing to read");
     assert_refused("-q", "nothing to read");
-    assert_refused("-r a -i eth0", "-r, -i and --collect cannot be combined");
+    assert_refused("-r a -i eth0", "-r, -i, --collect and --kafka-in cannot be combined");
     assert_refused("--collect 4739 -i eth0", "cannot be combined");
     assert_refused("--collect 4739 -r a", "cannot be combined");
     assert_refused("--collect 4739 --collect 4740", "give it once");
@@ -211,6 +211,34 @@ static void test_usage_errors(void **state)
     assert_refused("-r a -Z nobody", "-Z drops privileges");
     assert_refused("-r a --bogus", "unknown option: '--bogus'");
     assert_refused("-r a -x", "unknown option");
+}
+
+/* A run is a sensor (--kafka-out, with any input) or an auditor
+ * (--kafka-in, alone); each side's options need their side. */
+static void test_kafka(void **state)
+{
+    (void)state;
+    fa_options o;
+    parse_ok(&o, "-r a.pcap --kafka-out 127.0.0.1:9092,h:9/flows --site-key dc1 --sensor-id s1 "
+                 "--sensor-networks 192.0.2.0/24 --kafka-set linger.ms=5");
+    assert_string_equal(o.kafka_out, "127.0.0.1:9092,h:9/flows");
+    assert_string_equal(o.site_key, "dc1");
+    assert_int_equal(o.nkafka_set, 1);
+    fa_options_free(&o);
+    parse_ok(&o, "--kafka-in h:9092/flows --group audit --report-interval 60 --window 3600");
+    assert_string_equal(o.kafka_group, "audit");
+    assert_int_equal(o.interim_s, 0);
+    fa_options_free(&o);
+    assert_refused("--kafka-in h:9092/flows -r a.pcap", "-r, -i, --collect and --kafka-in cannot be combined");
+    assert_refused("--kafka-in h:9092/flows --collect 4739", "cannot be combined");
+    assert_refused("-r a --kafka-out h:9092/flows", "--kafka-out needs --site-key");
+    assert_refused("-r a --kafka-out h:9092 --site-key s", "wants BROKERS/TOPIC");
+    assert_refused("--kafka-in h:9092/ ", "wants BROKERS/TOPIC");
+    assert_refused("-r a --site-key s", "--site-key describes a sensor: it needs --kafka-out");
+    assert_refused("-r a --group g", "--group names the auditors' consumer group");
+    assert_refused("--kafka-in h:1/t --kafka-out h:1/t --site-key s", "a sensor or an auditor, not both");
+    assert_refused("-r a --kafka-set linger.ms=5", "--kafka-set needs --kafka-out or --kafka-in");
+    assert_refused("--kafka-in h:1/t --kafka-set linger.ms", "--kafka-set wants KEY=VALUE");
 }
 
 static void test_input_caps(void **state)
@@ -353,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_range_errors),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_collect),
+        cmocka_unit_test(test_kafka),
         cmocka_unit_test(test_pictures),
         cmocka_unit_test(test_input_caps),
         cmocka_unit_test(test_missing_argument),

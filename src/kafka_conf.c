@@ -1,0 +1,49 @@
+/* kafka_conf.c - librdkafka configuration from the command line, for
+ * both ends (kafka_internal.h). */
+#include "kafka_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err, size_t errlen)
+{
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, value, why, sizeof why) == RD_KAFKA_CONF_OK)
+        return 0;
+    snprintf(err, errlen, "Kafka property %s=%s: %s", key, value, why);
+    return -1;
+}
+
+rd_kafka_conf_t *fa_kafka_conf(const fa_options *o, const char *spec, const char *const *defaults,
+                               char topic[FA_KAFKA_TOPIC_MAX], char *err, size_t errlen)
+{
+    const char *slash = strrchr(spec, '/');
+    char brokers[1024];
+    size_t blen = (size_t)(slash - spec);
+    if (blen >= sizeof brokers || strlen(slash + 1) >= FA_KAFKA_TOPIC_MAX) {
+        snprintf(err, errlen, "'%.100s...': broker list or topic too long", spec);
+        return NULL;
+    }
+    memcpy(brokers, spec, blen);
+    brokers[blen] = '\0';
+    strcpy(topic, slash + 1);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int rc = set(conf, "bootstrap.servers", brokers, err, errlen);
+    for (int i = 0; rc == 0 && defaults[i]; i += 2)
+        rc = set(conf, defaults[i], defaults[i + 1], err, errlen);
+    for (int i = 0; rc == 0 && i < o->nkafka_set; i++) {
+        char key[256];
+        const char *eq = strchr(o->kafka_set[i], '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - o->kafka_set[i]), o->kafka_set[i]);
+        rc = set(conf, key, eq + 1, err, errlen);
+    }
+    if (rc != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}

@@ -1,0 +1,231 @@
+/* kafka_in.c - the auditor's driver (kafka.h): consumes the sensors'
+ * records as a member of a consumer group, so several auditors split the
+ * partitions, and with them the sites (a site's records share a key). A
+ * flow record becomes a flow through the conn.log reader of the flow
+ * records (records_zeek.c: the record carries Zeek's fields), with what
+ * the sensor saw of ICMP errors and firewall denials, and goes to the
+ * run core as a record's flow does, marked as the sensor's. A sensor_hello
+ * record tells which networks a sensor observes (sensors.h), which bounds
+ * where a rule may be called not seen. Reports run on the wall clock as in
+ * live mode; the offsets of what a report covers are committed after it,
+ * so a restarted auditor starts after the last report. */
+#include "kafka.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_internal.h"
+#include "live.h"
+#include "records.h"
+#include "records_internal.h"
+#include "run_internal.h"
+#include "sensors.h"
+
+#define POLL_MS 200
+#define DRAIN_MAX 4096        /* records taken before the clock's work runs */
+
+struct fa_kafka_in {
+    rd_kafka_t *rk;
+    fa_sensors *sensors;
+    bool read;                /* offsets stored since the last commit */
+    bool warned_room;         /* a hello found no room, said once */
+    bool quiet;
+};
+
+/* The group's assignment, said on stderr: which partitions, and so which
+ * sites, this auditor now judges. Records read but not yet reported when a
+ * partition leaves are read again by its next owner, from the last commit. */
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    const fa_kafka_in *k = opaque;
+    bool assign = e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    rd_kafka_assign(rk, assign ? parts : NULL);
+    if (k->quiet)
+        return;
+    fprintf(stderr, "flowaudit: --kafka-in: %s partitions", assign ? "auditing" : "handing back");
+    for (int i = 0; i < parts->cnt; i++)
+        fprintf(stderr, "%s%" PRId32, i ? "," : " ", parts->elems[i].partition);
+    fprintf(stderr, " of %s\n", parts->cnt ? parts->elems[0].topic : "the topic");
+}
+
+fa_kafka_in *fa_kafka_in_open(const fa_options *o, char *err, size_t errlen)
+{
+    /* Offsets are stored as records are judged and committed by hand
+     * after a report; a group new to the topic starts at its beginning. */
+    const char *const defaults[] = {"group.id", o->kafka_group ? o->kafka_group : "flowaudit",
+                                    "enable.auto.commit", "false", "enable.auto.offset.store", "false",
+                                    "auto.offset.reset", "earliest", NULL};
+    char topic[FA_KAFKA_TOPIC_MAX], why[512];
+    fa_kafka_in *k = calloc(1, sizeof *k);
+    rd_kafka_conf_t *conf = NULL;
+    if (!k || !(k->sensors = fa_sensors_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (!(conf = fa_kafka_conf(o, o->kafka_in, defaults, topic, err, errlen)))
+        goto fail;
+    k->quiet = o->quiet;
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+    rd_kafka_conf_set_opaque(conf, k);
+    if (!(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why))) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "--kafka-in: %s", why);
+        goto fail;
+    }
+    rd_kafka_poll_set_consumer(k->rk);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(k->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errlen, "--kafka-in %s: %s", topic, rd_kafka_err2str(e));
+        goto fail;
+    }
+    return k;
+fail:
+    if (k && k->rk)
+        rd_kafka_destroy(k->rk);
+    if (k)
+        fa_sensors_free(k->sensors);
+    free(k);
+    return NULL;
+}
+
+static bool watch(void *arg, const fa_ruleset *rs, const fa_site *site, int rule)
+{
+    const fa_kafka_in *k = arg;
+    return fa_sensors_rule_observable(k->sensors, rs, site, rule);
+}
+
+static void take_hello(fa_kafka_in *k, const char *sensor, const json_t *rec, fa_summary *s)
+{
+    fa_cidr nets[FA_SENSOR_NETS_MAX];
+    const json_t *list = json_object_get(rec, "networks");
+    int n = 0;
+    bool ok = json_is_array(list) && json_array_size(list) <= FA_SENSOR_NETS_MAX;
+    for (size_t i = 0; ok && i < json_array_size(list); i++) {
+        const char *text = json_string_value(json_array_get(list, i));
+        ok = text && fa_cidr_parse(text, &nets[n++]) == 0;
+    }
+    if (!ok) {
+        s->records_malformed++;
+        return;
+    }
+    if (fa_sensors_announce(k->sensors, sensor, nets, n) != 0 && !k->warned_room) {
+        fprintf(stderr, "flowaudit: sensor %s: more than %d sensors, its networks are not counted\n", sensor,
+                FA_SENSORS_MAX);
+        k->warned_room = true;
+    }
+    s->sensors = (uint64_t)fa_sensors_count(k->sensors);
+}
+
+/* What the sensor saw of the flow beyond Zeek's fields: the ICMP error
+ * that quoted it and a firewall's denial. */
+static void sensor_facts(const json_t *rec, fa_flow *f)
+{
+    json_int_t errors = json_integer_value(json_object_get(rec, "icmp_errors"));
+    if (errors > 0) {
+        f->icmp_errors = errors > 255 ? 255 : (uint8_t)errors;
+        f->icmp_type = (uint8_t)json_integer_value(json_object_get(rec, "icmp_type"));
+        f->icmp_code = (uint8_t)json_integer_value(json_object_get(rec, "icmp_code"));
+        const char *by = json_string_value(json_object_get(rec, "icmp_refused"));
+        if (by && strcmp(by, "orig") == 0)
+            f->bits |= FA_FLOW_ICMP_FROM_RESP;
+    }
+    const char *fw = json_string_value(json_object_get(rec, "firewall_event"));
+    if (fw && strcmp(fw, "denied") == 0)
+        f->bits |= FA_FLOW_DENIED;
+}
+
+/* One message: a sensor's hello, or a flow judged once per (sensor, uid).
+ * Other record types are not the auditor's and are passed over. */
+static void take(fa_kafka_in *k, fa_run *ctx, const rd_kafka_message_t *m)
+{
+    fa_summary *s = &ctx->summary;
+    json_t *rec = m->len <= FA_RECORD_LINE_MAX ? json_loadb(m->payload, m->len, 0, NULL) : NULL;
+    const char *type = json_string_value(json_object_get(rec, "type"));
+    const char *sensor = json_string_value(json_object_get(rec, "sensor"));
+    const char *uid = json_string_value(json_object_get(rec, "uid"));
+    fa_flow f;
+    if (!type || !sensor || !sensor[0] || strlen(sensor) >= FA_SENSOR_ID_MAX)
+        s->records_malformed++;
+    else if (strcmp(type, "sensor_hello") == 0)
+        take_hello(k, sensor, rec, s);
+    else if (strcmp(type, "flow") != 0)
+        ;
+    else if (!uid || !fa_zeek_json_line(m->payload, m->len, &f))
+        s->records_malformed++;
+    else if (fa_sensors_first(k->sensors, sensor, uid)) {
+        sensor_facts(rec, &f);
+        s->records++;
+        ctx->from_sensor = sensor;
+        fa_run_flow(ctx, &f);
+        ctx->from_sensor = NULL;
+    }
+    s->sensor_duplicates = fa_sensors_duplicates(k->sensors);
+    json_decref(rec);
+    rd_kafka_offset_store(m->rkt, m->partition, m->offset + 1);
+    k->read = true;
+}
+
+/* Transport errors are librdkafka's to retry; they are said, not fatal. */
+static void consumer_error(const rd_kafka_message_t *m)
+{
+    if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        fprintf(stderr, "flowaudit: --kafka-in: %s\n", rd_kafka_message_errstr(m));
+}
+
+/* The offsets of what a report covered. A failure (the group is
+ * rebalancing) is said and reading goes on: those records come again to
+ * whoever holds their partition next, and are judged there. */
+static void commit(fa_kafka_in *k)
+{
+    if (!k->read)
+        return;
+    rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, NULL, 0);
+    k->read = false;
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        fprintf(stderr, "flowaudit: --kafka-in: offsets not committed: %s\n", rd_kafka_err2str(e));
+}
+
+int fa_kafka_in_run(fa_kafka_in *k, fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    fa_live_timers t;
+    fa_live_start(ctx, &t);
+    ctx->summary.record_formats |= 1u << FA_REC_KAFKA;
+    ctx->watch = watch;
+    ctx->watch_arg = k;
+    while (!sig->stop) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, POLL_MS);
+        for (int n = 0; m && n < DRAIN_MAX; n++) {
+            if (m->err)
+                consumer_error(m);
+            else
+                take(k, ctx, m);
+            rd_kafka_message_destroy(m);
+            m = n + 1 < DRAIN_MAX && !sig->stop ? rd_kafka_consumer_poll(k->rk, 0) : NULL;
+        }
+        /* A report is followed by the commit of what it covers. */
+        uint64_t reports = ctx->reports;
+        fa_live_tick(ctx, sig, &t);
+        if (ctx->reports != reports)
+            commit(k);
+    }
+    return 0;
+}
+
+void fa_kafka_in_close(fa_kafka_in *k, bool commit_read)
+{
+    if (!k)
+        return;
+    if (commit_read)
+        commit(k);
+    rd_kafka_consumer_close(k->rk);
+    rd_kafka_destroy(k->rk);
+    fa_sensors_free(k->sensors);
+    free(k);
+}
