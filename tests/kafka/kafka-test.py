@@ -51,6 +51,11 @@ ALL_NETS = "192.0.2.0/24,198.51.100.0/24,203.0.113.0/24"
 # single-process one.
 CLOSING = ("rule", "finding", "one_way", "undocumented", "wrong_direction")
 WAIT_S = 30
+# The mock cluster's coordinator sometimes loses a member when two join at
+# once (SyncGroup "Invalid request"), and waits for a member that left
+# until its session times out: a short session lets the group settle
+# within seconds instead of 45.
+FAST_GROUP = ("--kafka-set", "session.timeout.ms=6000", "--kafka-set", "heartbeat.interval.ms=500")
 
 
 class Failure(Exception):
@@ -102,7 +107,7 @@ class Auditor:
         self.errf = open(self.errpath, "w")
         self.proc = subprocess.Popen(
             [env.fa, "--kafka-in", env.cluster.spec, "--group", group, "--rules", env.src("rules"),
-             "--site", env.src(SITE), "-j", self.json] + list(extra),
+             "--site", env.src(SITE), "-j", self.json] + list(FAST_GROUP) + list(extra),
             stdout=self.out, stderr=self.errf)
 
     def records(self):
@@ -127,6 +132,12 @@ class Auditor:
                     parts = set()
         return parts
 
+    def wait_assigned(self):
+        deadline = time.time() + WAIT_S
+        while time.time() < deadline and not self.partitions():
+            time.sleep(0.2)
+        check(self.partitions(), "the group gave the auditor no partition")
+
     def wait_flows(self, n):
         deadline = time.time() + WAIT_S
         while time.time() < deadline and len(self.flows()) < n:
@@ -149,7 +160,7 @@ class Auditor:
         rc = self.proc.wait(timeout=WAIT_S)
         self.out.close()
         self.errf.close()
-        check(rc in (0, 1), "auditor exit status %d: %s" % (rc, self.stderr()))
+        check(rc == 0, "auditor exit status %d: %s" % (rc, self.stderr()))
         return self.final()
 
     def stderr(self):
@@ -263,14 +274,20 @@ def case_audit(env):
         text = f.read()
     check("records met again (sensor and uid) and dropped %d" % nflows_a in text,
           "the replayed records were not all dropped as duplicates")
-    # The same group again: offsets were committed, nothing is judged twice.
+    # The same group again, once a third sensor published: offsets were
+    # committed, only the new records are judged. (The mock cluster refuses
+    # a fetch at the very end of a partition as out of range, so the group's
+    # offset must not be the end when the auditor starts.)
+    env.sensor(b, "span-3", "psw")
     again = Auditor(env, "restarted", "audit")
     try:
-        time.sleep(6)
+        again.wait_flows(len(env.single(b)[1]))
+        time.sleep(2)
         recs, flows = again.stop()
     finally:
         again.kill()
-    check(flows == [], "a restarted auditor judged %d records again" % len(flows))
+    check({f["sensor"] for f in flows} == {"span-3"},
+          "a restarted auditor judged %d records again" % sum(f["sensor"] != "span-3" for f in flows))
     # Sensors that observe only 198.51.100.0/24 could not have seen PSW-008
     # (workspace 192.0.2.10-11 -> kerberos 192.0.2.32, sites/psw.site).
     env.cluster.close()
@@ -369,11 +386,7 @@ def case_group(env):
     keys = ["site-%d" % i for i in range(1, 50)]
     east = next(k for k in keys if partition_of(k, 2) == 0)
     west = next(k for k in keys if partition_of(k, 2) == 1)
-    # The mock cluster's coordinator sometimes loses a member when two join
-    # at once (SyncGroup "Invalid request"); a short session lets it drop
-    # the lost one and settle within seconds instead of 45.
-    fast = ("--kafka-set", "session.timeout.ms=6000", "--kafka-set", "heartbeat.interval.ms=500")
-    auditors = [Auditor(env, "auditor-1", "split", fast), Auditor(env, "auditor-2", "split", fast)]
+    auditors = [Auditor(env, "auditor-1", "split"), Auditor(env, "auditor-2", "split")]
     try:
         deadline, settled = time.time() + WAIT_S, None
         while time.time() < deadline:
