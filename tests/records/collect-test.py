@@ -39,13 +39,16 @@ connection): one flow per biflow, none joined, the capture's verdicts.
 After each export a SIGUSR1 then
 writes a report (a "report" record, not final), and a SIGHUP to another
 collector reloads the rules and site (a "config_reload" record), as in
-live capture.
+live capture. Last, random datagrams and messages cut short must neither
+end a UDP collector nor keep it from reading the valid messages after
+them.
 
 Exit 77 when pmacctd, tshark or ipfixDump is not installed.
 """
 import importlib.util
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -326,6 +329,36 @@ def tcp_run(flowaudit, sender, biflows, opts, tmp):
     return problems
 
 
+def garbage_problems(flowaudit, tmp):
+    """Random datagrams and cut messages, then ras-broken.ipfix's messages
+    one per datagram: the collector lives on and counts all 110 records
+    (ipfixDump's count)."""
+    data = open(os.path.join(HERE, "ras-broken.ipfix"), "rb").read()
+    msgs, i = [], 0
+    while i + 4 <= len(data):
+        n = struct.unpack(">H", data[i + 2:i + 4])[0]
+        msgs.append(data[i:i + n])
+        i += n
+    rng = random.Random(1)
+    junk = [bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200))) for _ in range(200)]
+    junk += [b"\x00\x0a" + j for j in junk[:100]] + [m[:cut] for m in msgs[:3] for cut in (4, 16, 20, 30)]
+    port = free_port(socket.SOCK_DGRAM)
+    text_path = os.path.join(tmp, "garbage.txt")
+    proc = start_collector(flowaudit, "udp", port, [], os.path.join(tmp, "garbage.json"), text_path)
+    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for d in junk + msgs:
+        out.sendto(d, ("127.0.0.1", port))
+        time.sleep(0.002)
+    out.close()
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=30)[1]
+    if proc.returncode != 0 or "Sanitizer" in err or "runtime error:" in err:
+        return ["after garbage: exit %d: %s" % (proc.returncode, err.strip()[-500:])]
+    got = collected_count(text_path)
+    return [] if got == 110 else ["after garbage: %d records collected, not 110" % got]
+
+
 def tcp_main(flowaudit, src, sender):
     if not shutil.which("ipfixDump"):
         print("ipfixDump not installed: skipped")
@@ -334,6 +367,7 @@ def tcp_main(flowaudit, src, sender):
     with tempfile.TemporaryDirectory() as tmp:
         problems = tcp_run(flowaudit, sender, False, opts, tmp) + tcp_run(flowaudit, sender, True, opts, tmp)
         problems += reload_problems(flowaudit, opts, tmp)
+        problems += garbage_problems(flowaudit, tmp)
     for p in problems:
         print(p)
     return 1 if problems else 0
