@@ -306,6 +306,7 @@ static void usage_row(FILE *out, const opt_row *r)
 void fa_options_usage(FILE *out)
 {
     fputs("Usage: flowaudit [OPTIONS] (-r FILE... | -i IFACE) [BPF EXPRESSION]\n"
+          "       flowaudit [OPTIONS] --collect [udp:|tcp:|netflow:][ADDR:]PORT\n"
           "       flowaudit [OPTIONS] --kafka-in BROKERS/TOPIC [--group NAME]\n"
           "       flowaudit --check-rules DIR\n"
           "       flowaudit --list-rules [--rules DIR] [--json]\n"
