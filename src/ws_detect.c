@@ -449,6 +449,7 @@ typedef struct verdict {
     int side;            /* 0 client side, 1 server side, -1 none */
     uint64_t idle_us;
     uint8_t killer_ttl;  /* of the FIN or first RST that ended it, 0 none */
+    bool text;           /* write the evidence: only a reported session has any */
     char evidence[192];
 } verdict;
 
@@ -457,7 +458,7 @@ static void add_evidence(verdict *v, const char *fmt, ...) __attribute__((format
 static void add_evidence(verdict *v, const char *fmt, ...)
 {
     size_t n = strlen(v->evidence);
-    if (n + 3 >= sizeof v->evidence)
+    if (!v->text || n + 3 >= sizeof v->evidence)
         return;
     if (n)
         n += (size_t)snprintf(v->evidence + n, sizeof v->evidence - n, "; ");
@@ -601,11 +602,14 @@ static const char *close_code_text(const fa_ws_dir_stats *ds, char *buf, size_t 
     return buf;
 }
 
-static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, verdict *v)
+/* How the session ended; with text, the evidence for it as well (its
+ * printf calls were most of judging a session that is not reported). */
+static void classify(const fa_ws *w, const app_state *st, const fa_flow *f, bool text, verdict *v)
 {
     char codes[2][8];
     memset(v, 0, sizeof *v);
     v->side = -1;
+    v->text = text;
     bool closed = st->dir[0].rd.st.close_seen || st->dir[1].rd.st.close_seen;
     int r = first_of(st->dir[0].rst.first.ts_us, st->dir[1].rst.first.ts_us);
     int fd = first_of(st->dir[0].fin_us, st->dir[1].fin_us);
@@ -777,10 +781,12 @@ bool fa_ws_judge_end(fa_ws *w, fa_flow *f, bool rule_websocket, bool rule_longli
         return false;
     fa_ws_confidence conf;
     verdict v;
-    classify(w, st, f, &v);
+    classify(w, st, f, false, &v);
     bool reported = reportable(w, st, f, rule_websocket, rule_longlived, v.ending, &conf);
-    if (reported)
+    if (reported) {
+        classify(w, st, f, true, &v);
         fill_session(out, st, f, &v, conf);
+    }
     state_free(w, st);
     f->bits = (uint8_t)(f->bits & ~FA_FLOW_HAS_APP);
     return reported;
