@@ -20,7 +20,10 @@ of its own on 127.0.0.1, flowaudit sensors (--kafka-out) and auditors
   kcat         kcat, an independent client, reads the topic: one message
                per flow record the sensors wrote with -j (the same record
                but for seq, plus sensor and site_key), and their hellos,
-               every message keyed by the site key.
+               every message keyed by the site key. Then kcat writes
+               messages no sensor would (not JSON, no sensor, a sensor id
+               too long, a bad network, 70 kB): an auditor counts each as
+               malformed and judges the rest as one flowaudit would.
   broker-down  the broker goes down before the second sensor publishes and
                comes back three seconds later: no record is lost.
   group        two auditors in one group, two sites whose keys fall on
@@ -343,6 +346,27 @@ def case_kcat(env):
     check(sorted((h["sensor"], h["networks"][0]) for h in hellos)
           == [("span-1", "192.0.2.0/24")] * 2 + [("span-2", "192.0.2.0/24")] * 2,
           "each sensor says hello when it starts and when it stops")
+    # kcat writes what no sensor would: the auditor skips and counts it,
+    # and judges the real records as before.
+    bad = ["not json", "[1,2]", '{"type":"flow"}', '{"type":"flow","sensor":"x","uid":"C1"}',
+           '{"type":"flow","sensor":"%s","uid":"C2"}' % ("x" * 64),
+           '{"type":"sensor_hello","sensor":"x","networks":["192.0.2.0/33"]}',
+           '{"type":"flow","sensor":"x","uid":"C3","pad":"%s"}' % ("y" * 70000)]
+    ignored = ['{"type":"flow_update","sensor":"x","uid":"C4"}']
+    subprocess.run(["kcat", "-P", "-b", env.cluster.bootstrap, "-t", TOPIC, "-k", "psw"],
+                   input="\n".join(bad + ignored) + "\n", text=True, timeout=WAIT_S, check=True)
+    aud = Auditor(env, "auditor", "kcat")
+    try:
+        aud.wait_flows(len(written))
+        time.sleep(2)
+        got = aud.stop()
+    finally:
+        aud.kill()
+    same_audit(got, env.single(a, b), "with foreign messages")
+    with open(os.path.join(env.dir, "auditor.txt")) as f:
+        text = f.read()
+    check("records; skipped %d malformed" % len(bad) in text,
+          "the auditor did not count the %d malformed messages: %s" % (len(bad), text[-600:]))
 
 
 def schema_check(env, lines):
