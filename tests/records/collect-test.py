@@ -148,16 +148,21 @@ def free_port(kind):
     return port
 
 
-def start_collector(flowaudit, prefix, port, opts, json_path, text_path):
-    text = open(text_path, "w")
-    proc = subprocess.Popen([flowaudit, "--no-progress", "--collect", "%s:127.0.0.1:%d" % (prefix, port),
-                             "-j", json_path] + opts, stdout=text, stderr=subprocess.PIPE, text=True)
-    text.close()
-    line = proc.stderr.readline()
-    if "collecting" not in line:
-        proc.kill()
-        raise RuntimeError("collector did not start: " + line + proc.stderr.read())
-    return proc
+def start_collector(flowaudit, prefix, opts, json_path, text_path):
+    """flowaudit --collect on a free port, once it has bound it: (process,
+    port). A port taken between the look and the bind is tried again."""
+    kind = socket.SOCK_STREAM if prefix == "tcp" else socket.SOCK_DGRAM
+    for _ in range(3):
+        port = free_port(kind)
+        text = open(text_path, "w")
+        proc = subprocess.Popen([flowaudit, "--no-progress", "--collect", "%s:127.0.0.1:%d" % (prefix, port),
+                                 "-j", json_path] + opts, stdout=text, stderr=subprocess.PIPE, text=True)
+        text.close()
+        line = proc.stderr.readline()
+        if "collecting" in line:
+            return proc, port
+        rest = proc.communicate(timeout=30)[1]
+    raise RuntimeError("collector did not start: " + line + rest)
 
 
 class Case:
@@ -167,9 +172,8 @@ class Case:
         self.pcap = os.path.join(src, "pcaps/products/%s.pcap" % case)
         self.opts = ["--rules", os.path.join(src, "rules"), "--site", os.path.join(src, "sites/%s.site" % self.product)]
         self.base = os.path.join(tmp, "%s-v%d-s%d" % (case, version, sampling))
-        self.port = free_port(socket.SOCK_DGRAM)
-        self.proc = start_collector(flowaudit, "udp" if version == 10 else "netflow", self.port, self.opts,
-                                    self.base + ".json", self.base + ".txt")
+        self.proc, self.port = start_collector(flowaudit, "udp" if version == 10 else "netflow", self.opts,
+                                               self.base + ".json", self.base + ".txt")
         self.relay = Relay(self.port)
         self.relay.start()
         conf = self.base + ".conf"
@@ -264,8 +268,7 @@ def check(flowaudit, c):
 def reload_problems(flowaudit, opts, tmp):
     """A collector given SIGHUP reloads rules and site (a new window)."""
     json_path = os.path.join(tmp, "reload.json")
-    proc = start_collector(flowaudit, "tcp", free_port(socket.SOCK_STREAM), opts, json_path,
-                           os.path.join(tmp, "reload.txt"))
+    proc, _ = start_collector(flowaudit, "tcp", opts, json_path, os.path.join(tmp, "reload.txt"))
     proc.send_signal(signal.SIGHUP)
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
@@ -282,8 +285,7 @@ def tcp_run(flowaudit, sender, biflows, opts, tmp):
     ipfix = os.path.join(HERE, "ras-broken.ipfix")
     name = "biflow" if biflows else "uniflow"
     json_path, text_path = os.path.join(tmp, name + ".json"), os.path.join(tmp, name + ".txt")
-    port = free_port(socket.SOCK_STREAM)
-    proc = start_collector(flowaudit, "tcp", port, opts, json_path, text_path)
+    proc, port = start_collector(flowaudit, "tcp", opts, json_path, text_path)
     out = subprocess.run([sender] + (["-b"] if biflows else []) + ["127.0.0.1", str(port), ipfix],
                          capture_output=True, text=True)
     if out.returncode != 0:
@@ -342,9 +344,8 @@ def garbage_problems(flowaudit, tmp):
     rng = random.Random(1)
     junk = [bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200))) for _ in range(200)]
     junk += [b"\x00\x0a" + j for j in junk[:100]] + [m[:cut] for m in msgs[:3] for cut in (4, 16, 20, 30)]
-    port = free_port(socket.SOCK_DGRAM)
     text_path = os.path.join(tmp, "garbage.txt")
-    proc = start_collector(flowaudit, "udp", port, [], os.path.join(tmp, "garbage.json"), text_path)
+    proc, port = start_collector(flowaudit, "udp", [], os.path.join(tmp, "garbage.json"), text_path)
     out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for d in junk + msgs:
         out.sendto(d, ("127.0.0.1", port))
