@@ -17,7 +17,7 @@ on: update the list); the edit is made, the tree rebuilt and
 run (every group but the live namespaces, the fuzz replays and the Zeek
 corpus comparison); the file is put back. A mutant is caught when a test
 that passed unmutated fails. Failing tests are split into unit tests
-(unit.*) and end-to-end tests (golden, verdict, products, ws, malformed,
+(unit.*) and end-to-end tests (golden, verdict, records, ws, malformed,
 ...). The score is caught / (mutants that built), and the end-to-end
 score counts only mutants that an end-to-end test caught.
 
