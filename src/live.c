@@ -87,6 +87,10 @@ int fa_live_read(fa_run *ctx, fa_live_set *s, char *err, size_t errlen)
                 rc = -1;
             if (r != FA_NEXT_PACKET)
                 break;
+            if (ts < s->skip_before_us) {
+                s->skipped++;
+                continue;
+            }
             if (!fa_batch_add(b, s->dlt[i], data, caplen, len, ts)) {
                 fa_run_batch(ctx, b, false);
                 fa_batch_reset(b);

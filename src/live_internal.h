@@ -21,6 +21,8 @@ typedef struct fa_live_set {
     struct pollfd fds[FA_MAX_IFACES];
     int dlt[FA_MAX_IFACES];
     int n;
+    uint64_t skip_before_us; /* packets stamped earlier are not read (0: none) */
+    uint64_t skipped;
 } fa_live_set;
 
 /* Opens every -i interface, non-blocking. groups: NULL, or one

@@ -53,6 +53,7 @@ struct fa_run {
     pthread_mutex_t lock;    /* flow ends, records and the parts' counters */
     fa_inbox *inbox;         /* a part's ICMP errors from the other parts */
     uint64_t next_expire_us; /* a part's next sweep by the wall clock */
+    uint64_t start_skipped;  /* a part's packets from before its fanout groups were complete */
     FILE *json;
     char *json_buf;          /* its stdio buffer, freed after fclose */
     bool json_failed;

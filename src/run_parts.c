@@ -208,9 +208,10 @@ void fa_run_parts_print(const fa_run *ctx, FILE *out)
         const fa_run *p = ctx->parts[i];
         const fa_flow_stats *fs = fa_flow_table_stats(p->flows);
         fprintf(out, "  worker %d: %" PRIu64 " packets, %" PRIu64 " flows; kernel received %" PRIu64
-                     ", dropped %" PRIu64 ", if_dropped %" PRIu64 "; icmp errors posted to it %" PRIu64
-                     ", charged %" PRIu64 ", lost (inbox full) %" PRIu64 "\n",
+                     ", dropped %" PRIu64 ", if_dropped %" PRIu64 "; left unread from before the fanout group"
+                     " was complete %" PRIu64 "; icmp errors posted to it %" PRIu64 ", charged %" PRIu64
+                     ", lost (inbox full) %" PRIu64 "\n",
                 i + 1, p->summary.packets, fs->flows_created, p->live.received, p->live.dropped, p->live.if_dropped,
-                p->inbox->posted, p->inbox->claimed, p->inbox->lost);
+                p->start_skipped, p->inbox->posted, p->inbox->claimed, p->inbox->lost);
     }
 }

@@ -42,6 +42,7 @@ static void publish_stats(worker *wk)
     fa_live_stats(&wk->set, &st);
     fa_run_lock(wk->all->ctx);
     wk->part->live = st;
+    wk->part->start_skipped = wk->set.skipped;
     fa_run_unlock(wk->all->ctx);
 }
 
@@ -114,21 +115,27 @@ fa_workers *fa_workers_open(fa_run *ctx, char *err, size_t errlen)
         return NULL;
     }
     all->ctx = ctx;
-    /* Live, a part's flow clock starts at its wall clock, which must not
-     * be later than the first packet its handles capture. */
-    uint64_t opened = fa_live_wall_us();
     pthread_mutex_init(&all->mu, NULL);
     pthread_cond_init(&all->changed, NULL);
     for (int i = 0; i < ctx->nparts; i++) {
         worker *wk = &all->w[i];
         wk->part = ctx->parts[i];
-        wk->part->clock_us = opened;
         wk->all = all;
         all->n = i + 1;
         if (fa_live_open_set(&wk->set, ctx->opts, groups, err, errlen) != 0) {
             fa_workers_close(all);
             return NULL;
         }
+    }
+    /* A handle gets every packet of its interface from its activation
+     * until it joins the group: packets stamped before the last handle
+     * joined may have reached two threads, and are left unread. The flow
+     * clocks start there too (a part's starts at its wall clock, which
+     * must not be later than its first packet). */
+    uint64_t joined = fa_live_wall_us();
+    for (int i = 0; i < all->n; i++) {
+        all->w[i].set.skip_before_us = joined;
+        all->w[i].part->clock_us = joined;
     }
     return all;
 }
