@@ -36,6 +36,7 @@ typedef struct fa_summary {
     uint64_t waiting;                      /* --collect: uniflows and attempts not judged yet */
     uint64_t fw_denied;                    /* records of flows a firewall denied */
     uint64_t sensors, sensor_duplicates;   /* Kafka: sensors announced; records met again */
+    uint64_t sensor_missing;               /* Kafka: messages a gap in a sensor's seq says never came */
 } fa_summary;
 
 /* Counts the encapsulations a decoded packet passed (fa_packet.encap), on

@@ -139,32 +139,48 @@ static void sensor_facts(const json_t *rec, fa_flow *f)
         f->bits |= FA_FLOW_DENIED;
 }
 
-/* One message: a sensor's hello, or a flow judged once per (sensor, uid).
- * Other record types are not the auditor's and are passed over. */
+/* A sensor's flow record, judged once per (sensor, uid). */
+static void take_flow(fa_kafka_in *k, fa_run *ctx, const rd_kafka_message_t *m, const json_t *rec,
+                      const char *sensor)
+{
+    fa_summary *s = &ctx->summary;
+    const char *uid = json_string_value(json_object_get(rec, "uid"));
+    fa_flow f;
+    if (!uid || !fa_zeek_json_line(m->payload, m->len, &f)) {
+        s->records_malformed++;
+        return;
+    }
+    if (!fa_sensors_first(k->sensors, sensor, uid)) {
+        s->sensor_duplicates = fa_sensors_duplicates(k->sensors);
+        return;
+    }
+    sensor_facts(rec, &f);
+    s->records++;
+    ctx->from_sensor = sensor;
+    fa_run_flow(ctx, &f);
+    ctx->from_sensor = NULL;
+}
+
+/* One message: a sensor's hello or flow record, numbered among the
+ * sensor's messages. Other record types are not the auditor's and are
+ * passed over. */
 static void take(fa_kafka_in *k, fa_run *ctx, const rd_kafka_message_t *m)
 {
     fa_summary *s = &ctx->summary;
     json_t *rec = m->len <= FA_RECORD_LINE_MAX ? json_loadb(m->payload, m->len, 0, NULL) : NULL;
     const char *type = json_string_value(json_object_get(rec, "type"));
     const char *sensor = json_string_value(json_object_get(rec, "sensor"));
-    const char *uid = json_string_value(json_object_get(rec, "uid"));
-    fa_flow f;
-    if (!type || !sensor || !sensor[0] || strlen(sensor) >= FA_SENSOR_ID_MAX)
+    const json_t *seq = json_object_get(rec, "seq");
+    if (!type || !sensor || !sensor[0] || strlen(sensor) >= FA_SENSOR_ID_MAX) {
         s->records_malformed++;
-    else if (strcmp(type, "sensor_hello") == 0)
-        take_hello(k, sensor, rec, s);
-    else if (strcmp(type, "flow") != 0)
-        ;
-    else if (!uid || !fa_zeek_json_line(m->payload, m->len, &f))
-        s->records_malformed++;
-    else if (fa_sensors_first(k->sensors, sensor, uid)) {
-        sensor_facts(rec, &f);
-        s->records++;
-        ctx->from_sensor = sensor;
-        fa_run_flow(ctx, &f);
-        ctx->from_sensor = NULL;
+    } else {
+        if (json_is_integer(seq) && json_integer_value(seq) >= 0)
+            s->sensor_missing += fa_sensors_seq(k->sensors, sensor, (uint64_t)json_integer_value(seq));
+        if (strcmp(type, "sensor_hello") == 0)
+            take_hello(k, sensor, rec, s);
+        else if (strcmp(type, "flow") == 0)
+            take_flow(k, ctx, m, rec, sensor);
     }
-    s->sensor_duplicates = fa_sensors_duplicates(k->sensors);
     json_decref(rec);
     rd_kafka_offset_store(m->rkt, m->partition, m->offset + 1);
     k->read = true;

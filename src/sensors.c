@@ -9,6 +9,9 @@ typedef struct sensor_nets {
     char id[FA_SENSOR_ID_MAX];
     fa_cidr nets[FA_SENSOR_NETS_MAX];
     int nnets;
+    bool announced;
+    bool numbered;         /* next_seq holds: a message of it was met */
+    uint64_t next_seq;
 } sensor_nets;
 
 /* Open addressing at most half full, so a probe ends soon; 0 marks a
@@ -46,29 +49,51 @@ void fa_sensors_free(fa_sensors *s)
     free(s);
 }
 
-int fa_sensors_announce(fa_sensors *s, const char *id, const fa_cidr *nets, int nnets)
+/* The sensor's entry, made when it is new; NULL for a bad id or no room. */
+static sensor_nets *entry(fa_sensors *s, const char *id)
 {
     size_t len = strlen(id);
-    if (len == 0 || len >= FA_SENSOR_ID_MAX || nnets < 0 || nnets > FA_SENSOR_NETS_MAX)
-        return -1;
-    sensor_nets *x = NULL;
-    for (int i = 0; i < s->n && !x; i++)
+    if (len == 0 || len >= FA_SENSOR_ID_MAX)
+        return NULL;
+    for (int i = 0; i < s->n; i++)
         if (strcmp(s->list[i].id, id) == 0)
-            x = &s->list[i];
-    if (!x) {
-        if (s->n == FA_SENSORS_MAX)
-            return -1;
-        x = &s->list[s->n++];
-        memcpy(x->id, id, len + 1);
-    }
+            return &s->list[i];
+    if (s->n == FA_SENSORS_MAX)
+        return NULL;
+    sensor_nets *x = &s->list[s->n++];
+    memcpy(x->id, id, len + 1);
+    return x;
+}
+
+int fa_sensors_announce(fa_sensors *s, const char *id, const fa_cidr *nets, int nnets)
+{
+    sensor_nets *x = nnets >= 0 && nnets <= FA_SENSOR_NETS_MAX ? entry(s, id) : NULL;
+    if (!x)
+        return -1;
     memcpy(x->nets, nets, (size_t)nnets * sizeof *nets);
     x->nnets = nnets;
+    x->announced = true;
     return 0;
 }
 
 int fa_sensors_count(const fa_sensors *s)
 {
-    return s->n;
+    int n = 0;
+    for (int i = 0; i < s->n; i++)
+        n += s->list[i].announced;
+    return n;
+}
+
+uint64_t fa_sensors_seq(fa_sensors *s, const char *id, uint64_t seq)
+{
+    sensor_nets *x = entry(s, id);
+    if (!x)
+        return 0;
+    uint64_t missing = x->numbered && seq > x->next_seq ? seq - x->next_seq : 0;
+    if (!x->numbered || seq >= x->next_seq || seq == 0)
+        x->next_seq = seq + 1;
+    x->numbered = true;
+    return missing;
 }
 
 int fa_sensors_parse_nets(const char *list, fa_cidr *nets, int max, char *err, size_t errlen)

@@ -34,6 +34,12 @@ void fa_sensors_free(fa_sensors *s);
 int fa_sensors_announce(fa_sensors *s, const char *sensor, const fa_cidr *nets, int nnets);
 /* Sensors that announced themselves. */
 int fa_sensors_count(const fa_sensors *s);
+/* A message numbered seq (its "seq", counted from 0 at the sensor's
+ * start) from sensor: returns how many of the sensor's messages before it
+ * never came, 0 for its first message met (an auditor may start
+ * mid-stream), for seq 0 (the sensor started again) and for a message met
+ * again. A sensor's messages share a partition, so they come in order. */
+uint64_t fa_sensors_seq(fa_sensors *s, const char *sensor, uint64_t seq);
 /* Parses "192.0.2.0/24,2001:db8::/32" into nets. Returns the count, or
  * -1 with err naming the bad item (or the count beyond max). */
 int fa_sensors_parse_nets(const char *list, fa_cidr *nets, int max, char *err, size_t errlen);

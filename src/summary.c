@@ -134,7 +134,8 @@ static void print_records(const fa_summary *s, FILE *out)
     }
     if (s->record_formats & (1u << FA_REC_KAFKA))
         fprintf(out, "  sensors announced %" PRIu64 "; records met again (sensor and uid) and dropped %" PRIu64
-                     "\n", s->sensors, s->sensor_duplicates);
+                     "; messages missing (gaps in a sensor's seq) %" PRIu64 "\n", s->sensors, s->sensor_duplicates,
+                s->sensor_missing);
     if (s->attempts_unheld || s->unreach_dropped)
         fprintf(out, "  not paired for want of room: %" PRIu64 " attempts, %" PRIu64 " unreachables\n",
                 s->attempts_unheld, s->unreach_dropped);

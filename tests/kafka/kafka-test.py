@@ -22,10 +22,14 @@ of its own on 127.0.0.1, flowaudit sensors (--kafka-out) and auditors
                but for seq, plus sensor and site_key), and their hellos,
                every message keyed by the site key. Then kcat writes
                messages no sensor would (not JSON, no sensor, a sensor id
-               too long, a bad network, 70 kB): an auditor counts each as
-               malformed and judges the rest as one flowaudit would.
+               too long, a bad network, 70 kB) and a sensor whose messages
+               1 to 4 are missing: an auditor counts each bad one as
+               malformed and the 4 as missing, and judges the rest as one
+               flowaudit would.
   broker-down  the broker goes down before the second sensor publishes and
-               comes back three seconds later: no record is lost.
+               comes back three seconds later: no record is lost (the
+               audit is the single-process one, and no sensor's message
+               numbers have a gap).
   group        two auditors in one group, two sites whose keys fall on
                different partitions: each auditor judges one whole site,
                as one flowaudit reading that site's capture would.
@@ -270,6 +274,7 @@ def case_audit(env):
     finally:
         aud.kill()
     same_audit(got, want, "two sensors")
+    check(missing(env, "auditor") == 0, "messages missing although none was lost")
     with open(aud.json) as f:
         schema_check(env, f.readlines())
     nflows_a = len(env.single(a)[1])
@@ -353,8 +358,10 @@ def case_kcat(env):
            '{"type":"sensor_hello","sensor":"x","networks":["192.0.2.0/33"]}',
            '{"type":"flow","sensor":"x","uid":"C3","pad":"%s"}' % ("y" * 70000)]
     ignored = ['{"type":"flow_update","sensor":"x","uid":"C4"}']
+    # A sensor whose messages 1 to 4 never came.
+    gap = ['{"type":"sensor_hello","sensor":"gap","networks":[],"seq":%d}' % n for n in (0, 5)]
     subprocess.run(["kcat", "-P", "-b", env.cluster.bootstrap, "-t", TOPIC, "-k", "psw"],
-                   input="\n".join(bad + ignored) + "\n", text=True, timeout=WAIT_S, check=True)
+                   input="\n".join(bad + ignored + gap) + "\n", text=True, timeout=WAIT_S, check=True)
     aud = Auditor(env, "auditor", "kcat")
     try:
         aud.wait_flows(len(written))
@@ -367,6 +374,16 @@ def case_kcat(env):
         text = f.read()
     check("records; skipped %d malformed" % len(bad) in text,
           "the auditor did not count the %d malformed messages: %s" % (len(bad), text[-600:]))
+    check("messages missing (gaps in a sensor's seq) 4\n" in text, "the 4 messages of the gap are not counted")
+
+
+def missing(env, name):
+    """The messages an auditor's summary says never came."""
+    with open(os.path.join(env.dir, name + ".txt")) as f:
+        for line in f:
+            if "messages missing (gaps in a sensor's seq)" in line:
+                return int(line.rsplit(" ", 1)[1])
+    raise Failure("%s: no count of missing messages in the summary" % name)
 
 
 def schema_check(env, lines):
@@ -397,6 +414,7 @@ def case_broker_down(env):
     finally:
         aud.kill()
     same_audit(got, want, "broker down and back")
+    check(missing(env, "auditor") == 0, "the auditor found messages missing after the broker came back")
 
 
 def partition_of(key, partitions):

@@ -171,6 +171,25 @@ static void test_dedup_bounded(void **state)
     assert_int_equal(fa_sensors_duplicates(fx->s), FA_DEDUP_KEEP);
 }
 
+/* Gaps in a sensor's message numbers: its first message met sets where
+ * it stands, 0 is a restart, a number met again is no gap. */
+static void test_seq(void **state)
+{
+    fixture *fx = *state;
+    assert_int_equal(fa_sensors_seq(fx->s, "a", 7), 0);
+    assert_int_equal(fa_sensors_seq(fx->s, "a", 8), 0);
+    assert_int_equal(fa_sensors_seq(fx->s, "a", 12), 3);
+    assert_int_equal(fa_sensors_seq(fx->s, "a", 12), 0);
+    assert_int_equal(fa_sensors_seq(fx->s, "a", 10), 0);
+    assert_int_equal(fa_sensors_seq(fx->s, "a", 13), 0);
+    assert_int_equal(fa_sensors_seq(fx->s, "a", 0), 0);
+    assert_int_equal(fa_sensors_seq(fx->s, "a", 2), 1);
+    assert_int_equal(fa_sensors_seq(fx->s, "b", 5), 0);
+    assert_int_equal(fa_sensors_seq(fx->s, "", 5), 0);
+    /* Numbered, not announced: not counted as announcing. */
+    assert_int_equal(fa_sensors_count(fx->s), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +199,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_announce_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedup_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seq, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
