@@ -64,14 +64,14 @@ static void put_str(fa_json_rec *b, const char *s)
     put(b, s, strlen(s));
 }
 
-/* As jansson: quote and backslash escaped, the control characters by
- * their short escapes or \u00XX, everything else (UTF-8) as it is. */
 /* The bytes a JSON string cannot hold as they are. */
 static bool needs_escape(unsigned char c)
 {
     return c < 0x20 || c == '"' || c == '\\';
 }
 
+/* As jansson: quote and backslash escaped, the control characters by
+ * their short escapes or \u00XX, everything else (UTF-8) as it is. */
 static void put_string(fa_json_rec *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -146,10 +146,6 @@ static bool whole_micros(double v, uint64_t *us)
     return true;
 }
 
-/* Seconds to the microsecond: as %.6f rounds, then the zeros after the
- * last significant decimal go (one stays, so it reads back as a real).
- * printf, which costs a third of a flow record, only where whole_micros
- * cannot be sure. */
 /* Whole microseconds as seconds: the decimals up to the last significant
  * one, at least one. */
 static void put_micros(fa_json_rec *b, uint64_t us)
@@ -164,6 +160,10 @@ static void put_micros(fa_json_rec *b, uint64_t us)
     put(b, p, (size_t)(end - p));
 }
 
+/* Seconds to the microsecond: as %.6f rounds, then the zeros after the
+ * last significant decimal go (one stays, so it reads back as a real).
+ * printf, which costs a third of a flow record, only where whole_micros
+ * cannot be sure. */
 static void put_seconds(fa_json_rec *b, double v)
 {
     char num[320]; /* %.6f of the largest double: 309 digits, the point, 6 decimals */

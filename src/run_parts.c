@@ -207,11 +207,12 @@ void fa_run_parts_print(const fa_run *ctx, FILE *out)
     for (int i = 0; i < ctx->nparts; i++) {
         const fa_run *p = ctx->parts[i];
         const fa_flow_stats *fs = fa_flow_table_stats(p->flows);
-        fprintf(out, "  worker %d: %" PRIu64 " packets, %" PRIu64 " flows; kernel received %" PRIu64
+        fprintf(out, "  worker %d: %" PRIu64 " packets, %" PRIu64 " flows, peak active %" PRIu64
+                     "; kernel received %" PRIu64
                      ", dropped %" PRIu64 ", if_dropped %" PRIu64 "; left unread from before the fanout group"
                      " was complete %" PRIu64 "; icmp errors posted to it %" PRIu64 ", charged %" PRIu64
                      ", lost (inbox full) %" PRIu64 "\n",
-                i + 1, p->summary.packets, fs->flows_created, p->live.received, p->live.dropped, p->live.if_dropped,
+                i + 1, p->summary.packets, fs->flows_created, fs->flows_peak, p->live.received, p->live.dropped, p->live.if_dropped,
                 p->start_skipped, p->inbox->posted, p->inbox->claimed, p->inbox->lost);
     }
 }

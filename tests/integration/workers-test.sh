@@ -215,7 +215,7 @@ drops() {
          ($c.workers | length) == 2 and ($c.workers | all(.dropped > 0)) and
          ([$c.workers[].dropped] | add) == $c.dropped'
     local lines
-    lines=$(grep -c '^  worker [12]: .*kernel received [0-9]*, dropped [1-9][0-9]*,' "$WORK/drops.out" || true)
+    lines=$(grep -c '^  worker [12]: [0-9]* packets, [0-9]* flows, peak active [0-9]*; kernel received [0-9]*, dropped [1-9][0-9]*,' "$WORK/drops.out" || true)
     expect_eq "$lines" 2 "stopped threads: summary lines with their drops"
     has_text drops.out "WARNING: [0-9]* packets dropped by the kernel" ||
         fail "the report does not warn that the kernel dropped packets"
