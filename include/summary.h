@@ -34,6 +34,7 @@ typedef struct fa_summary {
     bool collected;                        /* records came to --collect, not from files */
     uint64_t messages;                     /* --collect: messages read */
     uint64_t waiting;                      /* --collect: uniflows and attempts not judged yet */
+    uint32_t export_missed;                /* --collect netflow: export packets missed (sequence numbers) */
     uint64_t fw_denied;                    /* records of flows a firewall denied */
     uint64_t sensors, sensor_duplicates;   /* Kafka: sensors announced; records met again */
     uint64_t sensor_missing;               /* Kafka: messages a gap in a sensor's seq says never came */

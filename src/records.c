@@ -409,6 +409,7 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
         }
         rc = fa_collector_failed(c, err, errlen);
         ctx->summary.waiting = fa_ipfix_waiting(r->ipfix) + r->nheld;
+        ctx->summary.export_missed = fa_collector_missed(c);
         fa_live_tick(ctx, sig, &t);
     }
     fa_collector_stop(c);
@@ -417,6 +418,7 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
     fa_collector_stats st;
     fa_collector_free(c, &st);
     ctx->summary.messages = st.messages;
+    ctx->summary.export_missed = st.missed;
     ctx->summary.records_malformed += st.malformed;
     finish_ipfix(r);
     judge_held(r, UINT64_MAX);

@@ -35,6 +35,8 @@ struct fa_collector {
     bool stop, done;         /* under mu */
     uint64_t malformed;      /* under mu: messages refused, sets without a template */
     uint64_t messages;       /* under mu */
+    uint32_t missed;         /* under mu: NetFlow v9 export packets missed, by sequence numbers */
+    bool netflow9;
     char err[256];           /* under mu: why the thread ended early */
 };
 
@@ -100,8 +102,13 @@ static bool read_message(fa_collector *c, fBuf_t *b)
     if (!eom && !gone && !g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_NLREAD))
         count_error(c, false);
     if (eom) {
+        /* libfixbuf counts a NetFlow v9 session's gaps in sequence numbers
+         * since the session began (for IPFIX it only logs them). */
+        uint32_t missed = c->netflow9 ? fbCollectorGetNetflowMissed(fBufGetCollector(b), NULL, 0, 0) : 0;
         pthread_mutex_lock(&c->mu);
         c->messages++;
+        if (missed > c->missed)
+            c->missed = missed;
         pthread_mutex_unlock(&c->mu);
     }
     g_clear_error(&gerr);
@@ -188,6 +195,7 @@ fa_collector *fa_collector_open(const fa_collect_spec *spec, char *err, size_t e
     pthread_cond_init(&c->room, NULL);
     pthread_cond_init(&c->ready, NULL);
     c->tcp = spec->tcp;
+    c->netflow9 = spec->netflow9;
     if (!(c->model = fbInfoModelAlloc()) || !(c->session = fa_ipfix_session(c->model, &c->tid, &gerr)) ||
         listen_on(c, spec, &gerr) != 0) {
         snprintf(err, errlen, "--collect %s: %s", spec->text, gerr ? gerr->message : "out of memory");
@@ -225,6 +233,14 @@ size_t fa_collector_take(fa_collector *c, fa_ipfix_item *out, size_t max, unsign
         pthread_cond_signal(&c->room);
     pthread_mutex_unlock(&c->mu);
     return n;
+}
+
+uint32_t fa_collector_missed(fa_collector *c)
+{
+    pthread_mutex_lock(&c->mu);
+    uint32_t m = c->missed;
+    pthread_mutex_unlock(&c->mu);
+    return m;
 }
 
 int fa_collector_failed(fa_collector *c, char *err, size_t errlen)
@@ -265,5 +281,6 @@ void fa_collector_free(fa_collector *c, fa_collector_stats *st)
         fa_collector_stop(c);
     st->malformed = c->malformed;
     st->messages = c->messages;
+    st->missed = c->missed;
     free_collector(c);
 }

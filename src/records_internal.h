@@ -110,6 +110,7 @@ typedef struct fa_collector fa_collector;
 typedef struct fa_collector_stats {
     uint64_t messages;   /* messages read to their end */
     uint64_t malformed;  /* read errors: messages refused, sets without a template */
+    uint32_t missed;     /* NetFlow v9: export packets missed, the most any session counted */
 } fa_collector_stats;
 
 /* Listens as spec says and starts the thread. NULL with err set (the
@@ -118,6 +119,9 @@ fa_collector *fa_collector_open(const fa_collect_spec *spec, char *err, size_t e
 /* Up to max records into out, waiting up to wait_ms for the first one.
  * Returns how many. */
 size_t fa_collector_take(fa_collector *c, fa_ipfix_item *out, size_t max, unsigned wait_ms);
+/* NetFlow v9: export packets missed so far, by the sequence numbers of
+ * the session that counted most (libfixbuf counts per session). */
+uint32_t fa_collector_missed(fa_collector *c);
 /* -1 with err set once the thread has ended on an error and its records
  * are all taken; else 0. */
 int fa_collector_failed(fa_collector *c, char *err, size_t errlen);

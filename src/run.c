@@ -490,6 +490,8 @@ static void report_marker(fa_run *ctx, bool final)
             json_decref(parts);
         json_object_set_new(o, "capture", cap);
     }
+    if (o && ctx->opts->collect.netflow9)
+        json_object_set_new(o, "export_packets_missed", json_integer(ctx->summary.export_missed));
     fa_run_record(ctx, o);
 }
 
@@ -504,6 +506,9 @@ static void live_note(const fa_run *ctx, FILE *text)
         fprintf(text, "; WARNING: %" PRIu64 " packets dropped by the kernel, %" PRIu64
                       " by the interface: a 'not seen' or 'blocked' verdict may be wrong",
                 ctx->live.dropped, ctx->live.if_dropped);
+    if (ctx->summary.export_missed)
+        fprintf(text, "; WARNING: the exporter's sequence numbers show %" PRIu32 " export packets lost: a 'not"
+                      " seen' or 'blocked' verdict may be wrong", ctx->summary.export_missed);
     if (ctx->summary.waiting)
         fprintf(text, "; %" PRIu64 " flow records wait up to 60 s for their other direction or an unreachable,"
                       " not judged yet", ctx->summary.waiting);

@@ -136,6 +136,9 @@ static void print_records(const fa_summary *s, FILE *out)
         fprintf(out, "  sensors announced %" PRIu64 "; records met again (sensor and uid) and dropped %" PRIu64
                      "; messages missing (gaps in a sensor's seq) %" PRIu64 "\n", s->sensors, s->sensor_duplicates,
                 s->sensor_missing);
+    if (s->collected && (s->record_formats & (1u << FA_REC_NETFLOW9)))
+        fprintf(out, "  export packets lost, by the exporter's sequence numbers: %" PRIu32 "%s\n", s->export_missed,
+                s->export_missed ? ": a 'not seen' or 'blocked' verdict may be wrong" : "");
     if (s->attempts_unheld || s->unreach_dropped)
         fprintf(out, "  not paired for want of room: %" PRIu64 " attempts, %" PRIu64 " unreachables\n",
                 s->attempts_unheld, s->unreach_dropped);

@@ -23,6 +23,9 @@ SIGTERM and its final report is checked:
   (sampling_rate 4), which it announces in an options record: the report
   must warn of it, audit_totals give sampling_interval 4, and every
   not_seen and blocked finding carry it;
+- NetFlow v9 losses: the relay loses ras-broken's third datagram once more;
+  the summary and the final report must count 1 export packet lost (by
+  the exporter's sequence numbers), and 0 for the runs that lost none;
 - IPFIX: the datagrams, kept as a file of messages one after the other,
   read with -r give the same flows as the collector did; NetFlow v9: such
   a file is refused with the reason (libfixbuf cannot split it).
@@ -76,8 +79,10 @@ agreement = load_agreement()
 class Relay(threading.Thread):
     """Receives the exporter's datagrams, keeps them and passes each on."""
 
-    def __init__(self, target_port):
+    def __init__(self, target_port, drop=0):
         super().__init__(daemon=True)
+        self.drop = drop                 # 1-based number of a datagram to lose; 0: none
+        self.received = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.2)
@@ -94,8 +99,11 @@ class Relay(threading.Thread):
                 data, _ = self.sock.recvfrom(65535)
             except socket.timeout:
                 continue
-            self.datagrams.append(data)
             self.last = time.monotonic()
+            self.received += 1
+            if self.received == self.drop:
+                continue
+            self.datagrams.append(data)
             out.sendto(data, self.target)
             # One at a time, as an exporter paces itself: a burst larger
             # than the socket buffer would be lost before the collector
@@ -166,15 +174,15 @@ def start_collector(flowaudit, prefix, opts, json_path, text_path):
 
 
 class Case:
-    def __init__(self, flowaudit, src, tmp, case, version, sampling=0):
+    def __init__(self, flowaudit, src, tmp, case, version, sampling=0, drop=0):
         self.case, self.version, self.sampling = case, version, sampling
         self.product = case.rsplit("-", 1)[0]
         self.pcap = os.path.join(src, "pcaps/products/%s.pcap" % case)
         self.opts = ["--rules", os.path.join(src, "rules"), "--site", os.path.join(src, "sites/%s.site" % self.product)]
-        self.base = os.path.join(tmp, "%s-v%d-s%d" % (case, version, sampling))
+        self.base = os.path.join(tmp, "%s-v%d-s%d-d%d" % (case, version, sampling, drop))
         self.proc, self.port = start_collector(flowaudit, "udp" if version == 10 else "netflow", self.opts,
                                                self.base + ".json", self.base + ".txt")
-        self.relay = Relay(self.port)
+        self.relay = Relay(self.port, drop)
         self.relay.start()
         conf = self.base + ".conf"
         with open(conf, "w") as f:
@@ -374,6 +382,15 @@ def tcp_main(flowaudit, src, sender):
     return 1 if problems else 0
 
 
+def missed_of(c):
+    """Export packets lost, from the summary and the final report record."""
+    with open(c.base + ".txt") as f:
+        text = [line for line in f if "export packets lost, by the exporter's sequence numbers:" in line]
+    with open(c.base + ".json") as f:
+        final = [json.loads(line) for line in f if '"type":"report"' in line][-1]
+    return (int(text[0].split(": ")[1].split(":")[0]) if text else None), final.get("export_packets_missed")
+
+
 def check_sampled(c):
     """Problems with how a sampled export is reported."""
     problems = []
@@ -410,8 +427,18 @@ def main(argv):
     with tempfile.TemporaryDirectory() as tmp:
         running = [Case(flowaudit, src, tmp, case, version) for case in cases]
         sampled = Case(flowaudit, src, tmp, "ras-broken", version, sampling=4)
-        for c in running + [sampled]:
+        # NetFlow v9: the relay loses the third datagram, as a network would.
+        lossy = [Case(flowaudit, src, tmp, "ras-broken", version, drop=3)] if version == 9 else []
+        for c in running + [sampled] + lossy:
             c.finish()
+        for c in lossy:
+            if missed_of(c) != (1, 1):
+                print("ras-broken v9, one datagram lost: summary and report say %s lost, not 1" % (missed_of(c),))
+                failed += 1
+        for c in running if version == 9 else []:
+            if missed_of(c) != (0, 0):
+                print("%s v9: %s export packets lost, none was" % (c.case, missed_of(c)))
+                failed += 1
         for p in check_sampled(sampled):
             print("ras-broken v%d sampled: %s" % (version, p))
             failed += 1
