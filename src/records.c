@@ -387,6 +387,10 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
             fa_collector_stats st;
             fa_collector_free(c, &st);
         }
+        if (r) {
+            fa_ipfix_stats st;
+            fa_ipfix_finish(r->ipfix, &st);
+        }
         free(items);
         free_reader(r);
         return -1;

@@ -61,4 +61,12 @@ grep -q '53 flows joined by their 5-tuple' "$tmp/r.html" || fail "HTML: joined u
 # the version is read before anything else).
 printf '\000\011\000\001' >"$tmp/v9.bin"
 refuse "NetFlow v9 export packets are not read from files" -r "$tmp/v9.bin"
+# --collect on a port already taken: exit 2, the port named.
+python3 -c 'import socket,sys,time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True); time.sleep(3)' >"$tmp/port" &
+holder=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/port" ] && break; sleep 0.1; done
+refuse "collect udp:127.0.0.1:$(cat "$tmp/port"): couldn't create socket" --collect "udp:127.0.0.1:$(cat "$tmp/port")"
+kill "$holder" 2>/dev/null
 echo "ok"
