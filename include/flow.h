@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <uthash.h>
 
 #include "addr.h"
 
@@ -75,7 +74,7 @@ typedef struct fa_flow_dir {
 
 /* Zeek's history is unbounded; 12 letters hold every sequence of the
  * once-per-direction letters plus a few scaled repeats, and keep a flow
- * within 232 bytes. Longer histories are cut. */
+ * within 176 bytes. Longer histories are cut. */
 #define FA_HISTORY_MAX 12
 
 enum fa_flow_bits {
@@ -93,7 +92,6 @@ enum fa_flow_bits {
 
 typedef struct fa_flow {
     fa_flow_key key;
-    UT_hash_handle hh;
     uint64_t first_us, last_us;
     fa_flow_dir dir[2];
     uint16_t hist_seen;            /* Zeek's once-per-direction history bits */

@@ -2,9 +2,10 @@
  *
  * Pipeline stage 3 (capture -> decode -> flow table -> detect -> report).
  * Flows live in a pool reserved for --max-flows records and recycled
- * through a free list, so the per-packet path allocates nothing (uthash's
- * bucket array is made with the first flow, sized for the cap, and
- * doubled only if a chain reaches twenty flows). Each flow sits on one
+ * through a free list, so the per-packet path allocates nothing (the hash
+ * chains link slot numbers; their bucket array is made with the first
+ * flow, sized for the cap, and doubled only if a chain reaches twenty
+ * flows, to one bucket per slot at most). Each flow sits on one
  * least-recently-active list per timeout class; expiry walks the list
  * heads, eviction takes the oldest head. A finished flow is handed to the
  * caller's callback and then recycled: copy what you keep. */
@@ -59,12 +60,13 @@ typedef struct fa_flow_stats {
     uint64_t icmp_errors_attributed;
     uint64_t icmp_errors_unmatched;
     uint64_t icmp_errors_claimed; /* --workers: unmatched where they arrived, charged by another table */
-    uint64_t pool_bytes;          /* flow records and their list links touched (high-water mark) */
-    uint64_t bucket_bytes;        /* uthash's bucket array */
+    uint64_t pool_bytes;          /* flow records and their list and chain links touched (high-water mark) */
+    uint64_t bucket_bytes;        /* the hash chains' bucket array */
 } fa_flow_stats;
 
-/* Memory of one flow slot: the record and its list links. */
-#define FA_FLOW_SLOT_BYTES (sizeof(fa_flow) + 8)
+/* Memory of one flow slot: the record, its list links and its hash chain
+ * link. */
+#define FA_FLOW_SLOT_BYTES (sizeof(fa_flow) + 16)
 
 typedef struct fa_flow_table fa_flow_table;
 
@@ -124,7 +126,8 @@ fa_flow *fa_flow_table_packet_hinted(fa_flow_table *t, const fa_packet *p, const
                                      int *dir);
 
 /* Calls fn for every active flow that started at least age_us before
- * now_us (interim records of long-lived flows). fn must not end flows. */
+ * now_us (interim records of long-lived flows), in slot order. fn must
+ * not end flows. */
 void fa_flow_table_each_older(fa_flow_table *t, uint64_t now_us, uint64_t age_us,
                               void (*fn)(fa_flow *f, void *ctx), void *ctx);
 

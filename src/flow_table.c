@@ -12,15 +12,12 @@
 
 #include "tcp_state.h"
 
-/* With HASH_NONFATAL_OOM, uthash reports a failed bucket allocation here
- * instead of exiting; the add is then abandoned and the packet dropped. */
-#undef uthash_nonfatal_oom
-#define uthash_nonfatal_oom(obj) (t->oom = true)
-
-/* With its list links (8 bytes) and its share of uthash's bucket array
- * (4 to 16 bytes), a flow should cost under 256 bytes of memory. */
-_Static_assert(sizeof(fa_flow) <= 232, "a flow record must stay within 232 bytes");
-_Static_assert(FA_TMO_COUNT <= 8, "a timeout class fits the flow's 3-bit lru_class");
+/* A flow is its record and its slot links (16 bytes) plus its share of
+ * the bucket array (1 to 4 bytes): under 200 bytes of memory. */
+_Static_assert(sizeof(fa_flow) <= 176, "a flow record must stay within 176 bytes");
+/* lru_class 7 marks a free slot. */
+_Static_assert(FA_TMO_COUNT < 8, "a timeout class fits the flow's 3-bit lru_class");
+#define FREE_CLASS 7
 
 static uint64_t mix_word(uint64_t h, uint64_t w)
 {
@@ -30,9 +27,9 @@ static uint64_t mix_word(uint64_t h, uint64_t w)
 
 /* The key is five 64-bit words; mixing them whole (murmur3's finaliser at
  * the end, so the low bits that pick a bucket depend on every input bit)
- * is several times cheaper than uthash's byte-wise default. The seed is
- * random per run, so that no one can send traffic that piles every flow
- * into one chain. */
+ * is several times cheaper than a byte-wise hash. The seed is random per
+ * run, so that no one can send traffic that piles every flow into one
+ * chain. */
 static uint32_t key_hash(const fa_flow_key *k, uint64_t seed)
 {
     uint64_t w[5];
@@ -45,30 +42,19 @@ static uint32_t key_hash(const fa_flow_key *k, uint64_t seed)
     return (uint32_t)h;
 }
 
-/* Every hash uthash computes is this one: the table's stored hashes come
- * from fa_flow_table_key(). */
-#undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = key_hash((keyptr), t->seed))
-
-/* uthash starts with 32 buckets and doubles them as chains grow; each
- * doubling rehashes every flow, a cache miss or three per flow on a big
- * table. Starting at the size the cap needs (a quarter bucket per flow)
- * spares that. These macros are read where HASH_ADD creates the table,
- * in new_flow(), where t is the table. */
-#undef HASH_INITIAL_NUM_BUCKETS
-#undef HASH_INITIAL_NUM_BUCKETS_LOG2
-#define HASH_INITIAL_NUM_BUCKETS (1u << t->bucket_log2)
-#define HASH_INITIAL_NUM_BUCKETS_LOG2 (t->bucket_log2)
+/* The bucket array starts at the size the cap needs, a quarter bucket per
+ * flow: doubling it rehashes every flow. */
 #define FLOWS_PER_BUCKET_LOG2 2
 #define MIN_BUCKETS_LOG2 5
-/* uthash doubles the buckets as soon as one chain reaches ten flows. With
- * flows coming and going all the time that happens by chance in most long
- * runs even at one flow a bucket (a Poisson tail met over a million
- * insertions), doubling the bucket memory for nothing. Twenty is beyond
- * chance at the cap's four flows a bucket, and the random seed keeps anyone
- * from aiming traffic at one chain. */
-#undef HASH_BKT_CAPACITY_THRESH
-#define HASH_BKT_CAPACITY_THRESH 20U
+/* A chain that reaches this many flows doubles the buckets. With flows
+ * coming and going all the time, a threshold of ten is met by chance in
+ * most long runs even at one flow a bucket (a Poisson tail met over a
+ * million insertions), doubling the bucket memory for nothing. Twenty is
+ * beyond chance at the cap's four flows a bucket, and the random seed
+ * keeps anyone from aiming traffic at one chain. The array never grows
+ * past one bucket per slot, nor again after a doubling that left the
+ * chain as long: keys that hash alike are not parted by more buckets. */
+#define CHAIN_GROW 20
 
 #define NIL UINT32_MAX
 #define FRAG_SLOTS 1024
@@ -101,31 +87,37 @@ typedef struct lru_list {
     uint32_t head, tail;
 } lru_list;
 
-/* A flow's neighbours in its expiry list, or the next free slot. Kept out
- * of the flow records so that moving a flow in its list touches two of
- * these small entries, which mostly stay in the cache, instead of the
- * records of two unrelated flows, which mostly do not. */
-typedef struct lru_link {
+/* A flow's neighbours in its expiry list (or the next free slot), and the
+ * next flow in its hash chain with its hash. Kept out of the flow records
+ * so that moving a flow in its list touches two of these small entries,
+ * which mostly stay in the cache, instead of the records of two unrelated
+ * flows, which mostly do not; and a chain is walked by comparing hashes
+ * here, reading only the record whose hash matches. Chaining by slot
+ * number instead of by pointer (uthash's 56-byte handle) is what keeps a
+ * flow within 192 bytes. */
+typedef struct slot_link {
     uint32_t prev, next;
-} lru_link;
-_Static_assert(sizeof(fa_flow) + sizeof(lru_link) == FA_FLOW_SLOT_BYTES, "slot size");
+    uint32_t chain;      /* next slot in the same bucket, NIL at the end */
+    uint32_t hashv;
+} slot_link;
+_Static_assert(sizeof(fa_flow) + sizeof(slot_link) == FA_FLOW_SLOT_BYTES, "slot size");
 
 struct fa_flow_table {
     fa_flow_config cfg;
     fa_flow_end_fn on_end;
     void *ctx;
-    fa_flow *hash;
+    uint32_t *buckets;   /* first slot of each chain, NIL; made with the first flow */
     fa_flow *pool;       /* max_flows slots, reserved at once, touched lazily */
-    lru_link *links;     /* one per pool slot, likewise */
+    slot_link *links;    /* one per pool slot, likewise */
     size_t pool_size, links_size;
-    unsigned bucket_log2;
+    unsigned bucket_log2, initial_log2, max_log2;
+    bool no_grow;        /* a doubling left a chain as long: no more */
     uint32_t used, free_head;
     lru_list lru[FA_TMO_COUNT];
     uint64_t now_us, next_expire_us;
     uint16_t now_s;      /* now_us in seconds, mod 2^16 (lru_stamp) */
     uint64_t seed;       /* of the key hash */
     uint32_t charged;    /* the flow the last packet's ICMP error was charged to, NIL */
-    bool oom;
     fa_flow_stats stats;
     frag_slot frags[FRAG_SLOTS];
     recent_slot recent[RECENT_SLOTS];
@@ -187,7 +179,7 @@ fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_en
     if (t->cfg.max_flows == 0)
         t->cfg.max_flows = 1;
     t->pool_size = (size_t)t->cfg.max_flows * sizeof(fa_flow);
-    t->links_size = (size_t)t->cfg.max_flows * sizeof(lru_link);
+    t->links_size = (size_t)t->cfg.max_flows * sizeof(slot_link);
     t->pool = reserve(t->pool_size);
     t->links = reserve(t->links_size);
     if (!t->pool || !t->links) {
@@ -196,9 +188,12 @@ fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_en
         free(t);
         return NULL;
     }
-    t->bucket_log2 = MIN_BUCKETS_LOG2;
-    while (((uint64_t)1 << (t->bucket_log2 + FLOWS_PER_BUCKET_LOG2)) < t->cfg.max_flows)
-        t->bucket_log2++;
+    t->initial_log2 = MIN_BUCKETS_LOG2;
+    while (((uint64_t)1 << (t->initial_log2 + FLOWS_PER_BUCKET_LOG2)) < t->cfg.max_flows)
+        t->initial_log2++;
+    t->max_log2 = t->initial_log2;
+    while (((uint64_t)1 << t->max_log2) < t->cfg.max_flows)
+        t->max_log2++;
     if (getrandom(&t->seed, sizeof t->seed, 0) != sizeof t->seed)
         t->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t;
     t->on_end = on_end;
@@ -213,7 +208,10 @@ fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_en
  * lands in changes no record. */
 void fa_flow_table_reset(fa_flow_table *t)
 {
-    HASH_CLEAR(hh, t->hash);
+    free(t->buckets);
+    t->buckets = NULL;
+    t->bucket_log2 = t->initial_log2;
+    t->no_grow = false;
     t->used = 0;
     t->free_head = NIL;
     for (int c = 0; c < FA_TMO_COUNT; c++)
@@ -221,7 +219,6 @@ void fa_flow_table_reset(fa_flow_table *t)
     t->now_us = t->next_expire_us = 0;
     t->now_s = 0;
     t->charged = NIL;
-    t->oom = false;
     memset(&t->stats, 0, sizeof t->stats);
     memset(t->frags, 0, sizeof t->frags);
     memset(t->recent, 0, sizeof t->recent);
@@ -231,7 +228,7 @@ void fa_flow_table_free(fa_flow_table *t)
 {
     if (!t)
         return;
-    HASH_CLEAR(hh, t->hash);
+    free(t->buckets);
     munmap(t->pool, t->pool_size);
     munmap(t->links, t->links_size);
     free(t);
@@ -242,10 +239,89 @@ const fa_flow_stats *fa_flow_table_stats(const fa_flow_table *t)
     return &t->stats;
 }
 
+static uint32_t *bucket_of(const fa_flow_table *t, uint32_t hashv)
+{
+    return &t->buckets[hashv & (uint32_t)(((uint64_t)1 << t->bucket_log2) - 1)];
+}
+
+static uint32_t chain_length(const fa_flow_table *t, uint32_t s)
+{
+    uint32_t n = 0;
+    for (; s != NIL; s = t->links[s].chain)
+        n++;
+    return n;
+}
+
+/* A bucket array of 2^log2 chains, all empty; NULL when out of memory. */
+static uint32_t *new_buckets(unsigned log2)
+{
+    size_t n = (size_t)1 << log2;
+    uint32_t *b = malloc(n * sizeof *b);
+    if (b)
+        memset(b, 0xff, n * sizeof *b);
+    return b;
+}
+
+/* Doubles the buckets, moving every flow to its chain in the new array
+ * by the hash kept beside it: no record is read. Out of memory, the
+ * table keeps its buckets and stops growing. */
+static void grow_buckets(fa_flow_table *t)
+{
+    uint32_t *old = t->buckets;
+    size_t n = (size_t)1 << t->bucket_log2;
+    t->buckets = new_buckets(t->bucket_log2 + 1);
+    if (!t->buckets) {
+        t->buckets = old;
+        t->no_grow = true;
+        return;
+    }
+    t->bucket_log2++;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t next;
+        for (uint32_t s = old[i]; s != NIL; s = next) {
+            uint32_t *head = bucket_of(t, t->links[s].hashv);
+            next = t->links[s].chain;
+            t->links[s].chain = *head;
+            *head = s;
+        }
+    }
+    free(old);
+}
+
+/* Puts slot idx at the head of its hash chain; false when the first
+ * bucket array cannot be made. */
+static bool chain_add(fa_flow_table *t, uint32_t idx, uint32_t hashv)
+{
+    if (!t->buckets && !(t->buckets = new_buckets(t->bucket_log2)))
+        return false;
+    uint32_t *head = bucket_of(t, hashv);
+    t->links[idx].chain = *head;
+    t->links[idx].hashv = hashv;
+    *head = idx;
+    if (t->no_grow || chain_length(t, idx) < CHAIN_GROW)
+        return true;
+    if (t->bucket_log2 >= t->max_log2) {
+        t->no_grow = true;
+        return true;
+    }
+    grow_buckets(t);
+    if (chain_length(t, *bucket_of(t, hashv)) >= CHAIN_GROW)
+        t->no_grow = true;
+    return true;
+}
+
+static void chain_del(fa_flow_table *t, uint32_t idx)
+{
+    uint32_t *p = bucket_of(t, t->links[idx].hashv);
+    while (*p != idx)
+        p = &t->links[*p].chain;
+    *p = t->links[idx].chain;
+}
+
 static void lru_unlink(fa_flow_table *t, const fa_flow *f, uint32_t idx)
 {
     lru_list *l = &t->lru[f->lru_class];
-    lru_link *k = &t->links[idx];
+    slot_link *k = &t->links[idx];
     if (k->prev != NIL)
         t->links[k->prev].next = k->next;
     else
@@ -261,7 +337,8 @@ static void lru_append(fa_flow_table *t, fa_flow *f, uint32_t idx, fa_timeout_cl
     lru_list *l = &t->lru[c];
     f->lru_class = c & 0x7;
     f->lru_stamp = t->now_s;
-    t->links[idx] = (lru_link){.prev = l->tail, .next = NIL};
+    t->links[idx].prev = l->tail;
+    t->links[idx].next = NIL;
     if (l->tail != NIL)
         t->links[l->tail].next = idx;
     else
@@ -353,11 +430,19 @@ static void end_flow(fa_flow_table *t, fa_flow *f, fa_end_reason why)
      * reason: the cap only cut its linger short. */
     if (why == FA_END_EVICTED && f->end_reason != FA_END_EVICTED)
         t->stats.closed_reclaimed++;
-    HASH_DEL(t->hash, f);
+    chain_del(t, idx);
     lru_unlink(t, f, idx);
+    f->lru_class = FREE_CLASS;
     t->links[idx].next = t->free_head;
     t->free_head = idx;
-    t->stats.flows_active--;
+    /* Emptied, the table starts again from the buckets a new one makes:
+     * what a run of short bursts costs does not depend on its past. */
+    if (--t->stats.flows_active == 0 && (t->bucket_log2 != t->initial_log2 || t->no_grow)) {
+        free(t->buckets);
+        t->buckets = NULL;
+        t->bucket_log2 = t->initial_log2;
+        t->no_grow = false;
+    }
 }
 
 /* A free slot: recycled, then a never-used one, and at the cap the least
@@ -475,15 +560,14 @@ static fa_flow *new_flow(fa_flow_table *t, const fa_flow_key *k, uint32_t hashv,
         f->bits |= FA_FLOW_CONTINUED;
         t->stats.flows_continued++;
     }
-    t->oom = false;
-    HASH_ADD_BYHASHVALUE(hh, t->hash, key, sizeof f->key, hashv, f);
-    if (t->oom) {
+    if (!chain_add(t, idx, hashv)) {
+        f->lru_class = FREE_CLASS;
         t->links[idx].next = t->free_head;
         t->free_head = idx;
         return NULL;
     }
     lru_append(t, f, idx, class_of(f));
-    t->stats.bucket_bytes = (uint64_t)t->hash->hh.tbl->num_buckets * sizeof(UT_hash_bucket);
+    t->stats.bucket_bytes = (uint64_t)sizeof *t->buckets << t->bucket_log2;
     t->stats.flows_created++;
     if (++t->stats.flows_active > t->stats.flows_peak)
         t->stats.flows_peak = t->stats.flows_active;
@@ -504,20 +588,12 @@ static void packet_hint(const fa_flow_table *t, const fa_packet *p, fa_flow_hint
 
 static fa_flow *lookup(fa_flow_table *t, const fa_flow_hint *h)
 {
-    fa_flow *f;
-    HASH_FIND_BYHASHVALUE(hh, t->hash, &h->key, sizeof h->key, h->hashv, f);
-    return f;
-}
-
-/* The bucket a key hashes to, or NULL while the table is empty. */
-static const UT_hash_bucket *bucket_of(const fa_flow_table *t, uint32_t hashv)
-{
-    if (!t->hash)
+    if (!t->buckets)
         return NULL;
-    const UT_hash_table *tbl = t->hash->hh.tbl;
-    unsigned b;
-    HASH_TO_BKT(hashv, tbl->num_buckets, b);
-    return &tbl->buckets[b];
+    for (uint32_t s = *bucket_of(t, h->hashv); s != NIL; s = t->links[s].chain)
+        if (t->links[s].hashv == h->hashv && memcmp(&flow_at(t, s)->key, &h->key, sizeof h->key) == 0)
+            return flow_at(t, s);
+    return NULL;
 }
 
 void fa_flow_table_key(const fa_flow_table *t, const fa_packet *p, fa_flow_hint *h)
@@ -531,24 +607,23 @@ void fa_flow_table_key(const fa_flow_table *t, const fa_packet *p, fa_flow_hint 
 
 void fa_flow_table_prefetch_bucket(const fa_flow_table *t, const fa_flow_hint *h)
 {
-    const UT_hash_bucket *b = h->valid ? bucket_of(t, h->hashv) : NULL;
-    if (b)
-        __builtin_prefetch(b);
+    if (h->valid && t->buckets)
+        __builtin_prefetch(bucket_of(t, h->hashv));
 }
 
 void fa_flow_table_prefetch(const fa_flow_table *t, const fa_flow_hint *h)
 {
-    const UT_hash_bucket *b = h->valid ? bucket_of(t, h->hashv) : NULL;
-    if (!b || !b->hh_head)
+    uint32_t head = h->valid && t->buckets ? *bucket_of(t, h->hashv) : NIL;
+    if (head == NIL)
         return;
     /* The head of the chain is the flow itself more often than not
      * (chains average one or two flows); its record is read and written
      * throughout, so every line of it is fetched. */
-    const char *rec = ELMT_FROM_HH(t->hash->hh.tbl, b->hh_head);
+    const char *rec = (const char *)flow_at(t, head);
     for (size_t off = 0; off < sizeof(fa_flow); off += 64)
         __builtin_prefetch(rec + off, 1);
     __builtin_prefetch(rec + sizeof(fa_flow) - 1, 1);
-    __builtin_prefetch(&t->links[flow_index(t, (const fa_flow *)(const void *)rec)], 1);
+    __builtin_prefetch(&t->links[head], 1);
 }
 
 static frag_slot *frag_slot_for(fa_flow_table *t, const fa_packet *p)
@@ -812,9 +887,11 @@ bool fa_flow_table_charged(const fa_flow_table *t, uint32_t *index)
 void fa_flow_table_each_older(fa_flow_table *t, uint64_t now_us, uint64_t age_us,
                               void (*fn)(fa_flow *f, void *ctx), void *ctx)
 {
-    for (fa_flow *f = t->hash; f; f = f->hh.next)
-        if (now_us >= f->first_us && now_us - f->first_us >= age_us)
+    for (uint32_t i = 0; i < t->used; i++) {
+        fa_flow *f = flow_at(t, i);
+        if (f->lru_class != FREE_CLASS && now_us >= f->first_us && now_us - f->first_us >= age_us)
             fn(f, ctx);
+    }
 }
 
 void fa_flow_table_expire(fa_flow_table *t, uint64_t now_us)

@@ -21,6 +21,7 @@
 #include <fixbuf/public.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 #include "clock.h"
 #include "decode.h"

@@ -1,7 +1,8 @@
 /* test_flow_table.c - the flow table: canonical keys and directions, UDP
  * roles, the --max-flows cap, idle expiry per timeout class, flushing,
  * duplicate frames, ICMP-error and fragment attribution, TTL bookkeeping,
- * a reset table behaving as a new one.
+ * a reset table behaving as a new one, hash chains (collisions, deletion,
+ * growth, keys that all hash alike).
  * Packets are built as bytes and run through the decoder, as in a capture. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,7 +169,7 @@ static fa_addr addr(const char *text)
 static void test_flow_record_size(void **state)
 {
     (void)state;
-    assert_true(FA_FLOW_SLOT_BYTES <= 240);
+    assert_true(FA_FLOW_SLOT_BYTES <= 192);
 }
 
 static void test_timeout_names(void **state)
@@ -704,8 +705,300 @@ static void test_buckets_not_doubled_by_churn(void **state)
     const fa_flow_stats *st = fa_flow_table_stats(t);
     assert_true(st->flows_peak > 1900 && st->flows_peak < 3100); /* expiry sweeps once a second */
     assert_true(n_ended > 90000);
-    assert_int_equal(st->bucket_bytes, 1024 * 16);
+    assert_int_equal(st->bucket_bytes, 1024 * 4);
     fa_flow_table_free(t);
+}
+
+/* ---- hash chains ------------------------------------------------------- */
+
+/* A table fed UDP flows from 10.a.b.c:5000 to 10.255.0.1:53, key i being
+ * the source's low 24 bits, and the keys of the flows it ended, in order. */
+typedef struct chain_fx {
+    fa_flow_table *t;
+    unsigned n_ended;
+    uint32_t ended[512];
+} chain_fx;
+
+static void on_end_key(fa_flow *f, void *ctx)
+{
+    chain_fx *fx = ctx;
+    const fa_addr *a = fa_flow_addr(f, 0);
+    if (fx->n_ended == sizeof fx->ended / sizeof fx->ended[0])
+        fail_msg("more flows ended than expected");
+    fx->ended[fx->n_ended++] = (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 | a->b[15];
+}
+
+static void chain_open(chain_fx *fx, uint32_t max_flows)
+{
+    fa_flow_config cfg;
+    fa_flow_config_default(&cfg);
+    cfg.max_flows = max_flows;
+    memset(fx, 0, sizeof *fx);
+    fx->t = fa_flow_table_new(&cfg, on_end_key, fx);
+    assert_non_null(fx->t);
+}
+
+static void chain_packet(struct buf *b, fa_packet *p, uint32_t i, uint64_t ts)
+{
+    char src[32];
+    snprintf(src, sizeof src, "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+    udp4(b, src, "10.255.0.1", 5000, 53, 8);
+    assert_int_equal(fa_decode(DLT_RAW, b->d, (uint32_t)b->len, (uint32_t)b->len, p), FA_DEC_OK);
+    p->ts_us = ts;
+}
+
+static uint32_t chain_hash(const chain_fx *fx, uint32_t i)
+{
+    struct buf b;
+    fa_packet p;
+    fa_flow_hint h;
+    chain_packet(&b, &p, i, 0);
+    fa_flow_table_key(fx->t, &p, &h);
+    assert_true(h.valid);
+    return h.hashv;
+}
+
+/* n keys from i = 1 on whose hashes, masked, equal want: with the mask of
+ * the largest bucket array the table can have (one bucket per slot), they
+ * share a chain at every size. */
+static void keys_alike(const chain_fx *fx, uint32_t mask, uint32_t want, uint32_t *keys, unsigned n)
+{
+    unsigned k = 0;
+    for (uint32_t i = 1; k < n && i < (1u << 24); i++)
+        if ((chain_hash(fx, i) & mask) == want)
+            keys[k++] = i;
+    assert_int_equal(k, n);
+}
+
+/* Feeds key i at ts; returns whether it made a new flow. The flow found
+ * must be key i's, the packet its originator's. */
+static bool chain_feed(chain_fx *fx, uint32_t i, uint64_t ts)
+{
+    struct buf b;
+    fa_packet p;
+    chain_packet(&b, &p, i, ts);
+    uint64_t created = fa_flow_table_stats(fx->t)->flows_created;
+    int d = -1;
+    fa_flow *f = fa_flow_table_packet(fx->t, &p, &d);
+    assert_non_null(f);
+    assert_int_equal(d, 0);
+    assert_int_equal(fa_addr_cmp(fa_flow_addr(f, 0), &p.src), 0);
+    return fa_flow_table_stats(fx->t)->flows_created != created;
+}
+
+static void count_flow(fa_flow *f, void *ctx)
+{
+    (void)f;
+    ++*(unsigned *)ctx;
+}
+
+static unsigned active_flows(chain_fx *fx)
+{
+    unsigned n = 0;
+    fa_flow_table_each_older(fx->t, UINT64_MAX, 0, count_flow, &n);
+    assert_int_equal(n, fa_flow_table_stats(fx->t)->flows_active);
+    return n;
+}
+
+/* Ten flows in one chain: each packet finds its own flow. */
+static void test_chain_collisions(void **state)
+{
+    (void)state;
+    chain_fx fx;
+    chain_open(&fx, 64);
+    uint32_t keys[10];
+    keys_alike(&fx, 63, chain_hash(&fx, 1) & 63, keys, 10);
+    for (int i = 0; i < 10; i++)
+        assert_true(chain_feed(&fx, keys[i], T0 + (uint64_t)i));
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 10; i++)
+            assert_false(chain_feed(&fx, keys[i], T0 + 100 + (uint64_t)i));
+    const fa_flow_stats *st = fa_flow_table_stats(fx.t);
+    assert_int_equal(st->flows_created, 10);
+    assert_int_equal(st->packets, 30);
+    assert_int_equal(st->bucket_bytes, 32 * 4); /* a quarter bucket per slot, four bytes each */
+    assert_int_equal(active_flows(&fx), 10);
+    fa_flow_table_free(fx.t);
+}
+
+/* The first, a middle and the last flow of one chain time out; the others
+ * stay found, and the ended ones come back as new flows. */
+static void test_chain_delete_middle(void **state)
+{
+    (void)state;
+    chain_fx fx;
+    chain_open(&fx, 64);
+    uint32_t keys[10];
+    keys_alike(&fx, 63, chain_hash(&fx, 7) & 63, keys, 10);
+    for (int i = 0; i < 10; i++)
+        assert_true(chain_feed(&fx, keys[i], T0));
+    for (int i = 0; i < 10; i++)
+        if (i != 0 && i != 5 && i != 9)
+            assert_false(chain_feed(&fx, keys[i], T0 + 30 * SEC));
+    /* udp times out after 60 s idle: only the three left alone */
+    assert_false(chain_feed(&fx, keys[1], T0 + 61 * SEC));
+    assert_int_equal(fx.n_ended, 3);
+    assert_int_equal(fx.ended[0], keys[0]);
+    assert_int_equal(fx.ended[1], keys[5]);
+    assert_int_equal(fx.ended[2], keys[9]);
+    assert_int_equal(active_flows(&fx), 7);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(chain_feed(&fx, keys[i], T0 + 62 * SEC), i == 0 || i == 5 || i == 9);
+    assert_int_equal(fa_flow_table_stats(fx.t)->flows_created, 13);
+    assert_int_equal(active_flows(&fx), 10);
+    fa_flow_table_free(fx.t);
+}
+
+/* A full table whose last flow makes a chain of twenty doubles its
+ * buckets, to one per slot and no further, and keeps every flow. */
+static void test_chain_growth_while_full(void **state)
+{
+    (void)state;
+    chain_fx fx;
+    chain_open(&fx, 64);
+    uint32_t want = chain_hash(&fx, 3) & 31;
+    uint32_t alike[20], others[44];
+    keys_alike(&fx, 31, want, alike, 20);
+    unsigned n = 0;
+    for (uint32_t i = 1u << 20; n < 44; i++)
+        if ((chain_hash(&fx, i) & 31) != want)
+            others[n++] = i;
+    for (int i = 0; i < 44; i++)
+        assert_true(chain_feed(&fx, others[i], T0 + (uint64_t)i));
+    for (int i = 0; i < 19; i++)
+        assert_true(chain_feed(&fx, alike[i], T0 + 100 + (uint64_t)i));
+    const fa_flow_stats *st = fa_flow_table_stats(fx.t);
+    assert_int_equal(st->bucket_bytes, 32 * 4);
+    assert_true(chain_feed(&fx, alike[19], T0 + 200));
+    assert_int_equal(st->flows_active, 64);
+    assert_int_equal(st->bucket_bytes, 64 * 4);
+    assert_int_equal(fx.n_ended, 0);
+    for (int i = 0; i < 20; i++)
+        assert_false(chain_feed(&fx, alike[i], T0 + 300 + (uint64_t)i));
+    for (int i = 0; i < 44; i++)
+        assert_false(chain_feed(&fx, others[i], T0 + 400 + (uint64_t)i));
+    assert_int_equal(st->flows_created, 64);
+    assert_int_equal(st->bucket_bytes, 64 * 4);
+    assert_int_equal(active_flows(&fx), 64);
+    /* a chain of twenty at one bucket per slot: no further doubling,
+     * though one would part these keys */
+    uint32_t more[20];
+    keys_alike(&fx, 63, chain_hash(&fx, 9) & 63, more, 20);
+    for (int i = 0; i < 20; i++)
+        chain_feed(&fx, more[i], T0 + 500 + (uint64_t)i);
+    for (int i = 0; i < 20; i++)
+        assert_false(chain_feed(&fx, more[i], T0 + 600 + (uint64_t)i));
+    assert_int_equal(st->bucket_bytes, 64 * 4);
+    /* emptied, it starts again from a quarter bucket per slot */
+    fa_flow_table_flush(fx.t, FA_END_EOF);
+    assert_true(chain_feed(&fx, alike[0], T0 + 700));
+    assert_int_equal(st->bucket_bytes, 32 * 4);
+    assert_false(chain_feed(&fx, alike[0], T0 + 701));
+    fa_flow_table_free(fx.t);
+}
+
+/* At the cap a new flow evicts the least recently active one, wherever it
+ * sits in its chain, and the rest of that chain stays found. */
+static void test_chain_eviction_at_cap(void **state)
+{
+    (void)state;
+    chain_fx fx;
+    chain_open(&fx, 16);
+    uint32_t keys[17];
+    keys_alike(&fx, 31, chain_hash(&fx, 11) & 31, keys, 17);
+    for (int i = 0; i < 16; i++)
+        assert_true(chain_feed(&fx, keys[i], T0 + (uint64_t)i * SEC));
+    /* keys[7] becomes the least recently active: the others move on */
+    for (int i = 0; i < 16; i++)
+        if (i != 7)
+            assert_false(chain_feed(&fx, keys[i], T0 + 20 * SEC + (uint64_t)i * SEC));
+    assert_true(chain_feed(&fx, keys[16], T0 + 40 * SEC));
+    assert_int_equal(fx.n_ended, 1);
+    assert_int_equal(fx.ended[0], keys[7]);
+    assert_int_equal(fa_flow_table_stats(fx.t)->flows_ended[FA_END_EVICTED], 1);
+    for (int i = 0; i < 17; i++)
+        if (i != 7)
+            assert_false(chain_feed(&fx, keys[i], T0 + 41 * SEC));
+    /* keys[0] is now the oldest */
+    assert_true(chain_feed(&fx, keys[7], T0 + 42 * SEC));
+    assert_int_equal(fx.n_ended, 2);
+    assert_int_equal(fx.ended[1], keys[0]);
+    assert_int_equal(active_flows(&fx), 16);
+    fa_flow_table_free(fx.t);
+}
+
+/* Keys that share one chain at every bucket count, as traffic aimed at a
+ * known seed would: one doubling is tried and no more, bucket memory
+ * stays bounded, lookups and eviction stay right. */
+static void test_chain_hostile_keys(void **state)
+{
+    (void)state;
+    chain_fx fx;
+    chain_open(&fx, 256);
+    enum { N = 300 };
+    uint32_t keys[N];
+    keys_alike(&fx, 255, chain_hash(&fx, 5) & 255, keys, N);
+    for (int i = 0; i < N; i++)
+        assert_true(chain_feed(&fx, keys[i], T0 + (uint64_t)i));
+    const fa_flow_stats *st = fa_flow_table_stats(fx.t);
+    assert_int_equal(st->bucket_bytes, 128 * 4); /* 64 buckets, doubled once */
+    assert_int_equal(st->flows_active, 256);
+    assert_int_equal(fx.n_ended, N - 256);
+    for (unsigned i = 0; i < fx.n_ended; i++)
+        assert_int_equal(fx.ended[i], keys[i]);
+    for (int i = N - 256; i < N; i++)
+        assert_false(chain_feed(&fx, keys[i], T0 + 1000 + (uint64_t)i));
+    assert_int_equal(st->flows_created, N);
+    assert_int_equal(st->bucket_bytes, 128 * 4);
+    fa_flow_table_flush(fx.t, FA_END_EOF);
+    assert_int_equal(fx.n_ended, N);
+    for (unsigned i = N - 256; i < N; i++)
+        assert_int_equal(fx.ended[i], keys[i]);
+    assert_int_equal(active_flows(&fx), 0);
+    fa_flow_table_free(fx.t);
+}
+
+typedef struct keyed_hash {
+    uint32_t hashv, key;
+} keyed_hash;
+
+static int by_hash(const void *a, const void *b)
+{
+    const keyed_hash *x = a, *y = b;
+    return x->hashv != y->hashv ? (x->hashv < y->hashv ? -1 : 1) : (x->key < y->key ? -1 : x->key > y->key);
+}
+
+/* Two keys with the same 32-bit hash (a birthday search over 2^19 keys
+ * finds about 32 such pairs): told apart by the key itself. */
+static void test_chain_same_hash(void **state)
+{
+    (void)state;
+    chain_fx fx;
+    chain_open(&fx, 64);
+    enum { N = 1 << 19 };
+    keyed_hash *h = malloc(N * sizeof *h);
+    assert_non_null(h);
+    for (uint32_t i = 0; i < N; i++)
+        h[i] = (keyed_hash){chain_hash(&fx, i + 1), i + 1};
+    qsort(h, N, sizeof *h, by_hash);
+    uint32_t a = 0, b = 0;
+    for (uint32_t i = 1; i < N && !a; i++)
+        if (h[i].hashv == h[i - 1].hashv)
+            a = h[i - 1].key, b = h[i].key;
+    free(h);
+    assert_true(a != 0);
+    assert_true(chain_feed(&fx, a, T0));
+    assert_true(chain_feed(&fx, b, T0 + 30 * SEC));
+    assert_false(chain_feed(&fx, a, T0 + 31 * SEC));
+    assert_false(chain_feed(&fx, b, T0 + 32 * SEC));
+    /* a times out (idle 60 s), b stays */
+    assert_false(chain_feed(&fx, b, T0 + 91 * SEC + SEC / 2));
+    assert_int_equal(fx.n_ended, 1);
+    assert_int_equal(fx.ended[0], a);
+    assert_false(chain_feed(&fx, b, T0 + 92 * SEC));
+    assert_true(chain_feed(&fx, a, T0 + 93 * SEC));
+    assert_int_equal(active_flows(&fx), 2);
+    fa_flow_table_free(fx.t);
 }
 
 /* ---- hints made ahead (the packet queue) ------------------------------- */
@@ -891,6 +1184,12 @@ int main(void)
         T(test_fragment_attribution),
         T(test_hints_made_ahead),
         cmocka_unit_test(test_buckets_not_doubled_by_churn),
+        cmocka_unit_test(test_chain_collisions),
+        cmocka_unit_test(test_chain_delete_middle),
+        cmocka_unit_test(test_chain_growth_while_full),
+        cmocka_unit_test(test_chain_eviction_at_cap),
+        cmocka_unit_test(test_chain_hostile_keys),
+        cmocka_unit_test(test_chain_same_hash),
         T(test_icmp_fragment_attribution),
         T(test_ttl_and_bytes),
         T(test_reset_is_new),
