@@ -673,8 +673,9 @@ static void test_ttl_and_bytes(void **state)
 }
 
 /* With flows coming and going at two or three flows a bucket, some chain
- * reaches ten flows by chance within a few thousand insertions; uthash's
- * own threshold would then double the buckets. The table's stays put. */
+ * reaches ten flows by chance within a few thousand insertions; a
+ * threshold of ten (uthash's default) would then double the buckets. The
+ * table's, twenty, stays put. */
 static void on_end_count(fa_flow *f, void *ctx)
 {
     (void)f;
