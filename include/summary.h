@@ -35,6 +35,10 @@ typedef struct fa_summary {
     uint64_t messages;                     /* --collect: messages read */
     uint64_t waiting;                      /* --collect: uniflows and attempts not judged yet */
     uint32_t export_missed;                /* --collect netflow: export packets missed (sequence numbers) */
+    uint64_t export_records_missed;        /* --collect IPFIX: data records missed (sequence numbers) */
+    uint64_t seq_untracked;                /* --collect IPFIX: messages of exporter streams past the cap */
+    uint64_t socket_dropped;               /* --collect UDP: datagrams the kernel dropped, buffer full */
+    int socket_rcvbuf;                     /* --collect UDP: the socket's receive buffer, bytes */
     uint64_t fw_denied;                    /* records of flows a firewall denied */
     uint64_t sensors, sensor_duplicates;   /* Kafka: sensors announced; records met again */
     uint64_t sensor_missing;               /* Kafka: messages a gap in a sensor's seq says never came */

@@ -364,6 +364,23 @@ int fa_records_files(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
 }
 
 /* Records the collector has, into the reader. */
+/* The collector's counts into the summary, read from c, or from *done
+ * once it is freed. */
+static void collector_losses(fa_run *ctx, fa_collector *c, const fa_collector_stats *done)
+{
+    fa_collector_stats st;
+    if (c)
+        fa_collector_losses(c, &st);
+    else
+        st = *done;
+    ctx->summary.messages = st.messages;
+    ctx->summary.export_missed = st.missed;
+    ctx->summary.export_records_missed = st.records_missed;
+    ctx->summary.seq_untracked = st.untracked;
+    ctx->summary.socket_dropped = st.dropped;
+    ctx->summary.socket_rcvbuf = st.rcvbuf;
+}
+
 static size_t take_collected(rec_reader *r, fa_collector *c, fa_ipfix_item *items, unsigned wait_ms)
 {
     size_t n = fa_collector_take(c, items, TAKE_MAX, wait_ms);
@@ -413,7 +430,7 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
         }
         rc = fa_collector_failed(c, err, errlen);
         ctx->summary.waiting = fa_ipfix_waiting(r->ipfix) + r->nheld;
-        ctx->summary.export_missed = fa_collector_missed(c);
+        collector_losses(ctx, c, NULL);
         fa_live_tick(ctx, sig, &t);
     }
     fa_collector_stop(c);
@@ -421,8 +438,7 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
         ;
     fa_collector_stats st;
     fa_collector_free(c, &st);
-    ctx->summary.messages = st.messages;
-    ctx->summary.export_missed = st.missed;
+    collector_losses(ctx, NULL, &st);
     ctx->summary.records_malformed += st.malformed;
     finish_ipfix(r);
     judge_held(r, UINT64_MAX);

@@ -1,7 +1,12 @@
 /* records_collect.c - a live IPFIX or NetFlow v9 collector: libfixbuf's
  * fbListener on a UDP or TCP port (NetFlow v9 through its translator),
  * read in a thread of its own because fbListenerWait blocks until a
- * message or a connection comes. The thread only reads: each record, put
+ * message or a connection comes. Losses before the records reach the
+ * ring are counted three ways: datagrams the kernel's socket buffer
+ * could not hold (SO_MEMINFO's drop count on libfixbuf's UDP socket,
+ * whose buffer is raised first), IPFIX data records the exporters'
+ * sequence numbers show missing (per exporter session and observation
+ * domain), and NetFlow v9 export packets libfixbuf counts missing. The thread only reads: each record, put
  * through the internal template (records_ipfix.c), goes into a ring the
  * driver (records.c) drains from the main thread, which joins uniflows,
  * judges and reports. A full ring makes the thread wait, never drop: the
@@ -9,16 +14,45 @@
  * the kernel counts (and libfixbuf, from sequence numbers, reports). */
 #include "records_internal.h"
 
+#include "live.h"
+
+/* fbSessionGetSequence, the sequence number libfixbuf awaits next in the
+ * session's domain, is only in its private interface, which may change
+ * between minor releases: held to the one built and tested against. */
+#include <fixbuf/private.h>
+#include <fixbuf/version.h>
+#if FIXBUF_VERSION_MAJOR != 2
+#error "records_collect.c reads libfixbuf 2's session sequence numbers"
+#endif
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 /* Records in flight between the thread and the driver. */
 #define RING 4096
+/* The UDP socket buffer asked for: at about 2 KB a message, some 4000
+ * messages, 2 s of a busy exporter's export while the driver judges. */
+#define RCVBUF_BYTES (8 << 20)
+/* Exporter sessions and observation domains whose sequence numbers are
+ * followed; the ones past it are counted, not followed. */
+#define STREAMS 1024
+
+/* One exporter session's observation domain: the sequence number its
+ * next message should carry (RFC 7011 3.1: data records sent before). */
+typedef struct seq_stream {
+    const fbSession_t *session;
+    uint32_t domain;
+    uint32_t next;
+} seq_stream;
 
 struct fa_collector {
     fbInfoModel_t *model;
@@ -36,16 +70,14 @@ struct fa_collector {
     uint64_t malformed;      /* under mu: messages refused, sets without a template */
     uint64_t messages;       /* under mu */
     uint32_t missed;         /* under mu: NetFlow v9 export packets missed, by sequence numbers */
+    uint64_t records_missed; /* under mu: IPFIX data records missed, by sequence numbers */
+    uint64_t untracked;      /* under mu: messages of streams past STREAMS, not followed */
     bool netflow9;
+    int udp_fd;              /* libfixbuf's UDP socket, -1 for TCP */
+    int rcvbuf;              /* its receive buffer as the kernel set it */
+    seq_stream *streams;     /* the thread's own: STREAMS of them */
     char err[256];           /* under mu: why the thread ended early */
 };
-
-static uint64_t now_us(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-}
 
 /* Waits for room, then queues; false once told to stop. */
 static bool push(fa_collector *c, const fa_ipfix_item *it)
@@ -79,18 +111,52 @@ static void count_error(fa_collector *c, bool message)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* An IPFIX message read to its end, which held nrec data records: the
+ * records its exporter's sequence number shows missed before it. At its
+ * end libfixbuf's session holds the message's sequence number plus the
+ * records read, the number the next message should carry. A number
+ * behind the one awaited (reordered, an exporter restarted) counts
+ * nothing; the first message of a stream only starts it. */
+static uint64_t seq_gap(fa_collector *c, fBuf_t *b, uint32_t nrec)
+{
+    fbSession_t *s = fBufGetSession(b);
+    if (!s)
+        return 0;
+    uint32_t dom = fbSessionGetDomain(s), next = fbSessionGetSequence(s);
+    uint32_t msgseq = next - nrec;
+    size_t h = (((uintptr_t)s >> 4) ^ dom * 2654435761u) % STREAMS;
+    for (size_t i = 0; i < STREAMS; i++) {
+        seq_stream *st = &c->streams[(h + i) % STREAMS];
+        if (!st->session) {
+            *st = (seq_stream){s, dom, next};
+            return 0;
+        }
+        if (st->session == s && st->domain == dom) {
+            uint32_t gap = msgseq - st->next;
+            st->next = next;
+            return gap < (1u << 31) ? gap : 0;
+        }
+    }
+    pthread_mutex_lock(&c->mu);
+    c->untracked++;
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
 /* The records of one message, to its end. Returns false when the buffer
  * is done with: a TCP exporter closed or broke its connection. */
 static bool read_message(fa_collector *c, fBuf_t *b)
 {
     GError *gerr = NULL;
     fa_ipfix_item it;
+    uint32_t nrec = 0;
     if (!fBufSetInternalTemplate(b, c->tid, &gerr)) {
         g_clear_error(&gerr);
         return true;
     }
     while (fa_ipfix_next(b, &it, &gerr)) {
-        it.arrival_us = now_us();
+        nrec++;
+        it.arrival_us = fa_live_wall_us();
         if (!push(c, &it))
             return true;
     }
@@ -105,8 +171,10 @@ static bool read_message(fa_collector *c, fBuf_t *b)
         /* libfixbuf counts a NetFlow v9 session's gaps in sequence numbers
          * since the session began (for IPFIX it only logs them). */
         uint32_t missed = c->netflow9 ? fbCollectorGetNetflowMissed(fBufGetCollector(b), NULL, 0, 0) : 0;
+        uint64_t gap = c->netflow9 ? 0 : seq_gap(c, b, nrec);
         pthread_mutex_lock(&c->mu);
         c->messages++;
+        c->records_missed += gap;
         if (missed > c->missed)
             c->missed = missed;
         pthread_mutex_unlock(&c->mu);
@@ -163,7 +231,44 @@ static void free_collector(fa_collector *c)
     pthread_cond_destroy(&c->room);
     pthread_cond_destroy(&c->ready);
     free(c->ring);
+    free(c->streams);
     free(c);
+}
+
+/* libfixbuf does not give its UDP socket away (its appinit callback gets
+ * -1 for it): the socket is found among the process's own as the UDP one
+ * bound to the port, its buffer raised, past net.core.rmem_max where the
+ * process may (CAP_NET_ADMIN), and kept to read the kernel's drop count. */
+static void find_udp_socket(fa_collector *c, const char *port)
+{
+    unsigned long want_port = strtoul(port, NULL, 10);
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        int fd = atoi(e->d_name), type = 0, proto = 0;
+        socklen_t tl = sizeof type, pl = sizeof proto;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (e->d_name[0] == '.' || fd == dirfd(d) || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
+            type != SOCK_DGRAM || getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) != 0 ||
+            proto != IPPROTO_UDP || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+            continue;
+        unsigned bound = ss.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+                         : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                                    : 0;
+        if (bound == want_port)
+            c->udp_fd = fd;
+    }
+    if (d)
+        closedir(d);
+    if (c->udp_fd < 0)
+        return;
+    int want = RCVBUF_BYTES;
+    if (setsockopt(c->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
+        (void)setsockopt(c->udp_fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    socklen_t len = sizeof c->rcvbuf;
+    if (getsockopt(c->udp_fd, SOL_SOCKET, SO_RCVBUF, &c->rcvbuf, &len) != 0)
+        c->rcvbuf = 0;
 }
 
 /* The listener with NetFlow v9 translation when asked for. */
@@ -176,6 +281,8 @@ static int listen_on(fa_collector *c, const fa_collect_spec *spec, GError **gerr
     fbCollector_t *col;
     if (!(c->listener = fbListenerAlloc(&cs, c->session, NULL, NULL, gerr)))
         return -1;
+    if (!spec->tcp)
+        find_udp_socket(c, spec->port);
     if (spec->netflow9 && (!fbListenerGetCollector(c->listener, &col, gerr) ||
                            !fbCollectorSetNetflowV9Translator(col, gerr)))
         return -1;
@@ -186,7 +293,9 @@ fa_collector *fa_collector_open(const fa_collect_spec *spec, char *err, size_t e
 {
     GError *gerr = NULL;
     fa_collector *c = calloc(1, sizeof *c);
-    if (!c || !(c->ring = calloc(RING, sizeof *c->ring))) {
+    if (!c || !(c->ring = calloc(RING, sizeof *c->ring)) || !(c->streams = calloc(STREAMS, sizeof *c->streams))) {
+        if (c)
+            free(c->ring);
         free(c);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -196,6 +305,7 @@ fa_collector *fa_collector_open(const fa_collect_spec *spec, char *err, size_t e
     pthread_cond_init(&c->ready, NULL);
     c->tcp = spec->tcp;
     c->netflow9 = spec->netflow9;
+    c->udp_fd = -1;
     if (!(c->model = fbInfoModelAlloc()) || !(c->session = fa_ipfix_session(c->model, &c->tid, &gerr)) ||
         listen_on(c, spec, &gerr) != 0) {
         snprintf(err, errlen, "--collect %s: %s", spec->text, gerr ? gerr->message : "out of memory");
@@ -235,12 +345,29 @@ size_t fa_collector_take(fa_collector *c, fa_ipfix_item *out, size_t max, unsign
     return n;
 }
 
-uint32_t fa_collector_missed(fa_collector *c)
+/* Datagrams the kernel dropped on the UDP socket for want of buffer
+ * (sk_drops, as /proc/net/udp's drops column gives it). */
+static uint64_t socket_drops(const fa_collector *c)
+{
+    uint32_t mem[SK_MEMINFO_VARS] = {0};
+    socklen_t len = sizeof mem;
+    if (c->udp_fd < 0 || getsockopt(c->udp_fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len < (SK_MEMINFO_DROPS + 1) * sizeof mem[0])
+        return 0;
+    return mem[SK_MEMINFO_DROPS];
+}
+
+void fa_collector_losses(fa_collector *c, fa_collector_stats *st)
 {
     pthread_mutex_lock(&c->mu);
-    uint32_t m = c->missed;
+    st->messages = c->messages;
+    st->malformed = c->malformed;
+    st->missed = c->missed;
+    st->records_missed = c->records_missed;
+    st->untracked = c->untracked;
     pthread_mutex_unlock(&c->mu);
-    return m;
+    st->dropped = socket_drops(c);
+    st->rcvbuf = c->rcvbuf;
 }
 
 int fa_collector_failed(fa_collector *c, char *err, size_t errlen)
@@ -279,8 +406,6 @@ void fa_collector_free(fa_collector *c, fa_collector_stats *st)
 {
     if (c->started)
         fa_collector_stop(c);
-    st->malformed = c->malformed;
-    st->messages = c->messages;
-    st->missed = c->missed;
+    fa_collector_losses(c, st);
     free_collector(c);
 }

@@ -111,6 +111,10 @@ typedef struct fa_collector_stats {
     uint64_t messages;   /* messages read to their end */
     uint64_t malformed;  /* read errors: messages refused, sets without a template */
     uint32_t missed;     /* NetFlow v9: export packets missed, the most any session counted */
+    uint64_t records_missed; /* IPFIX: data records missed, by sequence numbers, all streams */
+    uint64_t untracked;  /* IPFIX: messages of streams past the cap, sequence numbers not followed */
+    uint64_t dropped;    /* UDP: datagrams the kernel dropped, socket buffer full */
+    int rcvbuf;          /* UDP: the socket's receive buffer, bytes (0 for TCP) */
 } fa_collector_stats;
 
 /* Listens as spec says and starts the thread. NULL with err set (the
@@ -119,9 +123,8 @@ fa_collector *fa_collector_open(const fa_collect_spec *spec, char *err, size_t e
 /* Up to max records into out, waiting up to wait_ms for the first one.
  * Returns how many. */
 size_t fa_collector_take(fa_collector *c, fa_ipfix_item *out, size_t max, unsigned wait_ms);
-/* NetFlow v9: export packets missed so far, by the sequence numbers of
- * the session that counted most (libfixbuf counts per session). */
-uint32_t fa_collector_missed(fa_collector *c);
+/* The counts so far, losses among them, into *st. */
+void fa_collector_losses(fa_collector *c, fa_collector_stats *st);
 /* -1 with err set once the thread has ended on an error and its records
  * are all taken; else 0. */
 int fa_collector_failed(fa_collector *c, char *err, size_t errlen);

@@ -492,6 +492,10 @@ static void report_marker(fa_run *ctx, bool final)
     }
     if (o && ctx->opts->collect.netflow9)
         json_object_set_new(o, "export_packets_missed", json_integer(ctx->summary.export_missed));
+    else if (o && ctx->opts->collect.set)
+        json_object_set_new(o, "export_records_missed", json_integer((json_int_t)ctx->summary.export_records_missed));
+    if (o && ctx->opts->collect.set && !ctx->opts->collect.tcp)
+        json_object_set_new(o, "datagrams_dropped", json_integer((json_int_t)ctx->summary.socket_dropped));
     fa_run_record(ctx, o);
 }
 
@@ -509,6 +513,12 @@ static void live_note(const fa_run *ctx, FILE *text)
     if (ctx->summary.export_missed)
         fprintf(text, "; WARNING: the exporter's sequence numbers show %" PRIu32 " export packets lost: a 'not"
                       " seen' or 'blocked' verdict may be wrong", ctx->summary.export_missed);
+    if (ctx->summary.export_records_missed)
+        fprintf(text, "; WARNING: the exporters' sequence numbers show %" PRIu64 " records lost: a 'not seen' or"
+                      " 'blocked' verdict may be wrong", ctx->summary.export_records_missed);
+    if (ctx->summary.socket_dropped)
+        fprintf(text, "; WARNING: %" PRIu64 " datagrams dropped by the kernel (socket buffer full): a 'not seen'"
+                      " or 'blocked' verdict may be wrong", ctx->summary.socket_dropped);
     if (ctx->summary.waiting)
         fprintf(text, "; %" PRIu64 " flow records wait up to 60 s for their other direction or an unreachable,"
                       " not judged yet", ctx->summary.waiting);

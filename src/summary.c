@@ -98,6 +98,22 @@ static void print_flows(const fa_summary *s, const fa_flow_stats *fs, FILE *out)
                  " bytes of hash buckets\n", fs->pool_bytes, FA_FLOW_SLOT_BYTES, fs->bucket_bytes);
 }
 
+/* --collect: what was lost before the records were read. */
+static void print_losses(const fa_summary *s, FILE *out)
+{
+    const char *doubt = ": a 'not seen' or 'blocked' verdict may be wrong";
+    if (s->record_formats & (1u << FA_REC_NETFLOW9))
+        fprintf(out, "  export packets lost, by the exporter's sequence numbers: %" PRIu32 "%s\n", s->export_missed,
+                s->export_missed ? doubt : "");
+    else
+        fprintf(out, "  records lost, by the exporters' sequence numbers: %" PRIu64 "%s%s\n",
+                s->export_records_missed, s->export_records_missed ? doubt : "",
+                s->seq_untracked ? " (more exporters than followed: some messages not checked)" : "");
+    if (s->socket_rcvbuf)
+        fprintf(out, "  datagrams the kernel dropped (socket buffer full): %" PRIu64 " (buffer %d bytes)%s\n",
+                s->socket_dropped, s->socket_rcvbuf, s->socket_dropped ? doubt : "");
+}
+
 /* Flow records: no packets were decoded and no table tracked them. */
 static void print_records(const fa_summary *s, FILE *out)
 {
@@ -136,9 +152,8 @@ static void print_records(const fa_summary *s, FILE *out)
         fprintf(out, "  sensors announced %" PRIu64 "; records met again (sensor and uid) and dropped %" PRIu64
                      "; messages missing (gaps in a sensor's seq) %" PRIu64 "\n", s->sensors, s->sensor_duplicates,
                 s->sensor_missing);
-    if (s->collected && (s->record_formats & (1u << FA_REC_NETFLOW9)))
-        fprintf(out, "  export packets lost, by the exporter's sequence numbers: %" PRIu32 "%s\n", s->export_missed,
-                s->export_missed ? ": a 'not seen' or 'blocked' verdict may be wrong" : "");
+    if (s->collected)
+        print_losses(s, out);
     if (s->attempts_unheld || s->unreach_dropped)
         fprintf(out, "  not paired for want of room: %" PRIu64 " attempts, %" PRIu64 " unreachables\n",
                 s->attempts_unheld, s->unreach_dropped);
