@@ -30,12 +30,6 @@
  * rounding of both records' times. */
 #define PAIR_SLACK_US 1000000u
 
-/* Live collection: a uniflow waits this long for its other direction and
- * an unanswered attempt for an unreachable. Exporters send both
- * directions of a connection when it ends (pmacct's nfprobe in the same
- * export round), so one active-timeout period of a typical exporter (60 s)
- * covers them. */
-#define LIVE_WAIT_US 60000000u
 /* Records taken from the collector per round. */
 #define TAKE_MAX 256
 
@@ -424,9 +418,9 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
     while (!sig->stop && rc == 0) {
         take_collected(r, c, items, 200);
         uint64_t now = fa_live_wall_us();
-        if (now > LIVE_WAIT_US) {
-            fa_ipfix_expire(r->ipfix, now - LIVE_WAIT_US);
-            judge_held(r, now - LIVE_WAIT_US);
+        if (now > FA_RECORD_WINDOW_US) {
+            fa_ipfix_expire(r->ipfix, now - FA_RECORD_WINDOW_US);
+            judge_held(r, now - FA_RECORD_WINDOW_US);
         }
         rc = fa_collector_failed(c, err, errlen);
         ctx->summary.waiting = fa_ipfix_waiting(r->ipfix) + r->nheld;

@@ -16,6 +16,13 @@
 
 /* Longest record line read; a longer one is skipped as malformed. */
 #define FA_RECORD_LINE_MAX 65536
+/* Uniflows of one connection are joined, and records of one direction
+ * summed, only when their times lie this close; live collection waits as
+ * long for a uniflow's other direction and for an unreachable. Exporters
+ * send both directions of a connection when it ends (pmacct's nfprobe in
+ * the same export round), so one active-timeout period of a typical
+ * exporter (60 s) covers them. */
+#define FA_RECORD_WINDOW_US 60000000u
 
 /* The conn.log columns a flow is made of. */
 typedef enum fa_zeek_field {

@@ -275,12 +275,27 @@ static void emit(fa_ipfix *x, fa_flow *f, bool opener_known)
     x->emit(x->arg, f);
 }
 
+/* Whether two records' times overlap or lie within the window. */
+static bool within_window(const fa_flow *a, const fa_flow *b)
+{
+    return b->first_us <= a->last_us + FA_RECORD_WINDOW_US && a->first_us <= b->last_us + FA_RECORD_WINDOW_US;
+}
+
 /* A uniflow: joined with its other direction when that waits already,
- * else it waits (or, the table full, is judged alone). */
+ * else it waits (or, the table full, is judged alone). A waiting record
+ * of the same connection too far apart in time is another flow: it is
+ * judged alone and the new one waits in its place. */
 static void uniflow(fa_ipfix *x, fa_flow *f, uint64_t arrival_us)
 {
     waiting *p;
     HASH_FIND(hh, x->pending, &f->key, sizeof f->key, p);
+    if (p && !within_window(&p->f, f)) {
+        x->st.alone++;
+        emit(x, &p->f, true);
+        p->f = *f;
+        p->arrival_us = arrival_us;
+        return;
+    }
     if (p && (p->f.bits & FA_FLOW_ORIG_IS_LO) == (f->bits & FA_FLOW_ORIG_IS_LO)) {
         add_same(&p->f, f);
         return;
