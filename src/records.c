@@ -277,6 +277,7 @@ static void finish_ipfix(rec_reader *r)
     fa_ipfix_finish(r->ipfix, &st);
     s->records += st.records;
     s->records_malformed += st.malformed;
+    s->records_untimed += st.untimed;
     s->uniflows += st.uniflows;
     s->uniflows_joined += st.joined;
     s->uniflows_alone += st.alone;

@@ -62,6 +62,7 @@ typedef struct fa_ipfix_stats {
     uint64_t records, malformed;   /* data records made into flows; records and messages refused */
     uint64_t uniflows, joined, alone; /* uniflow records; joined in pairs; judged alone */
     uint64_t denied;               /* flows a firewall says it denied */
+    uint64_t untimed;              /* records without a usable start time (among malformed) */
     uint64_t options;              /* options records (an exporter's own state) */
     uint32_t sampling;             /* largest sampling interval announced; 0: none */
 } fa_ipfix_stats;
@@ -71,7 +72,8 @@ typedef enum fa_ipfix_kind {
     FA_IPFIX_BIFLOW,    /* both directions (RFC 5103) */
     FA_IPFIX_UNIFLOW,   /* one direction: joined with the other */
     FA_IPFIX_OPTIONS,   /* an options record: only its sampling is read */
-    FA_IPFIX_BAD,       /* no addresses, or times out of range */
+    FA_IPFIX_BAD,       /* no addresses */
+    FA_IPFIX_UNTIMED,   /* no time element gives a start, or times out of range */
 } fa_ipfix_kind;
 
 typedef struct fa_ipfix_item {

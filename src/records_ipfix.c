@@ -31,11 +31,14 @@
  * padding the template does not have. */
 typedef struct ipfix_rec {
     uint64_t start_ms, end_ms;
+    uint64_t start_us_ntp, end_us_ntp, start_ns_ntp, end_ns_ntp; /* NTP format (RFC 7011 6.1.9, 6.1.10) */
+    uint64_t sys_init_ms;
     uint64_t octets, packets, octets_total, packets_total;
     uint64_t r_octets, r_packets, r_octets_total, r_packets_total;
     uint8_t src6[16], dst6[16];
     uint32_t src4, dst4;
     uint32_t sampling, sampling_pkt, sampler_random;
+    uint32_t start_s, end_s, start_up_ms, end_up_ms;
     uint16_t sport, dport, icmp4, icmp6;
     uint8_t proto, flags, r_flags, fw_event, nsel_event;
     uint8_t pad[7];
@@ -43,6 +46,9 @@ typedef struct ipfix_rec {
 
 static fbInfoElementSpec_t rec_spec[] = {
     {"flowStartMilliseconds", 8, 0},   {"flowEndMilliseconds", 8, 0},
+    {"flowStartMicroseconds", 8, 0},   {"flowEndMicroseconds", 8, 0},
+    {"flowStartNanoseconds", 8, 0},    {"flowEndNanoseconds", 8, 0},
+    {"systemInitTimeMilliseconds", 8, 0},
     {"octetDeltaCount", 8, 0},         {"packetDeltaCount", 8, 0},
     {"octetTotalCount", 8, 0},         {"packetTotalCount", 8, 0},
     {"reverseOctetDeltaCount", 8, 0},  {"reversePacketDeltaCount", 8, 0},
@@ -51,6 +57,8 @@ static fbInfoElementSpec_t rec_spec[] = {
     {"sourceIPv4Address", 4, 0},       {"destinationIPv4Address", 4, 0},
     {"samplingInterval", 4, 0},        {"samplingPacketInterval", 4, 0},
     {"samplerRandomInterval", 4, 0},
+    {"flowStartSeconds", 4, 0},        {"flowEndSeconds", 4, 0},
+    {"flowStartSysUpTime", 4, 0},      {"flowEndSysUpTime", 4, 0},
     {"sourceTransportPort", 2, 0},     {"destinationTransportPort", 2, 0},
     {"icmpTypeCodeIPv4", 2, 0},        {"icmpTypeCodeIPv6", 2, 0},
     {"protocolIdentifier", 1, 0},      {"tcpControlBits", 1, 0},
@@ -59,7 +67,7 @@ static fbInfoElementSpec_t rec_spec[] = {
     FB_IESPEC_NULL,
 };
 
-_Static_assert(sizeof(ipfix_rec) == 10 * 8 + 32 + 8 + 12 + 8 + 12, "ipfix_rec matches rec_spec");
+_Static_assert(sizeof(ipfix_rec) == 15 * 8 + 32 + 8 + 12 + 16 + 8 + 12, "ipfix_rec matches rec_spec");
 
 /* Elements whose presence in the exporter's template makes it a biflow
  * exporter (RFC 5103). */
@@ -122,22 +130,58 @@ static uint64_t pick(uint64_t delta, uint64_t total)
     return delta ? delta : total;
 }
 
-/* One record as a flow, orig = the record's source. */
-static bool rec_to_flow(const ipfix_rec *r, fa_flow *f)
+/* Seconds between the NTP era (1900) and the Unix epoch. */
+#define NTP_UNIX_S 2208988800u
+
+/* An NTP timestamp (seconds since 1900, 32-bit fraction) in Unix
+ * microseconds; 0 when it is none or before 1970. */
+static uint64_t ntp_us(uint64_t v)
+{
+    uint64_t s = v >> 32;
+    if (s <= NTP_UNIX_S)
+        return 0;
+    return (s - NTP_UNIX_S) * 1000000u + (((v & 0xffffffffu) * 1000000u) >> 32);
+}
+
+/* The record's start and end in Unix microseconds, from whichever time
+ * elements its template has: milliseconds, microseconds, nanoseconds,
+ * seconds, or the exporter's uptime with its boot time in the same
+ * record. A missing end is the start. False when none gives a start. */
+static bool rec_times(const ipfix_rec *r, uint64_t *first_us, uint64_t *last_us)
+{
+    uint64_t s = 0, e = 0;
+    if (r->start_ms)
+        s = r->start_ms * 1000u, e = r->end_ms * 1000u;
+    else if (r->start_us_ntp)
+        s = ntp_us(r->start_us_ntp), e = ntp_us(r->end_us_ntp);
+    else if (r->start_ns_ntp)
+        s = ntp_us(r->start_ns_ntp), e = ntp_us(r->end_ns_ntp);
+    else if (r->start_s)
+        s = r->start_s * 1000000ull, e = r->end_s * 1000000ull;
+    else if (r->sys_init_ms && (r->start_up_ms || r->end_up_ms))
+        s = (r->sys_init_ms + r->start_up_ms) * 1000u, e = (r->sys_init_ms + r->end_up_ms) * 1000u;
+    if (!s || s > FA_TS_MAX_US || e > FA_TS_MAX_US)
+        return false;
+    *first_us = s;
+    *last_us = e > s ? e : s;
+    return true;
+}
+
+/* One record as a flow, orig = the record's source: FA_IPFIX_UNIFLOW
+ * when made (the caller tells a biflow by its template), else why not. */
+static fa_ipfix_kind rec_to_flow(const ipfix_rec *r, fa_flow *f)
 {
     fa_addr src, dst;
     uint16_t sport, dport;
     memset(f, 0, sizeof *f);
     if (!ip_of(r, &src, &dst))
-        return false;
+        return FA_IPFIX_BAD;
+    if (!rec_times(r, &f->first_us, &f->last_us))
+        return FA_IPFIX_UNTIMED;
     ports_of(r, &sport, &dport);
     if (fa_flow_table_make_key(&f->key, r->proto, &src, sport, &dst, dport))
         f->bits |= FA_FLOW_ORIG_IS_LO;
     f->bits |= FA_FLOW_RECORD;
-    f->first_us = r->start_ms * 1000u;
-    f->last_us = (r->end_ms > r->start_ms ? r->end_ms : r->start_ms) * 1000u;
-    if (f->last_us > FA_TS_MAX_US || r->start_ms > FA_TS_MAX_US / 1000u)
-        return false;
     f->dir[0].pkts = (uint32_t)(pick(r->packets, r->packets_total) > UINT32_MAX ? UINT32_MAX : pick(r->packets, r->packets_total));
     f->dir[1].pkts = (uint32_t)(pick(r->r_packets, r->r_packets_total) > UINT32_MAX ? UINT32_MAX : pick(r->r_packets, r->r_packets_total));
     f->dir[0].ip_bytes = pick(r->octets, r->octets_total);
@@ -150,7 +194,7 @@ static bool rec_to_flow(const ipfix_rec *r, fa_flow *f)
         f->dir[1].ip_bytes = 0;
         f->dir[1].flags = 0;
     }
-    return true;
+    return FA_IPFIX_UNIFLOW;
 }
 
 /* A side's endpoint state from the flags it sent; handshake: both sent
@@ -365,8 +409,9 @@ bool fa_ipfix_next(fBuf_t *b, fa_ipfix_item *it, GError **gerr)
         it->kind = FA_IPFIX_OPTIONS;
         return true;
     }
-    if (!rec_to_flow(&r, &it->flow)) {
-        it->kind = FA_IPFIX_BAD;
+    fa_ipfix_kind k = rec_to_flow(&r, &it->flow);
+    if (k != FA_IPFIX_UNIFLOW) {
+        it->kind = k;
         return true;
     }
     bool biflow = t && (fbTemplateContainsElementByName(t, &reverse_spec[0]) ||
@@ -385,6 +430,10 @@ void fa_ipfix_take(fa_ipfix *x, fa_ipfix_item *it)
         break;
     case FA_IPFIX_BAD:
         x->st.malformed++;
+        break;
+    case FA_IPFIX_UNTIMED:
+        x->st.malformed++;
+        x->st.untimed++;
         break;
     case FA_IPFIX_BIFLOW:
         x->st.records++;

@@ -124,8 +124,12 @@ static void print_records(const fa_summary *s, FILE *out)
     for (int f = FA_REC_NONE + 1, n = 0; f < FA_REC_FORMATS; f++)
         if (s->record_formats & (1u << f))
             fprintf(out, "%s%s", n++ ? ", " : "", fa_record_format_name((fa_record_format)f));
-    fprintf(out, "), %" PRIu64 " records; skipped %" PRIu64 " malformed lines or messages\n", s->records,
+    fprintf(out, "), %" PRIu64 " records; skipped %" PRIu64 " malformed lines or messages", s->records,
             s->records_malformed);
+    if (s->records_untimed)
+        fprintf(out, " (%" PRIu64 " record%s with no flow start time)", s->records_untimed,
+                s->records_untimed == 1 ? "" : "s");
+    fputc('\n', out);
     fprintf(out, "flows     %" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64 ", other %" PRIu64 ")\n",
             s->flows_by_proto[0] + s->flows_by_proto[1] + s->flows_by_proto[2] + s->flows_by_proto[3],
             s->flows_by_proto[0], s->flows_by_proto[1], s->flows_by_proto[2], s->flows_by_proto[3]);
