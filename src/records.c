@@ -48,6 +48,7 @@ typedef struct rec_reader {
     unreach *errs;
     size_t nerrs, next_err;    /* live: errs is a ring, next_err the oldest */
     uint64_t now_us;           /* live: wall clock of the records being taken; files: 0 */
+    fa_fixbuf_log log;
     char line[FA_RECORD_LINE_MAX + 1];
 } rec_reader;
 
@@ -311,6 +312,7 @@ static int read_inputs(rec_reader *r, fa_signals *sig, char *err, size_t errlen)
             return -1;
         }
         r->ctx->summary.files++;
+        fa_fixbuf_log_where(&r->log, o->files[i]);
         int rc = read_one(r, in, o->files[i], sig, err, errlen);
         if (!std)
             fclose(in);
@@ -351,9 +353,11 @@ int fa_records_files(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
     rec_reader *r = new_reader(ctx, err, errlen);
     if (!r)
         return -1;
+    fa_fixbuf_log_start(&r->log, ctx->opts->quiet, "");
     int rc = read_inputs(r, sig, err, errlen);
     finish_ipfix(r);
     judge_held(r, UINT64_MAX);
+    ctx->summary.fixbuf_messages = fa_fixbuf_log_stop(&r->log);
     free_reader(r);
     return rc;
 }
@@ -391,6 +395,11 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
     const fa_options *o = ctx->opts;
     fa_ipfix_item *items = malloc(TAKE_MAX * sizeof *items);
     rec_reader *r = items ? new_reader(ctx, err, errlen) : NULL;
+    if (r) {
+        char where[300];
+        snprintf(where, sizeof where, "--collect %s", o->collect.text);
+        fa_fixbuf_log_start(&r->log, o->quiet, where);
+    }
     fa_collector *c = r ? fa_collector_open(&o->collect, err, errlen) : NULL;
     if (!c || (o->user && fa_live_drop_privileges(o->user, err, errlen) != 0)) {
         if (!items)
@@ -402,6 +411,7 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
         if (r) {
             fa_ipfix_stats st;
             fa_ipfix_finish(r->ipfix, &st);
+            fa_fixbuf_log_stop(&r->log);
         }
         free(items);
         free_reader(r);
@@ -433,6 +443,7 @@ int fa_records_collect(fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
         ;
     fa_collector_stats st;
     fa_collector_free(c, &st);
+    ctx->summary.fixbuf_messages = fa_fixbuf_log_stop(&r->log);
     collector_losses(ctx, NULL, &st);
     ctx->summary.records_malformed += st.malformed;
     finish_ipfix(r);

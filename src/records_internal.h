@@ -4,6 +4,7 @@
 #ifndef FLOWAUDIT_RECORDS_INTERNAL_H
 #define FLOWAUDIT_RECORDS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -112,6 +113,25 @@ size_t fa_ipfix_waiting(const fa_ipfix *x);
 int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, char *err, size_t errlen);
 /* Judges the uniflows still waiting, fills *st, frees the reader. */
 void fa_ipfix_finish(fa_ipfix *x, fa_ipfix_stats *st);
+
+/* libfixbuf's log messages (records_log.c): counted, the first few
+ * written to stderr as "flowaudit: WHERE: message (libfixbuf)", none
+ * under quiet. */
+typedef struct fa_fixbuf_log {
+    pthread_mutex_t mu;      /* libfixbuf logs from the collector's thread too */
+    char where[256];         /* the input: a file's name, "--collect SPEC" */
+    bool quiet;
+    uint64_t count, shown;
+    guint handler;
+} fa_fixbuf_log;
+
+/* Takes GLib's default-domain messages until stopped; l stays the
+ * caller's and must outlive the handler. */
+void fa_fixbuf_log_start(fa_fixbuf_log *l, bool quiet, const char *where);
+/* Names the input the next messages concern. */
+void fa_fixbuf_log_where(fa_fixbuf_log *l, const char *where);
+/* Gives the messages back to GLib; returns how many came. */
+uint64_t fa_fixbuf_log_stop(fa_fixbuf_log *l);
 
 /* The live collector (records_collect.c): a thread reading an fbListener
  * into a ring of records. */

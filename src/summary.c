@@ -158,6 +158,8 @@ static void print_records(const fa_summary *s, FILE *out)
                 s->sensor_missing);
     if (s->collected)
         print_losses(s, out);
+    if (s->fixbuf_messages)
+        fprintf(out, "  libfixbuf's messages: %" PRIu64 " (the first 10 on stderr)\n", s->fixbuf_messages);
     if (s->attempts_unheld || s->unreach_dropped)
         fprintf(out, "  not paired for want of room: %" PRIu64 " attempts, %" PRIu64 " unreachables\n",
                 s->attempts_unheld, s->unreach_dropped);

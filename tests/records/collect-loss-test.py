@@ -8,6 +8,11 @@ messages of 40 TCP SYN records each, the header's sequence number counting
 the data records sent before it in the observation domain) sends to
 flowaudit --collect udp:127.0.0.1:PORT (SRC's rules, sites/hyworks.site):
 
+libfixbuf's own messages (out of sequence) must come on stderr prefixed
+with the input they concern, at most 10, never raw from GLib; in gaps,
+one per gap, from the collector and from -r of the messages sent, kept as
+a file.
+
 - gaps: 200 messages, paced, from two observation domains; the 50th
   message of domain 1 and the 71st and 72nd of domain 2 are not sent.
   The summary must say 120 records lost by the sequence numbers (40 + 80,
@@ -94,8 +99,22 @@ def collected(text):
     return None
 
 
+def log_problems(name, err, where, most):
+    """libfixbuf's out-of-sequence messages on stderr: prefixed with the
+    input, at most most of them, none raw from GLib."""
+    lines = [line for line in err.splitlines() if "out of sequence" in line]
+    problems = []
+    if "** (process" in err or any(not line.startswith("flowaudit: " + where) for line in lines):
+        problems.append("%s: libfixbuf's messages not prefixed with %r: %s" % (name, where, err[:500]))
+    if not lines or len(lines) > most:
+        problems.append("%s: %d libfixbuf messages on stderr, want 1 to %d" % (name, len(lines), most))
+    return problems
+
+
 def gaps(flowaudit, tmp):
     skip = {(1, 49), (2, 70), (2, 71)}
+
+    sent = []
 
     def send(port):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -104,13 +123,19 @@ def gaps(flowaudit, tmp):
             dom = 1 + k % 2
             idx = k // 2
             if (dom, idx) not in skip:
-                s.sendto(message(k, seq[dom], dom, idx == 0), ("127.0.0.1", port))
+                sent.append(message(k, seq[dom], dom, idx == 0))
+                s.sendto(sent[-1], ("127.0.0.1", port))
             seq[dom] += PER_MSG
             time.sleep(0.002)
         s.close()
 
-    text, reports, _ = run(flowaudit, tmp, "gaps", send)
-    problems = []
+    text, reports, err = run(flowaudit, tmp, "gaps", send)
+    problems = log_problems("gaps --collect", err, "--collect udp:127.0.0.1:", 3)
+    path = os.path.join(tmp, "gaps.ipfix")
+    with open(path, "wb") as f:
+        f.write(b"".join(sent))
+    out = subprocess.run([flowaudit, "-r", path], capture_output=True, text=True)
+    problems += log_problems("gaps -r", out.stderr, path + ":", 3)
     lost = number_after(text, "records lost, by the exporters' sequence numbers:")
     if lost != 120:
         problems.append("gaps: summary says %s records lost by sequence numbers, the sender skipped 120" % lost)
@@ -137,8 +162,8 @@ def burst(flowaudit, tmp):
         s.sendto(message(n, n * PER_MSG, 1, False), ("127.0.0.1", port))
         s.close()
 
-    text, reports, _ = run(flowaudit, tmp, "burst", send)
-    problems = []
+    text, reports, err = run(flowaudit, tmp, "burst", send)
+    problems = log_problems("burst", err, "--collect udp:127.0.0.1:", 10)
     got = collected(text)
     lost = number_after(text, "records lost, by the exporters' sequence numbers:")
     dropped = number_after(text, "datagrams the kernel dropped (socket buffer full):")
