@@ -216,26 +216,10 @@ def hr_rej(c):
     c.tcp(T0 + 0.001, "10.0.0.2", 50000, "10.0.0.1", 40000, RST, 3001)
 
 
-def rst_ttl(c):
-    # Both connections: handshake, 20 bytes each way, then a RST in the
-    # server's name. The server's packets arrive with TTL 52.
-    for i, rst_ttl_value in enumerate((40, 52)):
-        cport, t = 40010 + i, T0 + 10 * i
-        cli, srv = "192.0.2.10", "198.51.100.80"
-        c.tcp(t, cli, cport, srv, 443, SYN, 1000)
-        c.tcp(t + 0.001, srv, 443, cli, cport, SYN | ACK, 5000, 1001, ttl=52)
-        c.tcp(t + 0.002, cli, cport, srv, 443, ACK, 1001, 5001)
-        c.tcp(t + 0.003, cli, cport, srv, 443, PSH | ACK, 1001, 5001, b"q" * 20)
-        c.tcp(t + 0.004, srv, 443, cli, cport, PSH | ACK, 5001, 1021, b"r" * 20, ttl=52)
-        c.tcp(t + 0.005, cli, cport, srv, 443, ACK, 1021, 5021)
-        c.tcp(t + 0.006, srv, 443, cli, cport, RST, 5021, 0, ttl=rst_ttl_value)
-
-
-def rst_ttl_first(c):
-    # As rst_ttl's first connection, then 5 ms after the forged RST (TTL 40)
-    # the server's own RST (TTL 52), as a server answers a connection that
-    # a middlebox killed in its name when the client's next segment arrives.
-    cport, t = 40020, T0
+def data_then_rsts(c, t, cport, rsts):
+    """Handshake, 20 bytes each way, then RSTs in the server's name, given
+    as (delay after the last ACK, TTL). The server's packets arrive with
+    TTL 52."""
     cli, srv = "192.0.2.10", "198.51.100.80"
     c.tcp(t, cli, cport, srv, 443, SYN, 1000)
     c.tcp(t + 0.001, srv, 443, cli, cport, SYN | ACK, 5000, 1001, ttl=52)
@@ -243,8 +227,22 @@ def rst_ttl_first(c):
     c.tcp(t + 0.003, cli, cport, srv, 443, PSH | ACK, 1001, 5001, b"q" * 20)
     c.tcp(t + 0.004, srv, 443, cli, cport, PSH | ACK, 5001, 1021, b"r" * 20, ttl=52)
     c.tcp(t + 0.005, cli, cport, srv, 443, ACK, 1021, 5021)
-    c.tcp(t + 0.006, srv, 443, cli, cport, RST, 5021, 0, ttl=40)
-    c.tcp(t + 0.011, srv, 443, cli, cport, RST, 5021, 0, ttl=52)
+    for delay, ttl in rsts:
+        c.tcp(t + 0.005 + delay, srv, 443, cli, cport, RST, 5021, 0, ttl=ttl)
+
+
+def rst_ttl(c):
+    # Two connections, each ended by one RST: forged (TTL 40), then the
+    # server's own (TTL 52).
+    for i, rst_ttl_value in enumerate((40, 52)):
+        data_then_rsts(c, T0 + 10 * i, 40010 + i, [(0.001, rst_ttl_value)])
+
+
+def rst_ttl_first(c):
+    # As rst_ttl's first connection, then 5 ms after the forged RST (TTL 40)
+    # the server's own RST (TTL 52), as a server answers a connection that
+    # a middlebox killed in its name when the client's next segment arrives.
+    data_then_rsts(c, T0, 40020, [(0.001, 40), (0.006, 52)])
 
 
 def pcoip_sport(c):
