@@ -41,6 +41,7 @@ typedef struct fa_summary {
     int socket_rcvbuf;                     /* --collect UDP: the socket's receive buffer, bytes */
     uint64_t fw_denied;                    /* records of flows a firewall denied */
     uint64_t fixbuf_messages;              /* flow records: libfixbuf's log messages */
+    char first_malformed[280];             /* flow records: where the first malformed one is (file:line, offset) */
     uint64_t records_untimed;              /* IPFIX records without a usable start time (among malformed) */
     uint64_t sensors, sensor_duplicates;   /* Kafka: sensors announced; records met again */
     uint64_t sensor_missing;               /* Kafka: messages a gap in a sensor's seq says never came */

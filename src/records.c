@@ -49,6 +49,7 @@ typedef struct rec_reader {
     size_t nerrs, next_err;    /* live: errs is a ring, next_err the oldest */
     uint64_t now_us;           /* live: wall clock of the records being taken; files: 0 */
     fa_fixbuf_log log;
+    uint64_t file_records;     /* records the last file gave */
     char line[FA_RECORD_LINE_MAX + 1];
 } rec_reader;
 
@@ -227,10 +228,13 @@ static int read_records(rec_reader *r, FILE *in, const char *name, fa_signals *s
             continue;
         if (got < 0 || !(fmt == FA_REC_ZEEK_JSON ? fa_zeek_json_line(r->line, len, &f)
                                                  : fa_zeek_tsv_line(&z, r->line, &f))) {
-            s->records_malformed++;
+            if (!s->records_malformed++)
+                snprintf(s->first_malformed, sizeof s->first_malformed, "%.200s:%llu", name,
+                         (unsigned long long)lineno);
             continue;
         }
         s->records++;
+        r->file_records++;
         take(r, &f);
     }
     return ferror(in) ? (snprintf(err, errlen, "%.200s: %s", name, strerror(errno)), -1) : 0;
@@ -263,11 +267,18 @@ static int read_one(rec_reader *r, FILE *in, const char *name, fa_signals *sig, 
         return -1;
     }
     char why[256];
-    r->ctx->summary.record_formats |= 1u << FA_REC_IPFIX;
-    if (fa_ipfix_read(r->ipfix, in, &sig->stop, why, sizeof why) == 0)
-        return 0;
-    snprintf(err, errlen, "%.200s: %s", name, why);
-    return -1;
+    fa_ipfix_file fr;
+    fa_summary *s = &r->ctx->summary;
+    s->record_formats |= 1u << FA_REC_IPFIX;
+    if (fa_ipfix_read(r->ipfix, in, &sig->stop, &fr, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%.200s: %s", name, why);
+        return -1;
+    }
+    if (fr.first_bad >= 0 && !s->first_malformed[0])
+        snprintf(s->first_malformed, sizeof s->first_malformed, "%.200s: the message at byte %ld", name,
+                 fr.first_bad);
+    r->file_records = fr.records;
+    return 0;
 }
 
 /* The IPFIX reader's counts go into the summary. */
@@ -313,7 +324,11 @@ static int read_inputs(rec_reader *r, fa_signals *sig, char *err, size_t errlen)
         }
         r->ctx->summary.files++;
         fa_fixbuf_log_where(&r->log, o->files[i]);
+        r->file_records = 0;
         int rc = read_one(r, in, o->files[i], sig, err, errlen);
+        long size = std ? -1 : ftell(in);
+        if (rc == 0 && r->file_records == 0 && size > 0 && !o->quiet && !sig->stop)
+            fprintf(stderr, "flowaudit: %s: %ld bytes and no flow record in them\n", o->files[i], size);
         if (!std)
             fclose(in);
         if (rc != 0)

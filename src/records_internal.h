@@ -107,10 +107,17 @@ void fa_ipfix_take(fa_ipfix *x, fa_ipfix_item *it);
 void fa_ipfix_expire(fa_ipfix *x, uint64_t before_us);
 /* Uniflows waiting for their other direction. */
 size_t fa_ipfix_waiting(const fa_ipfix *x);
+/* What one file gave. */
+typedef struct fa_ipfix_file {
+    uint64_t records;   /* data records made into flows */
+    long first_bad;     /* byte offset of the first message with a malformed record or set; -1: none or unknown */
+} fa_ipfix_file;
+
 /* Reads one IPFIX file (RFC 5655) to its end or *stop; uniflows wait for
  * their other direction across files. Returns 0, or -1 with err set when
  * the input is not IPFIX. in stays the caller's. */
-int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, char *err, size_t errlen);
+int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, fa_ipfix_file *fr, char *err,
+                  size_t errlen);
 /* Judges the uniflows still waiting, fills *st, frees the reader. */
 void fa_ipfix_finish(fa_ipfix *x, fa_ipfix_stats *st);
 

@@ -492,28 +492,52 @@ static fBuf_t *open_buf(fa_ipfix *x, FILE *in, GError **gerr)
  * IPFIX. */
 #define ERRORS_IN_ROW_MAX 64
 
-int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, char *err, size_t errlen)
+/* libfixbuf reads a file message by message: where the file stands after
+ * a record is the end of its message, and the end before it changed the
+ * message's start. The first message with a malformed record or set goes
+ * into *fr (offsets unknown, -1, on a pipe). */
+static void note_offset(fa_ipfix *x, FILE *in, uint64_t malformed_before, long *start, long *end,
+                        fa_ipfix_file *fr)
+{
+    long pos = ftell(in);
+    if (pos != *end) {
+        *start = *end;
+        *end = pos;
+    }
+    if (fr->first_bad < 0 && x->st.malformed > malformed_before)
+        fr->first_bad = *start;
+}
+
+int fa_ipfix_read(fa_ipfix *x, FILE *in, const volatile atomic_int *stop, fa_ipfix_file *fr, char *err,
+                  size_t errlen)
 {
     GError *gerr = NULL;
     fBuf_t *b = open_buf(x, in, &gerr);
     int rc = 0;
     unsigned in_row = 0;
     fa_ipfix_item it = {.arrival_us = 0};
+    uint64_t records_before = x->st.records;
+    long start = ftell(in), end = start;
+    fr->first_bad = -1;
     while (b && !*stop) {
+        uint64_t malformed_before = x->st.malformed;
         if (fa_ipfix_next(b, &it, &gerr)) {
             in_row = 0;
             fa_ipfix_take(x, &it);
+            note_offset(x, in, malformed_before, &start, &end, fr);
             continue;
         }
         if (g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_EOF))
             break;
         x->st.malformed++;
+        note_offset(x, in, malformed_before, &start, &end, fr);
         if (++in_row == ERRORS_IN_ROW_MAX || g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_IO)) {
             rc = -1;
             break;
         }
         g_clear_error(&gerr);
     }
+    fr->records = x->st.records - records_before;
     if (!b || rc != 0)
         snprintf(err, errlen, "not readable as IPFIX: %s", gerr ? gerr->message : "out of memory");
     g_clear_error(&gerr);

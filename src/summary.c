@@ -129,6 +129,8 @@ static void print_records(const fa_summary *s, FILE *out)
     if (s->records_untimed)
         fprintf(out, " (%" PRIu64 " record%s with no flow start time)", s->records_untimed,
                 s->records_untimed == 1 ? "" : "s");
+    if (s->first_malformed[0])
+        fprintf(out, ", the first at %s", s->first_malformed);
     fputc('\n', out);
     fprintf(out, "flows     %" PRIu64 " (tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64 ", other %" PRIu64 ")\n",
             s->flows_by_proto[0] + s->flows_by_proto[1] + s->flows_by_proto[2] + s->flows_by_proto[3],
