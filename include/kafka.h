@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "json_line.h"
 #include "options.h"
@@ -18,17 +19,22 @@
 typedef struct fa_kafka_out fa_kafka_out;
 
 /* A producer for o->kafka_out; publishes the sensor_hello record at once.
+ * sig (may be NULL) cuts the wait at close short once stop is set.
  * Returns NULL with err set (bad property or network list, no
  * librdkafka, out of memory). */
-fa_kafka_out *fa_kafka_out_open(const fa_options *o, char *err, size_t errlen);
+fa_kafka_out *fa_kafka_out_open(const fa_options *o, const fa_signals *sig, char *err, size_t errlen);
 /* Publishes one flow record, with the sensor's id and site key added and
  * its number among the sensor's messages as seq (rec stays the caller's,
- * and keeps them); waits while the producer's queue is full rather than
- * drop it. */
+ * and keeps them). Never waits: when the producer's queue is full the
+ * record is dropped and counted (fa_kafka_out_unpublished). */
 void fa_kafka_out_flow(fa_kafka_out *k, fa_json_rec *rec);
+/* Records dropped so far because the producer's queue was full; 0 for a
+ * NULL k. */
+uint64_t fa_kafka_out_unpublished(const fa_kafka_out *k);
 /* Announces the sensor once more, waits for every record to be
- * delivered (at most the message timeout), frees k. Returns 0, or -1 with
- * err set when a record was not delivered. NULL k: nothing to do. */
+ * delivered (at most the message timeout, and at most 5 s once a stop
+ * signal came), frees k. Returns 0, or -1 with err set when a record was
+ * not published or not delivered. NULL k: nothing to do. */
 int fa_kafka_out_close(fa_kafka_out *k, char *err, size_t errlen);
 
 typedef struct fa_kafka_in fa_kafka_in;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "options.h"
+#include "signals.h"
 
 typedef struct fa_run fa_run;
 
@@ -17,8 +18,9 @@ typedef struct fa_run_result {
 
 /* Loads rules and site, starts the detector, opens the NDJSON stream and
  * makes the flow table. Returns the run (ended by fa_run_finish), or NULL
- * with err set. o must outlive the run. */
-fa_run *fa_run_start(const fa_options *o, char *err, size_t errlen);
+ * with err set. o must outlive the run; sig (may be NULL) is the stop
+ * request that cuts the wait for Kafka brokers at the end short. */
+fa_run *fa_run_start(const fa_options *o, const fa_signals *sig, char *err, size_t errlen);
 
 /* Flushes the flow table, prints the reports and the summary, closes the
  * outputs and frees the run. rc is the driver's outcome (0, or -1 with err

@@ -11,9 +11,10 @@ static void *missing(const char *option, char *err, size_t errlen)
     return NULL;
 }
 
-fa_kafka_out *fa_kafka_out_open(const fa_options *o, char *err, size_t errlen)
+fa_kafka_out *fa_kafka_out_open(const fa_options *o, const fa_signals *sig, char *err, size_t errlen)
 {
     (void)o;
+    (void)sig;
     return missing("--kafka-out", err, errlen);
 }
 
@@ -21,6 +22,12 @@ void fa_kafka_out_flow(fa_kafka_out *k, fa_json_rec *rec)
 {
     (void)k;
     (void)rec;
+}
+
+uint64_t fa_kafka_out_unpublished(const fa_kafka_out *k)
+{
+    (void)k;
+    return 0;
 }
 
 int fa_kafka_out_close(fa_kafka_out *k, char *err, size_t errlen)

@@ -23,6 +23,9 @@
  * and so the longest a sensor waits at exit for one that is down. */
 #define MESSAGE_TIMEOUT_MS "300000"
 #define FLUSH_POLL_MS 200
+/* After SIGINT or SIGTERM, how long the sensor still waits for the
+ * brokers to take what is queued. */
+#define STOP_FLUSH_US (5 * 1000000ull)
 
 struct fa_kafka_out {
     rd_kafka_t *rk;
@@ -33,7 +36,9 @@ struct fa_kafka_out {
     uint64_t next_hello_us;
     uint64_t seq;           /* number of the next message, from 0 at start */
     uint64_t failed;        /* records the brokers never took */
+    uint64_t unpublished;   /* records dropped: the producer's queue was full */
     char first_error[256];
+    const fa_signals *sig;
 };
 
 /* Called from rd_kafka_poll and rd_kafka_flush, in this thread. */
@@ -49,8 +54,9 @@ static void delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 /* The record as -j writes it, numbered among the sensor's messages (so an
  * auditor or a shipper can tell one is missing), given to librdkafka,
- * which frees the text. */
-static void produce(fa_kafka_out *k, const fa_json_rec *rec)
+ * which frees the text. A full queue (brokers away for long) drops it:
+ * waiting would stop capture and, under the run's lock, every thread. */
+static void produce(fa_kafka_out *k, const fa_json_rec *rec, bool flow)
 {
     size_t len;
     char *text = fa_json_rec_message(rec, "seq", (int64_t)k->seq++, &len);
@@ -58,13 +64,19 @@ static void produce(fa_kafka_out *k, const fa_json_rec *rec)
         k->failed++;
         return;
     }
-    rd_kafka_resp_err_t e;
-    while ((e = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic),
-                                  RD_KAFKA_V_KEY(k->site_key, strlen(k->site_key)),
-                                  RD_KAFKA_V_VALUE(text, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                                  RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-        rd_kafka_poll(k->rk, 100);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_resp_err_t e = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic),
+                                              RD_KAFKA_V_KEY(k->site_key, strlen(k->site_key)),
+                                              RD_KAFKA_V_VALUE(text, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                              RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        /* A hello dropped is said again by the next; the auditor sees the
+         * gap in seq either way. */
+        if (flow && k->unpublished++ == 0)
+            fprintf(stderr, "flowaudit: --kafka-out %s: the producer's queue is full (brokers away?): records are"
+                            " not published, and counted; the auditor's verdicts for sensor %s may be wrong\n",
+                    k->topic, k->sensor);
+        free(text);
+    } else if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         delivered(k->rk, &(rd_kafka_message_t){.err = e}, k);
         free(text);
     }
@@ -91,7 +103,7 @@ static void hello(fa_kafka_out *k)
     }
     fa_json_rec_array_end(&r);
     fa_json_rec_str(&r, "version", FLOWAUDIT_VERSION);
-    produce(k, &r);
+    produce(k, &r, false);
     fa_json_rec_free(&r);
     k->next_hello_us = now + HELLO_EVERY_US;
 }
@@ -126,7 +138,7 @@ static int sensor_name(const fa_options *o, char out[FA_SENSOR_ID_MAX], char *er
     return 0;
 }
 
-fa_kafka_out *fa_kafka_out_open(const fa_options *o, char *err, size_t errlen)
+fa_kafka_out *fa_kafka_out_open(const fa_options *o, const fa_signals *sig, char *err, size_t errlen)
 {
     /* Idempotence: a retry after a lost acknowledgement is not written
      * twice, and records of a partition keep their order. */
@@ -139,6 +151,7 @@ fa_kafka_out *fa_kafka_out_open(const fa_options *o, char *err, size_t errlen)
         return NULL;
     }
     k->site_key = o->site_key;
+    k->sig = sig;
     rd_kafka_conf_t *conf = NULL;
     if (sensor_name(o, k->sensor, err, errlen) != 0 || network_list(k, o->sensor_nets, err, errlen) != 0 ||
         !(conf = fa_kafka_conf(o, o->kafka_out, defaults, k->topic, err, errlen)))
@@ -161,9 +174,28 @@ void fa_kafka_out_flow(fa_kafka_out *k, fa_json_rec *rec)
 {
     fa_json_rec_str(rec, "sensor", k->sensor);
     fa_json_rec_str(rec, "site_key", k->site_key);
-    produce(k, rec);
+    produce(k, rec, true);
     if (fa_live_wall_us() >= k->next_hello_us)
         hello(k);
+}
+
+uint64_t fa_kafka_out_unpublished(const fa_kafka_out *k)
+{
+    return k ? k->unpublished : 0;
+}
+
+/* Until every record is delivered or the message timeout, and at most
+ * STOP_FLUSH_US once a stop signal came. */
+static void flush(fa_kafka_out *k)
+{
+    uint64_t now = fa_live_wall_us();
+    uint64_t deadline = now + (uint64_t)atoi(MESSAGE_TIMEOUT_MS) * 1000 + 10000000;
+    while (rd_kafka_outq_len(k->rk) > 0 && now < deadline) {
+        if (k->sig && atomic_load(&k->sig->stop) && deadline > now + STOP_FLUSH_US)
+            deadline = now + STOP_FLUSH_US;
+        rd_kafka_flush(k->rk, FLUSH_POLL_MS);
+        now = fa_live_wall_us();
+    }
 }
 
 int fa_kafka_out_close(fa_kafka_out *k, char *err, size_t errlen)
@@ -171,12 +203,14 @@ int fa_kafka_out_close(fa_kafka_out *k, char *err, size_t errlen)
     if (!k)
         return 0;
     hello(k);
-    rd_kafka_flush(k->rk, atoi(MESSAGE_TIMEOUT_MS) + 10000);
+    flush(k);
     int left = rd_kafka_outq_len(k->rk);
     int rc = 0;
-    if (left > 0 || k->failed) {
-        snprintf(err, errlen, "--kafka-out %s: %llu records not delivered%s%s", k->topic,
-                 (unsigned long long)(k->failed + (uint64_t)left), k->failed ? ": " : "", k->first_error);
+    if (left > 0 || k->failed || k->unpublished) {
+        snprintf(err, errlen, "--kafka-out %s: %llu flow records not published (queue full), %llu messages not"
+                              " delivered%s%s",
+                 k->topic, (unsigned long long)k->unpublished, (unsigned long long)(k->failed + (uint64_t)left),
+                 k->failed ? ": " : "", k->first_error);
         rc = -1;
     }
     rd_kafka_destroy(k->rk);

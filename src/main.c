@@ -114,7 +114,7 @@ static int audit_mode(const fa_options *o)
         return EXIT_ERROR;
     }
     install_signals();
-    fa_run *run = fa_run_start(o, err, sizeof err);
+    fa_run *run = fa_run_start(o, &signals, err, sizeof err);
     int rc = -1;
     if (run) {
         rc = o->nifaces       ? fa_live_run(run, &signals, err, sizeof err)

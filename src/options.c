@@ -242,7 +242,8 @@ static const opt_row opt_table[] = {
      .section = "Many sensors, one audit (Kafka)",
      .help = "sensor: publish every flow record to TOPIC on the\n"
              "brokers (host:port,...), keyed by --site-key, after\n"
-             "a sensor_hello record naming --sensor-networks"},
+             "a sensor_hello record naming --sensor-networks; drops\n"
+             "and counts records while the brokers are away"},
     {.name = "sensor-id", .arg = "ID", .kind = OPT_STRING, .field = FIELD(sensor_id),
      .help = "sensor: its name in the records (default: host name)"},
     {.name = "site-key", .arg = "KEY", .kind = OPT_STRING, .field = FIELD(site_key),

@@ -496,6 +496,9 @@ static void report_marker(fa_run *ctx, bool final)
         json_object_set_new(o, "export_records_missed", json_integer((json_int_t)ctx->summary.export_records_missed));
     if (o && ctx->opts->collect.set && !ctx->opts->collect.tcp)
         json_object_set_new(o, "datagrams_dropped", json_integer((json_int_t)ctx->summary.socket_dropped));
+    if (o && ctx->kafka)
+        json_object_set_new(o, "records_not_published",
+                            json_integer((json_int_t)fa_kafka_out_unpublished(ctx->kafka)));
     fa_run_record(ctx, o);
 }
 
@@ -519,6 +522,9 @@ static void live_note(const fa_run *ctx, FILE *text)
     if (ctx->summary.socket_dropped)
         fprintf(text, "; WARNING: %" PRIu64 " datagrams dropped by the kernel (socket buffer full): a 'not seen'"
                       " or 'blocked' verdict may be wrong", ctx->summary.socket_dropped);
+    if (fa_kafka_out_unpublished(ctx->kafka))
+        fprintf(text, "; WARNING: %" PRIu64 " flow records not published to Kafka (queue full): the auditor's"
+                      " verdicts for this sensor may be wrong", fa_kafka_out_unpublished(ctx->kafka));
     if (ctx->summary.waiting)
         fprintf(text, "; %" PRIu64 " flow records wait up to 60 s for their other direction or an unreachable,"
                       " not judged yet", ctx->summary.waiting);
@@ -632,7 +638,7 @@ int fa_run_report(fa_run *ctx, bool final, fa_run_result *res)
     return rc;
 }
 
-fa_run *fa_run_start(const fa_options *o, char *err, size_t errlen)
+fa_run *fa_run_start(const fa_options *o, const fa_signals *sig, char *err, size_t errlen)
 {
     fa_run *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
@@ -647,7 +653,7 @@ fa_run *fa_run_start(const fa_options *o, char *err, size_t errlen)
     ctx->json = open_json(o->json_path, &ctx->json_buf, err, errlen);
     if (o->json_path && !ctx->json)
         goto fail;
-    if (o->kafka_out && !(ctx->kafka = fa_kafka_out_open(o, err, errlen))) {
+    if (o->kafka_out && !(ctx->kafka = fa_kafka_out_open(o, sig, err, errlen))) {
         if (ctx->json && ctx->json != stdout)
             fclose(ctx->json);
         free(ctx->json_buf);
@@ -726,6 +732,11 @@ int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t err
         fa_run_parts_sum(ctx, &ctx->summary, &fs);
         fa_summary_print(&ctx->summary, &fs, ctx->live.valid ? &ctx->live : NULL, text);
         fa_run_parts_print(ctx, text);
+        if (ctx->kafka)
+            fprintf(text, "kafka     records not published %" PRIu64 " (the producer's queue was full)%s\n",
+                    fa_kafka_out_unpublished(ctx->kafka),
+                    fa_kafka_out_unpublished(ctx->kafka) ? ": the auditor's verdicts for this sensor may be wrong"
+                                                         : "");
     }
     if (!o->quiet && ctx->evidence)
         print_evidence(ctx->evidence, text);

@@ -30,6 +30,12 @@ of its own on 127.0.0.1, flowaudit sensors (--kafka-out) and auditors
                comes back three seconds later: no record is lost (the
                audit is the single-process one, and no sensor's message
                numbers have a gap).
+  broker-away  no broker at all and a producer queue of 5 messages: the
+               sensor reads its capture to the end without waiting, drops
+               and counts the records that found no room ("not published",
+               in the summary and the error), and a
+               SIGINT ends its wait for the brokers within seconds, with
+               exit status 2 (docs/flowaudit.1, EXIT STATUS).
   group        two auditors in one group, two sites whose keys fall on
                different partitions: each auditor judges one whole site,
                as one flowaudit reading that site's capture would.
@@ -417,6 +423,37 @@ def case_broker_down(env):
     check(missing(env, "auditor") == 0, "the auditor found messages missing after the broker came back")
 
 
+def case_broker_away(env):
+    hyworks = env.src("pcaps/products/hyworks-broken.pcap")
+    nflows = len(env.single(hyworks)[1])
+    check(nflows > 5, "the sample capture has too few flows to fill the queue")
+    # Port 1 of the loopback: nothing listens, every connection is refused.
+    proc = subprocess.Popen([env.fa, "--no-progress", "-r", hyworks, "--kafka-out", "127.0.0.1:1/" + TOPIC,
+                             "--sensor-id", "s1", "--site-key", "dc1",
+                             "--kafka-set", "queue.buffering.max.messages=5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    start = time.time()
+    proc.send_signal(signal.SIGINT)
+    try:
+        text, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise Failure("the sensor did not exit within 20 s of SIGINT with its broker away")
+    took = time.time() - start
+    print("exit %d %.1f s after SIGINT" % (proc.returncode, took))
+    check(proc.returncode == 2, "exit status %d, not 2, with records not published: %s" % (proc.returncode, err))
+    # The queue holds 5 messages, the first a hello: every flow record but
+    # 4 found no room.
+    lost = [line for line in text.splitlines() if "records not published" in line]
+    check(lost, "no 'records not published' line in the summary: %s" % text[-800:])
+    count = int(lost[0].split("records not published")[1].split()[0])
+    check(count == nflows - 4, "%d records not published, expected %d" % (count, nflows - 4))
+    check("not published" in err and "may be wrong" in err, "no warning on stderr: %s" % err)
+    check("%d flow records not published" % count in err, "the error does not count them: %s" % err)
+
+
 def partition_of(key, partitions):
     """librdkafka's default partitioner for a keyed message: CRC-32 of
     the key (consistent_random)."""
@@ -457,7 +494,8 @@ def case_group(env):
         same_audit(got, env.single(pcap), "auditor of partition %d" % next(iter(p)))
 
 
-CASES = {"audit": case_audit, "kcat": case_kcat, "broker-down": case_broker_down, "group": case_group}
+CASES = {"audit": case_audit, "kcat": case_kcat, "broker-down": case_broker_down,
+         "broker-away": case_broker_away, "group": case_group}
 
 
 def main():

@@ -42,7 +42,7 @@ static int setup(void **state)
     char err[512];
     if (fa_options_parse(&fx->o, 8, argv, err, sizeof err) != 0)
         fail_msg("%s", err);
-    fx->run = fa_run_start(&fx->o, err, sizeof err);
+    fx->run = fa_run_start(&fx->o, NULL, err, sizeof err);
     if (!fx->run)
         fail_msg("%s", err);
     assert_int_equal(fx->run->nparts, 2);
