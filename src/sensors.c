@@ -145,13 +145,21 @@ static bool announced(const fa_sensors *s, const fa_cidr *c)
     return false;
 }
 
-static bool role_observable(const fa_sensors *s, const fa_ruleset *rs, const fa_site *site, int role)
+/* "any", an external role and every role of a run without a site stand
+ * for hosts with no address in the inventory. */
+static bool wide(const fa_site *site, int role)
 {
-    if (role == FA_ROLE_ANY || !site || site->role_external[role])
-        return any_announced(s);
+    return role == FA_ROLE_ANY || !site || site->role_external[role];
+}
+
+/* An announced network holds one of the role's inventory addresses. */
+static bool covered(const fa_sensors *s, const fa_ruleset *rs, const fa_site *site, int role)
+{
+    if (role == FA_ROLE_ANY || !site)
+        return false;
     const fa_role *r = &rs->roles[role];
     for (int m = 0; m < r->nmembers; m++)
-        if (role_observable(s, rs, site, r->members[m]))
+        if (covered(s, rs, site, r->members[m]))
             return true;
     for (int i = 0; i < site->nroles; i++)
         if (site->roles[i].role == role && announced(s, &site->roles[i].cidr))
@@ -159,10 +167,14 @@ static bool role_observable(const fa_sensors *s, const fa_ruleset *rs, const fa_
     return false;
 }
 
+/* A wide end is anywhere, so a sensor of any network could see one: the
+ * rule's inventory end decides; with none, any announced network will do. */
 bool fa_sensors_rule_observable(const fa_sensors *s, const fa_ruleset *rs, const fa_site *site, int rule)
 {
     const fa_rule *r = &rs->rules[rule];
-    return role_observable(s, rs, site, r->from_role) || role_observable(s, rs, site, r->to_role);
+    if (covered(s, rs, site, r->from_role) || covered(s, rs, site, r->to_role))
+        return true;
+    return wide(site, r->from_role) && wide(site, r->to_role) && any_announced(s);
 }
 
 /* FNV-1a over the sensor id, a NUL and the uid. */

@@ -44,11 +44,11 @@ uint64_t fa_sensors_seq(fa_sensors *s, const char *sensor, uint64_t seq);
  * -1 with err naming the bad item (or the count beyond max). */
 int fa_sensors_parse_nets(const char *list, fa_cidr *nets, int max, char *err, size_t errlen);
 
-/* Could a sensor have seen rule's traffic? True when one of its
- * endpoints can be an address in an announced network: a role the site
- * maps to an overlapping address or prefix, or a role that any address
- * may play ("any", "external", every role without a site) once any
- * network was announced. */
+/* Could a sensor have seen rule's traffic? True when a role of one of
+ * its endpoints is one the site maps to an address or prefix overlapping
+ * an announced network. A role any address may play ("any", "external",
+ * every role without a site) is no such endpoint: only when both ends are
+ * of that kind will any announced network do. */
 bool fa_sensors_rule_observable(const fa_sensors *s, const fa_ruleset *rs, const fa_site *site, int rule);
 
 /* True the first time (sensor, uid) is met among those remembered. */

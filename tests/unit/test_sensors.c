@@ -87,8 +87,6 @@ static void test_endpoints(void **state)
     announce(fx, "dc-span", "192.0.2.2/32");
     assert_false(observable(fx, fx->site, "HYW-001"));
     assert_true(observable(fx, fx->site, "HYW-040"));
-    /* "any" may be played by an announced address. */
-    assert_true(observable(fx, fx->site, "HYW-010"));
     /* A network inside the session role's prefix overlaps it. */
     announce(fx, "lab", "198.51.100.8/29");
     assert_true(observable(fx, fx->site, "HYW-001"));
@@ -102,6 +100,34 @@ static void test_endpoints(void **state)
     assert_int_equal(fa_sensors_count(fx->s), 2);
     /* Without a site the roles have no addresses: any network will do. */
     assert_true(observable(fx, NULL, "HYW-001"));
+}
+
+/* An "any" or external end is no endpoint a sensor can be said to watch:
+ * the rule is observable where the other, inventory end is (the man
+ * page's --sensor-networks: "a network holding one of the rule's
+ * endpoints"). Else a sensor announcing only its own outside network would
+ * turn HYW-010 (any -> session) into not seen. */
+static void test_wide_end(void **state)
+{
+    fixture *fx = *state;
+    char err[ERRLEN];
+    fa_site *ext = fa_site_load_string(fx->rs, "ext.site",
+                                       "product hyworks\nphase operation\n"
+                                       "role hyworks.mgmt1 external\nrole hyworks.session 192.0.2.20\n",
+                                       err, sizeof err);
+    if (!ext)
+        fail_msg("%s", err);
+    announce(fx, "edge", "203.0.113.0/24");
+    assert_false(observable(fx, fx->site, "HYW-010"));
+    assert_false(observable(fx, ext, "HYW-001"));
+    announce(fx, "dc-span", "192.0.2.2/32");
+    assert_false(observable(fx, fx->site, "HYW-010"));
+    announce(fx, "core", "192.0.2.16/28");
+    assert_true(observable(fx, fx->site, "HYW-010"));
+    assert_true(observable(fx, ext, "HYW-001"));
+    /* Without a site no end has an address: any network will do. */
+    assert_true(observable(fx, NULL, "HYW-010"));
+    fa_site_free(ext);
 }
 
 static void test_parse_nets(void **state)
@@ -195,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_nothing_announced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_endpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wide_end, setup, teardown),
         cmocka_unit_test(test_parse_nets),
         cmocka_unit_test_setup_teardown(test_announce_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedup, setup, teardown),
