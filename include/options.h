@@ -13,6 +13,7 @@
 #define FA_MAX_IFACES 16
 #define FA_MAX_WORKERS 16
 #define FA_MAX_KAFKA_SET 32
+#define FA_MAX_SITE_KEYS 64
 
 typedef enum fa_mode {
     FA_MODE_AUDIT,        /* read packets, track flows, report */
@@ -65,7 +66,9 @@ typedef struct fa_options {
     const char *kafka_in;    /* BROKERS/TOPIC: an auditor reading the sensors' records */
     const char *kafka_group; /* --group: the auditors' consumer group */
     const char *sensor_id;   /* NULL: the host name */
-    const char *site_key;    /* message key: one site's records stay on one partition */
+    const char *site_key;    /* sensor: message key, one site's records stay on one partition */
+    const char *site_keys[FA_MAX_SITE_KEYS]; /* auditor: the sites it judges; [0] is site_key */
+    int nsite_keys;
     const char *sensor_nets; /* "CIDR,CIDR": what the sensor observes */
     const char *kafka_set[FA_MAX_KAFKA_SET]; /* librdkafka KEY=VALUE properties */
     int nkafka_set;

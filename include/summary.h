@@ -45,6 +45,7 @@ typedef struct fa_summary {
     uint64_t records_untimed;              /* IPFIX records without a usable start time (among malformed) */
     uint64_t sensors, sensor_duplicates;   /* Kafka: sensors announced; records met again */
     uint64_t sensor_missing;               /* Kafka: messages a gap in a sensor's seq says never came */
+    uint64_t other_sites;                  /* Kafka: messages of a site key not judged here */
 } fa_summary;
 
 /* Counts the encapsulations a decoded packet passed (fa_packet.encap), on

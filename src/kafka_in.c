@@ -32,6 +32,8 @@ struct fa_kafka_in {
     bool read;                /* offsets stored since the last commit */
     bool warned_room;         /* a hello found no room, said once */
     bool quiet;
+    const char *const *site_keys; /* the sites judged here */
+    int nsite_keys;
 };
 
 /* The group's assignment, said on stderr: which partitions, and so which
@@ -67,6 +69,8 @@ fa_kafka_in *fa_kafka_in_open(const fa_options *o, char *err, size_t errlen)
     if (!(conf = fa_kafka_conf(o, o->kafka_in, defaults, topic, err, errlen)))
         goto fail;
     k->quiet = o->quiet;
+    k->site_keys = o->site_keys;
+    k->nsite_keys = o->nsite_keys;
     rd_kafka_conf_set_rebalance_cb(conf, rebalance);
     rd_kafka_conf_set_opaque(conf, k);
     if (!(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why))) {
@@ -161,9 +165,19 @@ static void take_flow(fa_kafka_in *k, fa_run *ctx, const rd_kafka_message_t *m, 
     ctx->from_sensor = NULL;
 }
 
+static bool my_site(const fa_kafka_in *k, const char *key)
+{
+    for (int i = 0; i < k->nsite_keys; i++)
+        if (strcmp(key, k->site_keys[i]) == 0)
+            return true;
+    return false;
+}
+
 /* One message: a sensor's hello or flow record, numbered among the
  * sensor's messages. Other record types are not the auditor's and are
- * passed over. */
+ * passed over; so are the messages of other sites (their keys may share
+ * a partition with ours): judged against this site file, their flows
+ * would be wrong findings and their hellos would make rules observable. */
 static void take(fa_kafka_in *k, fa_run *ctx, const rd_kafka_message_t *m)
 {
     fa_summary *s = &ctx->summary;
@@ -171,8 +185,11 @@ static void take(fa_kafka_in *k, fa_run *ctx, const rd_kafka_message_t *m)
     const char *type = json_string_value(json_object_get(rec, "type"));
     const char *sensor = json_string_value(json_object_get(rec, "sensor"));
     const json_t *seq = json_object_get(rec, "seq");
-    if (!type || !sensor || !sensor[0] || strlen(sensor) >= FA_SENSOR_ID_MAX) {
+    const char *key = json_string_value(json_object_get(rec, "site_key"));
+    if (!type || !sensor || !sensor[0] || strlen(sensor) >= FA_SENSOR_ID_MAX || !key) {
         s->records_malformed++;
+    } else if (!my_site(k, key)) {
+        s->other_sites++;
     } else {
         if (json_is_integer(seq) && json_integer_value(seq) >= 0)
             s->sensor_missing += fa_sensors_seq(k->sensors, sensor, (uint64_t)json_integer_value(seq));

@@ -104,6 +104,14 @@ static int set_collect(fa_options *o, const char *arg, char *err, size_t errlen)
     return 0;
 }
 
+static int set_site_key(fa_options *o, const char *arg, char *err, size_t errlen)
+{
+    if (append(o->site_keys, &o->nsite_keys, FA_MAX_SITE_KEYS, "--site-key keys", arg, err, errlen) != 0)
+        return -1;
+    o->site_key = o->site_keys[0];
+    return 0;
+}
+
 static int set_kafka_set(fa_options *o, const char *arg, char *err, size_t errlen)
 {
     if (!strchr(arg, '=') || arg[0] == '=') {
@@ -246,9 +254,11 @@ static const opt_row opt_table[] = {
              "and counts records while the brokers are away"},
     {.name = "sensor-id", .arg = "ID", .kind = OPT_STRING, .field = FIELD(sensor_id),
      .help = "sensor: its name in the records (default: host name)"},
-    {.name = "site-key", .arg = "KEY", .kind = OPT_STRING, .field = FIELD(site_key),
+    {.name = "site-key", .arg = "KEY", .kind = OPT_CALL, .set = set_site_key,
      .help = "sensor: the site its records belong to; the message\n"
-             "key, so one auditor gets all of a site (needed)"},
+             "key, so one auditor gets all of a site (needed).\n"
+             "auditor: a site whose records it judges against\n"
+             "--site (needed, repeat for several); others skipped"},
     {.name = "sensor-networks", .arg = "CIDRS", .kind = OPT_STRING, .field = FIELD(sensor_nets),
      .help = "sensor: the networks it observes, comma-separated;\n"
              "rules elsewhere are not observable, never not seen"},
@@ -646,8 +656,7 @@ static bool kafka_spec_ok(const char *spec)
 /* The sensor's options need --kafka-out, the auditor's --kafka-in. */
 static int check_kafka(const fa_options *o, char *err, size_t errlen)
 {
-    const char *sensor_only = o->sensor_id ? "--sensor-id" : o->site_key ? "--site-key"
-                              : o->sensor_nets ? "--sensor-networks" : NULL;
+    const char *sensor_only = o->sensor_id ? "--sensor-id" : o->sensor_nets ? "--sensor-networks" : NULL;
     if (o->kafka_out && o->kafka_in)
         snprintf(err, errlen, "--kafka-out and --kafka-in: a run is a sensor or an auditor, not both");
     else if ((o->kafka_out && !kafka_spec_ok(o->kafka_out)) || (o->kafka_in && !kafka_spec_ok(o->kafka_in)))
@@ -657,6 +666,14 @@ static int check_kafka(const fa_options *o, char *err, size_t errlen)
         snprintf(err, errlen, "%s describes a sensor: it needs --kafka-out", sensor_only);
     else if (o->kafka_out && !o->site_key)
         snprintf(err, errlen, "--kafka-out needs --site-key KEY: the key keeps a site's records on one partition");
+    else if (o->kafka_out && o->nsite_keys > 1)
+        snprintf(err, errlen, "--kafka-out: one --site-key, the sensor's site");
+    else if (o->site_key && !o->kafka_out && !o->kafka_in)
+        snprintf(err, errlen, "--site-key needs --kafka-out or --kafka-in");
+    else if (o->kafka_in && !o->site_path)
+        snprintf(err, errlen, "--kafka-in needs --site FILE: the site its records are judged against");
+    else if (o->kafka_in && !o->site_key)
+        snprintf(err, errlen, "--kafka-in needs --site-key KEY: the sites (the sensors' --site-key) it judges");
     else if (o->kafka_group && !o->kafka_in)
         snprintf(err, errlen, "--group names the auditors' consumer group: it needs --kafka-in");
     else if (o->nkafka_set && !o->kafka_out && !o->kafka_in)

@@ -156,8 +156,9 @@ static void print_records(const fa_summary *s, FILE *out)
     }
     if (s->record_formats & (1u << FA_REC_KAFKA))
         fprintf(out, "  sensors announced %" PRIu64 "; records met again (sensor and uid) and dropped %" PRIu64
-                     "; messages missing (gaps in a sensor's seq) %" PRIu64 "\n", s->sensors, s->sensor_duplicates,
-                s->sensor_missing);
+                     "; messages missing (gaps in a sensor's seq) %" PRIu64 "\n  messages of other sites skipped %"
+                     PRIu64 " (a site_key not given with --site-key)\n", s->sensors, s->sensor_duplicates,
+                s->sensor_missing, s->other_sites);
     if (s->collected)
         print_losses(s, out);
     if (s->fixbuf_messages)

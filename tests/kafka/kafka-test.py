@@ -16,7 +16,9 @@ of its own on 127.0.0.1, flowaudit sensors (--kafka-out) and auditors
                after the committed offsets: it judges nothing again.
                Sensors announcing only networks away from a rule's hosts
                turn that rule's "not seen" into "not observable" (the
-               hosts are those of sites/psw.site).
+               hosts are those of sites/psw.site), and a sensor of another
+               site on the same partition is skipped: its records are not
+               judged, its hello makes nothing observable.
   kcat         kcat, an independent client, reads the topic: one message
                per flow record the sensors wrote with -j (the same record
                but for seq, plus sensor and site_key), and their hellos,
@@ -120,7 +122,7 @@ class Auditor:
         self.errf = open(self.errpath, "w")
         self.proc = subprocess.Popen(
             [env.fa, "--kafka-in", env.cluster.spec, "--group", group, "--rules", env.src("rules"),
-             "--site", env.src(SITE), "-j", self.json] + list(FAST_GROUP) + list(extra),
+             "--site", env.src(SITE), "-j", self.json] + list(FAST_GROUP) + list(extra or ("--site-key", "psw")),
             stdout=self.out, stderr=self.errf)
 
     def records(self):
@@ -306,14 +308,24 @@ def case_audit(env):
     # (workspace 192.0.2.10-11 -> kerberos 192.0.2.32, sites/psw.site).
     env.cluster.close()
     env.cluster = Cluster(env.mock, 1, env.dir, "mock-narrow")
+    # A sensor of another site on the same partition: its records are not
+    # judged, its hello makes nothing observable.
     narrow = Auditor(env, "narrow", "narrow")
     try:
         env.sensor(a, "far-1", "psw", nets="198.51.100.0/24")
+        env.sensor(a, "other-1", "other-site", nets=ALL_NETS)
         env.sensor(b, "far-2", "psw", nets="198.51.100.0/24")
         narrow.wait_flows(len(want[1]))
-        recs, _ = narrow.stop()
+        time.sleep(2)
+        recs, flows = narrow.stop()
     finally:
         narrow.kill()
+    check({f["sensor"] for f in flows} == {"far-1", "far-2"}, "the auditor judged records of another site")
+    with open(os.path.join(env.dir, "narrow.txt")) as f:
+        text = f.read()
+    # Its flow records and its two hellos, first and last.
+    check("messages of other sites skipped %d" % (nflows_a + 2) in text,
+          "the %d messages of another site are not counted as skipped: %s" % (nflows_a + 2, text[-600:]))
     status = rule_status(recs)
     check(rule_status(want[0])["PSW-008"] == "not_seen", "PSW-008 is no longer not seen in the sample")
     check(status["PSW-008"] == "not_observable",
@@ -363,9 +375,9 @@ def case_kcat(env):
            '{"type":"flow","sensor":"%s","uid":"C2"}' % ("x" * 64),
            '{"type":"sensor_hello","sensor":"x","networks":["192.0.2.0/33"]}',
            '{"type":"flow","sensor":"x","uid":"C3","pad":"%s"}' % ("y" * 70000)]
-    ignored = ['{"type":"flow_update","sensor":"x","uid":"C4"}']
+    ignored = ['{"type":"flow_update","sensor":"x","site_key":"psw","uid":"C4"}']
     # A sensor whose messages 1 to 4 never came.
-    gap = ['{"type":"sensor_hello","sensor":"gap","networks":[],"seq":%d}' % n for n in (0, 5)]
+    gap = ['{"type":"sensor_hello","sensor":"gap","site_key":"psw","networks":[],"seq":%d}' % n for n in (0, 5)]
     subprocess.run(["kcat", "-P", "-b", env.cluster.bootstrap, "-t", TOPIC, "-k", "psw"],
                    input="\n".join(bad + ignored + gap) + "\n", text=True, timeout=WAIT_S, check=True)
     aud = Auditor(env, "auditor", "kcat")
@@ -465,7 +477,8 @@ def case_group(env):
     keys = ["site-%d" % i for i in range(1, 50)]
     east = next(k for k in keys if partition_of(k, 2) == 0)
     west = next(k for k in keys if partition_of(k, 2) == 1)
-    auditors = [Auditor(env, "auditor-1", "split"), Auditor(env, "auditor-2", "split")]
+    keys = ("--site-key", east, "--site-key", west)
+    auditors = [Auditor(env, "auditor-1", "split", keys), Auditor(env, "auditor-2", "split", keys)]
     try:
         deadline, settled = time.time() + WAIT_S, None
         while time.time() < deadline:

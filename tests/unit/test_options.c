@@ -225,20 +225,29 @@ static void test_kafka(void **state)
     assert_string_equal(o.site_key, "dc1");
     assert_int_equal(o.nkafka_set, 1);
     fa_options_free(&o);
-    parse_ok(&o, "--kafka-in h:9092/flows --group audit --report-interval 60 --window 3600");
+    parse_ok(&o, "--kafka-in h:9092/flows --group audit --report-interval 60 --window 3600 --rules r "
+                 "--site s.site --site-key dc1 --site-key dc2");
     assert_string_equal(o.kafka_group, "audit");
     assert_int_equal(o.interim_s, 0);
+    assert_int_equal(o.nsite_keys, 2);
+    assert_string_equal(o.site_keys[1], "dc2");
     fa_options_free(&o);
+    /* An auditor that judges no site would commit the offsets of records
+     * it never judged, and the group's next auditor would not read them. */
+    assert_refused("--kafka-in h:9092/flows --site-key dc1", "--kafka-in needs --site FILE");
+    assert_refused("--kafka-in h:9092/flows --rules r --site s.site", "--kafka-in needs --site-key KEY");
+    assert_refused("-r a --kafka-out h:9092/flows --site-key a --site-key b",
+                   "--kafka-out: one --site-key, the sensor's site");
     assert_refused("--kafka-in h:9092/flows -r a.pcap", "-r, -i, --collect and --kafka-in cannot be combined");
     assert_refused("--kafka-in h:9092/flows --collect 4739", "cannot be combined");
     assert_refused("-r a --kafka-out h:9092/flows", "--kafka-out needs --site-key");
     assert_refused("-r a --kafka-out h:9092 --site-key s", "wants BROKERS/TOPIC");
     assert_refused("--kafka-in h:9092/ ", "wants BROKERS/TOPIC");
-    assert_refused("-r a --site-key s", "--site-key describes a sensor: it needs --kafka-out");
+    assert_refused("-r a --site-key s", "--site-key needs --kafka-out or --kafka-in");
     assert_refused("-r a --group g", "--group names the auditors' consumer group");
     assert_refused("--kafka-in h:1/t --kafka-out h:1/t --site-key s", "a sensor or an auditor, not both");
     assert_refused("-r a --kafka-set linger.ms=5", "--kafka-set needs --kafka-out or --kafka-in");
-    assert_refused("--kafka-in h:1/t --kafka-set linger.ms", "--kafka-set wants KEY=VALUE");
+    assert_refused("--kafka-in h:1/t --rules r --site s.site --site-key s --kafka-set linger.ms", "--kafka-set wants KEY=VALUE");
 }
 
 static void test_input_caps(void **state)
