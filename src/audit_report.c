@@ -114,14 +114,14 @@ static void print_scope(const fa_audit *a, FILE *out)
     char t1[32], t2[32];
     if (!a->has_scope)
         return;
-    fprintf(out, "  %-8s", s->live ? "capture:" : "input:");
+    fprintf(out, "  %-8s", s->live ? (s->records ? "collector:" : "capture:") : "input:");
     for (int i = 0; i < s->ninputs; i++)
         fprintf(out, " %s", s->inputs[i]);
     for (int i = 0; s->records && fa_audit_record_caveats[i]; i++)
         fprintf(out, "\n  %s%s", i ? "          " : "", fa_audit_record_caveats[i]);
     if (s->records && s->joined)
-        fprintf(out, "\n            %" PRIu64 " flows joined by their 5-tuple from two uniflow"
-                     " records (one direction each)", s->joined);
+        fprintf(out, "\n            %" PRIu64 " %s joined by %s 5-tuple from two uniflow records (one direction"
+                     " each)", s->joined, s->joined == 1 ? "flow" : "flows", s->joined == 1 ? "its" : "their");
     if (s->records && s->sampling > 1)
         fprintf(out, "\n  WARNING: the exporter samples 1 packet in %" PRIu32 ": a 'not seen' rule or a"
                      " 'blocked' attempt may be traffic it did not sample", s->sampling);
@@ -130,7 +130,8 @@ static void print_scope(const fa_audit *a, FILE *out)
     if (s->last_us) {
         iso_time(s->first_us, t1);
         iso_time(s->last_us, t2);
-        fprintf(out, "  window:  %s .. %s (%.0f s)\n", t1, t2, (double)(s->last_us - s->first_us) / 1e6);
+        fprintf(out, "  window:  %s .. %s (%.0f s%s)\n", t1, t2, (double)(s->last_us - s->first_us) / 1e6,
+                s->live && s->records ? "; this host's clock, the flows carry the exporter's" : "");
     }
 }
 

@@ -35,7 +35,7 @@ static void scope_rows(const fa_audit *a, FILE *out)
     char t1[32], t2[32];
     fputs("<table class=\"scope\">\n", out);
     if (a->has_scope) {
-        fprintf(out, "<tr><td>%s</td><td>", s->live ? "capture" : "input");
+        fprintf(out, "<tr><td>%s</td><td>", s->live ? (s->records ? "collector" : "capture") : "input");
         for (int i = 0; i < s->ninputs; i++) {
             fputs(i ? ", " : "", out);
             FA_H(out, s->inputs[i]);
@@ -52,8 +52,9 @@ static void scope_rows(const fa_audit *a, FILE *out)
             fputs("</td></tr>\n", out);
         }
         if (s->records && s->joined)
-            fprintf(out, "<tr><td></td><td>%" PRIu64 " flows joined by their 5-tuple from two uniflow"
-                         " records (one direction each)</td></tr>\n", s->joined);
+            fprintf(out, "<tr><td></td><td>%" PRIu64 " %s joined by %s 5-tuple from two uniflow records (one"
+                         " direction each)</td></tr>\n", s->joined, s->joined == 1 ? "flow" : "flows",
+                    s->joined == 1 ? "its" : "their");
         if (s->records && s->sampling > 1)
             fprintf(out, "<tr><td>sampling</td><td class=\"blocked\">the exporter samples 1 packet in %" PRIu32
                          ": a &lsquo;not seen&rsquo; rule or a &lsquo;blocked&rsquo; attempt may be traffic it"
@@ -61,8 +62,9 @@ static void scope_rows(const fa_audit *a, FILE *out)
         if (s->last_us) {
             fa_html_time(s->first_us, t1);
             fa_html_time(s->last_us, t2);
-            fprintf(out, "<tr><td>window</td><td>%s .. %s UTC (%.0f s)</td></tr>\n", t1, t2,
-                    (double)(s->last_us - s->first_us) / 1e6);
+            fprintf(out, "<tr><td>window</td><td>%s .. %s UTC (%.0f s%s)</td></tr>\n", t1, t2,
+                    (double)(s->last_us - s->first_us) / 1e6,
+                    s->live && s->records ? "; this host&rsquo;s clock, the flows carry the exporter&rsquo;s" : "");
         }
     }
     fprintf(out, "<tr><td>phase</td><td>%s</td></tr>\n</table>\n", phase_name(a->phase));

@@ -146,6 +146,10 @@ def gaps(flowaudit, tmp):
         problems.append("gaps: %s records collected, %d sent" % (collected(text), 200 * PER_MSG - 120))
     if "verdict may be wrong" not in text:
         problems.append("gaps: the report does not warn that a verdict may be wrong")
+    # The header names a collector, not a capture, and the clock of its
+    # window: this host's, while the flows carry the exporter's times.
+    if "  collector: udp:127.0.0.1:" not in text or "; this host's clock, the flows carry the exporter's)" not in text:
+        problems.append("gaps: the header does not name the collector and its window's clock: %s" % text[:600])
     return problems
 
 
