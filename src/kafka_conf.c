@@ -5,12 +5,25 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The value may be a password (sasl.password, ssl.key.password): the
+ * error names the key and librdkafka's reason, with the value cut out of
+ * the reason where librdkafka quotes it. */
 static int set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err, size_t errlen)
 {
-    char why[256];
+    char why[256], told[256];
     if (rd_kafka_conf_set(conf, key, value, why, sizeof why) == RD_KAFKA_CONF_OK)
         return 0;
-    snprintf(err, errlen, "Kafka property %s=%s: %s", key, value, why);
+    size_t vlen = strlen(value), n = 0;
+    for (const char *p = why; *p && n + 1 < sizeof told;) {
+        if (vlen && strncmp(p, value, vlen) == 0) {
+            n += (size_t)snprintf(told + n, sizeof told - n, "...");
+            p += vlen;
+        } else {
+            told[n++] = *p++;
+        }
+    }
+    told[n < sizeof told ? n : sizeof told - 1] = '\0';
+    snprintf(err, errlen, "Kafka property %s (value not shown): %s", key, told);
     return -1;
 }
 

@@ -38,6 +38,8 @@ of its own on 127.0.0.1, flowaudit sensors (--kafka-out) and auditors
                in the summary and the error), and a
                SIGINT ends its wait for the brokers within seconds, with
                exit status 2 (docs/flowaudit.1, EXIT STATUS).
+  conf         a --kafka-set value librdkafka rejects (it may be a password)
+               is not repeated in the error, its key and the reason are.
   group        two auditors in one group, two sites whose keys fall on
                different partitions: each auditor judges one whole site,
                as one flowaudit reading that site's capture would.
@@ -466,6 +468,22 @@ def case_broker_away(env):
     check("%d flow records not published" % count in err, "the error does not count them: %s" % err)
 
 
+def case_conf(env):
+    secret = "hunter2-not-a-number"
+    for side in (["-r", env.src(PCAP), "--kafka-out", env.cluster.spec, "--site-key", "s"],
+                 ["--kafka-in", env.cluster.spec, "--rules", env.src("rules"), "--site", env.src(SITE),
+                  "--site-key", "s"]):
+        # librdkafka's reason quotes the value for security.protocol, not
+        # for linger.ms.
+        for key in ("linger.ms", "security.protocol"):
+            run = subprocess.run([env.fa, "-q"] + side + ["--kafka-set", key + "=" + secret],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=WAIT_S)
+            check(run.returncode == 2, "exit status %d with a rejected property" % run.returncode)
+            check(key in run.stderr and "Invalid value" in run.stderr,
+                  "the rejected key or the reason is not given: %s" % run.stderr)
+            check(secret not in run.stderr + run.stdout, "the rejected value is in the error: %s" % run.stderr)
+
+
 def partition_of(key, partitions):
     """librdkafka's default partitioner for a keyed message: CRC-32 of
     the key (consistent_random)."""
@@ -508,7 +526,7 @@ def case_group(env):
 
 
 CASES = {"audit": case_audit, "kcat": case_kcat, "broker-down": case_broker_down,
-         "broker-away": case_broker_away, "group": case_group}
+         "broker-away": case_broker_away, "conf": case_conf, "group": case_group}
 
 
 def main():
