@@ -40,6 +40,11 @@ of its own on 127.0.0.1, flowaudit sensors (--kafka-out) and auditors
                exit status 2 (docs/flowaudit.1, EXIT STATUS).
   conf         a --kafka-set value librdkafka rejects (it may be a password)
                is not repeated in the error, its key and the reason are.
+  readme       the README's Kafka example, as written but for the brokers
+               (the mock cluster's), the sensor's input (-r the broken
+               HyWorks sample for -i eth1) and my.site (made by the
+               README's --init-site line): the auditor starts from the
+               source tree and judges the sensor's records.
   group        two auditors in one group, two sites whose keys fall on
                different partitions: each auditor judges one whole site,
                as one flowaudit reading that site's capture would.
@@ -48,6 +53,8 @@ Exits 77 (skipped) without librdkafka, tcpdump or (kcat case) kcat.
 """
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -484,6 +491,42 @@ def case_conf(env):
             check(secret not in run.stderr + run.stdout, "the rejected value is in the error: %s" % run.stderr)
 
 
+def case_readme(env):
+    with open(env.src("README.md")) as f:
+        readme = f.read()
+    section = readme.split("\n## Many sensors, one audit (Kafka)\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1).replace("\\\n", " ")
+    sensor, auditor = [shlex.split(line) for line in block.strip().split("\n")]
+    init = shlex.split(re.search(r"\n(\./build/flowaudit [^\n]*--init-site[^>]*)>", readme).group(1))
+    with open(os.path.join(env.dir, "my.site"), "w") as f:
+        subprocess.run([env.fa] + init[1:], cwd=env.srcdir, stdout=f, check=True)
+    os.symlink(env.src("rules"), os.path.join(env.dir, "rules"))
+
+    def mine(cmd):
+        cmd = [env.fa if w in ("flowaudit", "./build/flowaudit") else w for w in cmd if w != "sudo"]
+        return [w.replace("kafka1:9092", env.cluster.bootstrap) for w in cmd]
+    sensor = mine(sensor)
+    i = sensor.index("-i")
+    sensor[i:i + 2] = ["-r", env.src("pcaps/products/hyworks-broken.pcap")]
+    finish_sensor(subprocess.Popen(sensor, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    with open(os.path.join(env.dir, "readme-auditor.err"), "w") as err:
+        proc = subprocess.Popen(mine(auditor) + list(FAST_GROUP), cwd=env.dir, stdout=subprocess.DEVNULL,
+                                stderr=err)
+        out = os.path.join(env.dir, "audit.ndjson")
+        deadline, flows = time.time() + WAIT_S, 0
+        while time.time() < deadline and proc.poll() is None and not flows:
+            time.sleep(0.5)
+            if os.path.exists(out):
+                with open(out) as f:
+                    flows = sum('"type":"flow"' in line for line in f)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=WAIT_S)
+    with open(os.path.join(env.dir, "readme-auditor.err")) as f:
+        said = f.read()
+    check(rc == 0 and flows > 0, "the README's auditor: exit %d, %d flow records: %s" % (rc, flows, said))
+
+
 def partition_of(key, partitions):
     """librdkafka's default partitioner for a keyed message: CRC-32 of
     the key (consistent_random)."""
@@ -526,7 +569,7 @@ def case_group(env):
 
 
 CASES = {"audit": case_audit, "kcat": case_kcat, "broker-down": case_broker_down,
-         "broker-away": case_broker_away, "conf": case_conf, "group": case_group}
+         "broker-away": case_broker_away, "conf": case_conf, "readme": case_readme, "group": case_group}
 
 
 def main():
