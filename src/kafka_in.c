@@ -38,12 +38,24 @@ struct fa_kafka_in {
 
 /* The group's assignment, said on stderr: which partitions, and so which
  * sites, this auditor now judges. Records read but not yet reported when a
- * partition leaves are read again by its next owner, from the last commit. */
+ * partition leaves are read again by its next owner, from the last commit.
+ * Under the cooperative protocol (partition.assignment.strategy=
+ * cooperative-sticky) parts is what is added or taken away, not the whole
+ * assignment. */
 static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     const fa_kafka_in *k = opaque;
     bool assign = e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-    rd_kafka_assign(rk, assign ? parts : NULL);
+    const char *protocol = rd_kafka_rebalance_protocol(rk);
+    rd_kafka_error_t *failed = NULL;
+    if (protocol && strcmp(protocol, "COOPERATIVE") == 0)
+        failed = assign ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
+    else
+        rd_kafka_assign(rk, assign ? parts : NULL);
+    if (failed) {
+        fprintf(stderr, "flowaudit: --kafka-in: %s\n", rd_kafka_error_string(failed));
+        rd_kafka_error_destroy(failed);
+    }
     if (k->quiet)
         return;
     fprintf(stderr, "flowaudit: --kafka-in: %s partitions", assign ? "auditing" : "handing back");

@@ -45,6 +45,9 @@ of its own on 127.0.0.1, flowaudit sensors (--kafka-out) and auditors
                HyWorks sample for -i eth1) and my.site (made by the
                README's --init-site line): the auditor starts from the
                source tree and judges the sensor's records.
+  cooperative  an auditor with partition.assignment.strategy=cooperative-
+               sticky (incremental rebalances) gets its partition and
+               judges the sensor's records.
   group        two auditors in one group, two sites whose keys fall on
                different partitions: each auditor judges one whole site,
                as one flowaudit reading that site's capture would.
@@ -527,6 +530,18 @@ def case_readme(env):
     check(rc == 0 and flows > 0, "the README's auditor: exit %d, %d flow records: %s" % (rc, flows, said))
 
 
+def case_cooperative(env):
+    hyworks = env.src("pcaps/products/hyworks-broken.pcap")
+    aud = Auditor(env, "auditor", "coop", ("--site-key", "psw", "--kafka-set",
+                                           "partition.assignment.strategy=cooperative-sticky"))
+    try:
+        env.sensor(hyworks, "span-1", "psw")
+        aud.wait_flows(len(env.single(hyworks)[1]))
+        aud.stop()
+    finally:
+        aud.kill()
+
+
 def partition_of(key, partitions):
     """librdkafka's default partitioner for a keyed message: CRC-32 of
     the key (consistent_random)."""
@@ -569,7 +584,8 @@ def case_group(env):
 
 
 CASES = {"audit": case_audit, "kcat": case_kcat, "broker-down": case_broker_down,
-         "broker-away": case_broker_away, "conf": case_conf, "readme": case_readme, "group": case_group}
+         "broker-away": case_broker_away, "conf": case_conf, "readme": case_readme, "cooperative": case_cooperative,
+         "group": case_group}
 
 
 def main():
