@@ -215,11 +215,20 @@ static void take(fa_kafka_in *k, fa_run *ctx, const rd_kafka_message_t *m)
     k->read = true;
 }
 
-/* Transport errors are librdkafka's to retry; they are said, not fatal. */
-static void consumer_error(const rd_kafka_message_t *m)
+/* Transport errors are librdkafka's to retry; they are said, not fatal.
+ * A fatal one (this member fenced by another with its group.instance.id,
+ * say) ends the consumer: returns -1 with err set. */
+static int consumer_error(fa_kafka_in *k, const rd_kafka_message_t *m, char *err, size_t errlen)
 {
+    char why[512];
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(k->rk, why, sizeof why);
+        snprintf(err, errlen, "--kafka-in: fatal consumer error: %s", why);
+        return -1;
+    }
     if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         fprintf(stderr, "flowaudit: --kafka-in: %s\n", rd_kafka_message_errstr(m));
+    return 0;
 }
 
 /* The offsets of what a report covered. A failure (the group is
@@ -237,22 +246,21 @@ static void commit(fa_kafka_in *k)
 
 int fa_kafka_in_run(fa_kafka_in *k, fa_run *ctx, fa_signals *sig, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
+    int rc = 0;
     fa_live_timers t;
     fa_live_start(ctx, &t);
     ctx->summary.record_formats |= 1u << FA_REC_KAFKA;
     ctx->watch = watch;
     ctx->watch_arg = k;
-    while (!sig->stop) {
+    while (!sig->stop && rc == 0) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, POLL_MS);
         for (int n = 0; m && n < DRAIN_MAX; n++) {
             if (m->err)
-                consumer_error(m);
+                rc = consumer_error(k, m, err, errlen);
             else
                 take(k, ctx, m);
             rd_kafka_message_destroy(m);
-            m = n + 1 < DRAIN_MAX && !sig->stop ? rd_kafka_consumer_poll(k->rk, 0) : NULL;
+            m = n + 1 < DRAIN_MAX && !sig->stop && rc == 0 ? rd_kafka_consumer_poll(k->rk, 0) : NULL;
         }
         /* A report is followed by the commit of what it covers. */
         uint64_t reports = ctx->reports;
@@ -260,7 +268,7 @@ int fa_kafka_in_run(fa_kafka_in *k, fa_run *ctx, fa_signals *sig, char *err, siz
         if (ctx->reports != reports)
             commit(k);
     }
-    return 0;
+    return rc;
 }
 
 void fa_kafka_in_close(fa_kafka_in *k, bool commit_read)

@@ -48,6 +48,10 @@ of its own on 127.0.0.1, flowaudit sensors (--kafka-out) and auditors
   cooperative  an auditor with partition.assignment.strategy=cooperative-
                sticky (incremental rebalances) gets its partition and
                judges the sensor's records.
+  fenced       the group coordinator answers an auditor with static
+               membership (group.instance.id) FENCED_INSTANCE_ID, as when
+               another member took its id: librdkafka's fatal error ends
+               it with exit status 2 and the reason.
   group        two auditors in one group, two sites whose keys fall on
                different partitions: each auditor judges one whole site,
                as one flowaudit reading that site's capture would.
@@ -542,6 +546,21 @@ def case_cooperative(env):
         aud.kill()
 
 
+def case_fenced(env):
+    static = ("--site-key", "psw", "--kafka-set", "group.instance.id=auditor-1")
+    first = Auditor(env, "first", "static", static)
+    try:
+        first.wait_assigned()
+        env.cluster.command("fence 3")
+        try:
+            rc = first.proc.wait(timeout=WAIT_S)
+        except subprocess.TimeoutExpired:
+            raise Failure("the fenced auditor still runs: %s" % first.stderr()[-400:])
+        check(rc == 2 and "fatal" in first.stderr(), "fenced auditor: exit %d: %s" % (rc, first.stderr()[-400:]))
+    finally:
+        first.kill()
+
+
 def partition_of(key, partitions):
     """librdkafka's default partitioner for a keyed message: CRC-32 of
     the key (consistent_random)."""
@@ -584,7 +603,7 @@ def case_group(env):
 
 
 CASES = {"audit": case_audit, "kcat": case_kcat, "broker-down": case_broker_down,
-         "broker-away": case_broker_away, "conf": case_conf, "readme": case_readme, "cooperative": case_cooperative,
+         "broker-away": case_broker_away, "conf": case_conf, "readme": case_readme, "cooperative": case_cooperative, "fenced": case_fenced,
          "group": case_group}
 
 

@@ -10,6 +10,8 @@
  * line, answering each with "ok" or "error ..." on standard output:
  *   down ID     broker ID stops answering (-1: all)
  *   up ID       and comes back
+ *   fence N     the next N Heartbeat requests answered FENCED_INSTANCE_ID
+ *               (another member took this one's group.instance.id)
  * It exits at the end of standard input, or on SIGTERM/SIGINT. */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -28,6 +30,14 @@ static int command(rd_kafka_mock_cluster_t *mc, const char *line)
         return rd_kafka_mock_broker_set_down(mc, id) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
     if (strcmp(verb, "up") == 0)
         return rd_kafka_mock_broker_set_up(mc, id) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+    /* 12: Heartbeat's API key (Kafka protocol). */
+    if (strcmp(verb, "fence") == 0 && id > 0 && id <= 64) {
+        rd_kafka_resp_err_t errs[64];
+        for (int i = 0; i < id; i++)
+            errs[i] = RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
+        rd_kafka_mock_push_request_errors_array(mc, 12, (size_t)id, errs);
+        return 0;
+    }
     return -1;
 }
 
