@@ -169,7 +169,7 @@ static const opt_row opt_table[] = {
              "immediate mode off and takes -B 64 unless -B is given"},
     {.name = "user", .short_name = 'Z', .arg = "USER", .kind = OPT_STRING, .field = FIELD(user),
      .help = "live: drop root privileges to USER once the\n"
-             "interfaces are open"},
+             "interfaces or the collector's port are open"},
     {.name = "report-interval", .arg = "S", .kind = OPT_U32, .field = FIELD(report_interval_s),
      .min = 0, .max = SECONDS_MAX, .unit = "seconds ",
      .live_only = true,
@@ -633,6 +633,12 @@ static int check_inputs(const fa_options *o, const char *live, char *err, size_t
     }
     if (live[0] && o->nfiles > 0) {
         snprintf(err, errlen, "%s is for live capture (-i); it cannot be used with -r", live);
+        return -1;
+    }
+    if (o->collect.set && (o->capture.snaplen != FA_DEFAULT_SNAPLEN || o->capture.buffer_mib || !o->capture.promisc ||
+                           !o->capture.immediate)) {
+        snprintf(err, errlen, "--snaplen, -B, -p and --no-immediate set packet capture (-i); --collect receives"
+                              " flow records");
         return -1;
     }
     if (o->workers > 1 && o->collect.set) {

@@ -53,7 +53,7 @@ int fa_zeek_tsv_header(fa_zeek_tsv *z, char *line, char *err, size_t errlen);
  * Returns false for a line that is not a valid connection. */
 bool fa_zeek_tsv_line(const fa_zeek_tsv *z, char *line, fa_flow *f);
 /* One line of Zeek's JSON log (one object per line, flat "id.orig_h"
- * names, epoch times). Returns false for a line that is not one. */
+ * names, epoch or ISO 8601 times). Returns false for a line that is not one. */
 bool fa_zeek_json_line(const char *line, size_t len, fa_flow *f);
 
 /* A record's flow, handed to the driver (records.c). */

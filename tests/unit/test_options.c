@@ -208,6 +208,11 @@ static void test_usage_errors(void **state)
     assert_refused("--collect 4739 -r a", "cannot be combined");
     assert_refused("--collect 4739 --collect 4740", "give it once");
     assert_refused("--collect 4739 tcp port 80", "--collect receives flow records");
+    /* Packet capture's settings would be ignored by a collector. */
+    assert_refused("--collect 4739 --snaplen 128", "--snaplen, -B, -p and --no-immediate set packet capture (-i)");
+    assert_refused("--collect 4739 -B 16", "--snaplen, -B, -p and --no-immediate set packet capture (-i)");
+    assert_refused("--collect 4739 -p", "--snaplen, -B, -p and --no-immediate set packet capture (-i)");
+    assert_refused("--collect 4739 --no-immediate", "--snaplen, -B, -p and --no-immediate set packet capture");
     assert_refused("-r a -Z nobody", "-Z drops privileges");
     assert_refused("-r a --bogus", "unknown option: '--bogus'");
     assert_refused("-r a -x", "unknown option");
