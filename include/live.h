@@ -14,6 +14,10 @@
  * reloads, interim records). Returns 0, or -1 with err set. */
 int fa_live_run(fa_run *r, fa_signals *sig, char *err, size_t errlen);
 
+/* How long a live driver waits for input before its clock work: signals
+ * are acted on within it. */
+#define FA_LIVE_POLL_MS 200
+
 /* When the run's periodic work is next due (wall clock, microseconds). */
 typedef struct fa_live_timers {
     uint64_t expire, report, window, interim;

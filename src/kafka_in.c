@@ -23,7 +23,6 @@
 #include "run_internal.h"
 #include "sensors.h"
 
-#define POLL_MS 200
 #define DRAIN_MAX 4096        /* records taken before the clock's work runs */
 
 struct fa_kafka_in {
@@ -253,7 +252,7 @@ int fa_kafka_in_run(fa_kafka_in *k, fa_run *ctx, fa_signals *sig, char *err, siz
     ctx->watch = watch;
     ctx->watch_arg = k;
     while (!sig->stop && rc == 0) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, POLL_MS);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, FA_LIVE_POLL_MS);
         for (int n = 0; m && n < DRAIN_MAX; n++) {
             if (m->err)
                 rc = consumer_error(k, m, err, errlen);

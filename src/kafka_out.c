@@ -22,7 +22,6 @@
 /* How long a record may wait for a broker (librdkafka retries meanwhile),
  * and so the longest a sensor waits at exit for one that is down. */
 #define MESSAGE_TIMEOUT_MS "300000"
-#define FLUSH_POLL_MS 200
 /* After SIGINT or SIGTERM, how long the sensor still waits for the
  * brokers to take what is queued. */
 #define STOP_FLUSH_US (5 * 1000000ull)
@@ -193,7 +192,7 @@ static void flush(fa_kafka_out *k)
     while (rd_kafka_outq_len(k->rk) > 0 && now < deadline) {
         if (k->sig && atomic_load(&k->sig->stop) && deadline > now + STOP_FLUSH_US)
             deadline = now + STOP_FLUSH_US;
-        rd_kafka_flush(k->rk, FLUSH_POLL_MS);
+        rd_kafka_flush(k->rk, FA_LIVE_POLL_MS);
         now = fa_live_wall_us();
     }
 }

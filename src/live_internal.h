@@ -13,8 +13,6 @@
 #include "run_internal.h"
 #include "signals.h"
 
-#define FA_LIVE_POLL_MS 200
-
 /* The run's interfaces, open: one handle each. */
 typedef struct fa_live_set {
     fa_capture *caps[FA_MAX_IFACES];
