@@ -20,7 +20,8 @@ import subprocess
 import sys
 import tempfile
 
-REV = 29305
+import ipfix_bytes as ipfix
+
 # (IE, length, reverse?)
 FIELDS = [(152, 8, False), (153, 8, False), (8, 4, False), (12, 4, False), (7, 2, False),
           (11, 2, False), (4, 1, False), (6, 2, False), (2, 8, False), (1, 8, False),
@@ -48,28 +49,11 @@ RECORDS = [
 ]
 
 
-def ip(a):
-    return bytes(int(x) for x in a.split("."))
-
-
-def message(sets):
-    body = b"".join(sets)
-    return struct.pack("!HHIII", 10, 16 + len(body), T0 // 1000, 0, 1) + body
-
-
-def template_set():
-    rec = struct.pack("!HH", 256, len(FIELDS))
-    for ie, ln, rev in FIELDS:
-        rec += struct.pack("!HHI", ie | 0x8000, ln, REV) if rev else struct.pack("!HH", ie, ln)
-    return struct.pack("!HH", 2, 4 + len(rec)) + rec
-
-
 def data_set():
-    recs = b""
-    for (start, src, dst, sp, dp, proto, fl, pk, rfl, rpk, fw, icmp), _ in RECORDS:
-        recs += struct.pack("!QQ4s4sHHBHQQQQHBH", T0 + start, T0 + start + 10, ip(src), ip(dst), sp, dp,
-                            proto, fl, pk, pk * 60, rpk, rpk * 60, rfl, fw, icmp)
-    return struct.pack("!HH", 256, 4 + len(recs)) + recs
+    return ipfix.data_set(256, [
+        struct.pack("!QQ4s4sHHBHQQQQHBH", T0 + start, T0 + start + 10, ipfix.ip4(src), ipfix.ip4(dst), sp, dp,
+                    proto, fl, pk, pk * 60, rpk, rpk * 60, rfl, fw, icmp)
+        for (start, src, dst, sp, dp, proto, fl, pk, rfl, rpk, fw, icmp), _ in RECORDS])
 
 
 def main(argv):
@@ -77,7 +61,8 @@ def main(argv):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "biflow.ipfix")
         with open(path, "wb") as f:
-            f.write(message([template_set()]) + message([data_set()]))
+            f.write(ipfix.message([ipfix.template_set(256, FIELDS)], T0 // 1000)
+                    + ipfix.message([data_set()], T0 // 1000))
         if shutil.which("ipfixDump"):
             dump = subprocess.run(["ipfixDump", "--in", path], capture_output=True, text=True)
             if dump.stdout.count("--- data record") != len(RECORDS):

@@ -36,23 +36,20 @@ import sys
 import tempfile
 import time
 
+import ipfix_bytes as ipfix
+
 FIELDS = [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (152, 8), (153, 8), (2, 8), (1, 8)]
 PER_MSG = 40
 OPTS = []
 T0 = 1700000000000
 
 
-def template_set():
-    rec = struct.pack("!HH", 256, len(FIELDS)) + b"".join(struct.pack("!HH", i, n) for i, n in FIELDS)
-    return struct.pack("!HH", 2, 4 + len(rec)) + rec
-
-
 def message(k, seq, domain, with_template):
-    recs = b"".join(struct.pack("!4s4sHHBBQQQQ", bytes([192, 0, 2, 11]), bytes([192, 0, 2, 12]),
-                                (k * PER_MSG + j) % 60000 + 1024, 38866, 6, 0x02, T0 + k, T0 + k, 1, 60)
-                    for j in range(PER_MSG))
-    body = (template_set() if with_template else b"") + struct.pack("!HH", 256, 4 + len(recs)) + recs
-    return struct.pack("!HHIII", 10, 16 + len(body), T0 // 1000, seq, domain) + body
+    recs = [struct.pack("!4s4sHHBBQQQQ", bytes([192, 0, 2, 11]), bytes([192, 0, 2, 12]),
+                        (k * PER_MSG + j) % 60000 + 1024, 38866, 6, 0x02, T0 + k, T0 + k, 1, 60)
+            for j in range(PER_MSG)]
+    sets = ([ipfix.template_set(256, FIELDS)] if with_template else []) + [ipfix.data_set(256, recs)]
+    return ipfix.message(sets, T0 // 1000, seq, domain)
 
 
 def free_udp_port():

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+import ipfix_bytes as ipfix
+
 FIELDS = [(152, 8), (153, 8), (8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (2, 8), (1, 8)]
 T0 = 1700000000000
 SYN, ACK = 0x02, 0x10
@@ -45,26 +47,13 @@ EXPECTED = {
 }
 
 
-def ip(a):
-    return bytes(int(x) for x in a.split("."))
-
-
-def message(sets):
-    body = b"".join(sets)
-    return struct.pack("!HHIII", 10, 16 + len(body), T0 // 1000, 0, 1) + body
-
-
-def template_set():
-    rec = struct.pack("!HH", 256, len(FIELDS)) + b"".join(struct.pack("!HH", i, n) for i, n in FIELDS)
-    return struct.pack("!HH", 2, 4 + len(rec)) + rec
-
-
 def data_set():
-    recs = b""
+    recs = []
     for start, src, sp, dst, dp, proto, fl in RECORDS:
         ms = T0 + int(start * 1000)
-        recs += struct.pack("!QQ4s4sHHBBQQ", ms, ms + 10, ip(src), ip(dst), sp, dp, proto, fl, 1, 60)
-    return struct.pack("!HH", 256, 4 + len(recs)) + recs
+        recs.append(struct.pack("!QQ4s4sHHBBQQ", ms, ms + 10, ipfix.ip4(src), ipfix.ip4(dst), sp, dp, proto, fl,
+                                1, 60))
+    return ipfix.data_set(256, recs)
 
 
 def main(argv):
@@ -74,7 +63,8 @@ def main(argv):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "window.ipfix")
         with open(path, "wb") as f:
-            f.write(message([template_set()]) + message([data_set()]))
+            f.write(ipfix.message([ipfix.template_set(256, FIELDS)], T0 // 1000)
+                    + ipfix.message([data_set()], T0 // 1000))
         if shutil.which("ipfixDump"):
             dump = subprocess.run(["ipfixDump", "--in", path], capture_output=True, text=True)
             if dump.stdout.count("--- data record") != len(RECORDS):

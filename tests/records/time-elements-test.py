@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 
+import ipfix_bytes as ipfix
+
 NTP = 2208988800
 ADDR = [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (2, 8)]
 
@@ -42,21 +44,9 @@ CASES = [
 ]
 
 
-def message(sets):
-    body = b"".join(sets)
-    return struct.pack("!HHIII", 10, 16 + len(body), 1700000000, 0, 1) + body
-
-
-def template(tid, times):
-    fields = ADDR + times
-    rec = struct.pack("!HH", tid, len(fields)) + b"".join(struct.pack("!HH", i, n) for i, n in fields)
-    return struct.pack("!HH", 2, 4 + len(rec)) + rec
-
-
 def data(tid, k, fmt, values):
     rec = struct.pack("!4s4sHHBQ", bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2]), 40000 + k, 53, 17, 1)
-    rec += struct.pack(fmt, *values)
-    return struct.pack("!HH", tid, 4 + len(rec)) + rec
+    return ipfix.data_set(tid, [rec + struct.pack(fmt, *values)])
 
 
 def main(argv):
@@ -66,8 +56,9 @@ def main(argv):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "times.ipfix")
         with open(path, "wb") as f:
-            f.write(message([template(t, times) for t, times, *_ in CASES]))
-            f.write(message([data(t, k, fmt, values) for k, (t, _, fmt, values, _) in enumerate(CASES)]))
+            f.write(ipfix.message([ipfix.template_set(t, ADDR + times) for t, times, *_ in CASES], 1700000000))
+            f.write(ipfix.message([data(t, k, fmt, values) for k, (t, _, fmt, values, _) in enumerate(CASES)],
+                                  1700000000))
         if shutil.which("ipfixDump"):
             dump = subprocess.run(["ipfixDump", "--in", path], capture_output=True, text=True)
             if dump.stdout.count("--- data record") != len(CASES):
