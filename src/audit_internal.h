@@ -123,6 +123,10 @@ fa_hostpair **fa_audit_one_way_pairs(const fa_audit *a, uint32_t *n);
 /* Rules of a product by status, those not audited (whatever the reason)
  * under FA_RULE_NOT_AUDITED: the coverage line. */
 void fa_audit_coverage(const fa_audit *a, int product, int n[FA_RULE_STATUSES]);
+/* Required rules of the deployed products that could be judged: seen or
+ * not, tried or not. None when every one is unobservable or, from
+ * sensors, no network was announced yet. */
+int fa_audit_required_judged(const fa_audit *a);
 /* Required rules left unaudited because role is not deployed. */
 int fa_audit_role_unaudited(const fa_audit *a, int role);
 /* Whether a port of a rule is a finding, and the rule's findings. */

@@ -292,6 +292,20 @@ static void print_finding(const fa_audit *a, int i, int port, fa_rule_status sta
         fprintf(out, "      impact: %s\n", r->impact);
 }
 
+int fa_audit_required_judged(const fa_audit *a)
+{
+    int judged = 0;
+    for (int p = 0; p < a->rs->nproducts; p++) {
+        if (a->site && !a->site->product_deployed[p])
+            continue;
+        int n[FA_RULE_STATUSES];
+        fa_audit_coverage(a, p, n);
+        judged += n[FA_RULE_SEEN] + n[FA_RULE_BLOCKED] + n[FA_RULE_REJECTED] + n[FA_RULE_NOT_SEEN] +
+                  n[FA_RULE_UNCONFIRMED];
+    }
+    return judged;
+}
+
 static void print_findings(const fa_audit *a, FILE *out, const palette *c)
 {
     static const fa_rule_status order[] = {FA_RULE_REJECTED, FA_RULE_BLOCKED, FA_RULE_NOT_SEEN,
@@ -311,7 +325,11 @@ static void print_findings(const fa_audit *a, FILE *out, const palette *c)
                     n++;
                 }
         }
-    if (n == 0)
+    /* "Every rule was seen" is vacuous, and misleading, when no rule could
+     * be: all unobservable, or (from sensors) no network announced yet. */
+    if (n == 0 && fa_audit_required_judged(a) == 0)
+        fprintf(out, "  none, and nothing judged: no required rule could be observed (see COVERAGE)\n");
+    else if (n == 0)
         fprintf(out, "  none: every required, observable rule was seen\n");
 }
 

@@ -208,7 +208,9 @@ static void findings(const fa_audit *a, FILE *out)
                 }
         }
     fputs("</table>\n", out);
-    if (!n)
+    if (!n && fa_audit_required_judged(a) == 0)
+        fputs("<p>None, and nothing judged: no required rule could be observed (see Coverage).</p>\n", out);
+    else if (!n)
         fputs("<p>None: every required, observable rule was seen.</p>\n", out);
 }
 

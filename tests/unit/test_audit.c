@@ -18,6 +18,7 @@
 #include "audit.h"
 #include "decode.h"
 #include "flow_table.h"
+#include "html_report.h"
 #include "fa_pktbuild.h"
 
 #define T0 1700000000000000ull /* 2023-11-14T22:13:20Z */
@@ -366,6 +367,14 @@ static void has_text(const fixture *fx, const char *needle)
     if (!strstr(fx->text, needle)) {
         fprintf(stderr, "report:\n%s", fx->text);
         fail_msg("report lacks \"%s\"", needle);
+    }
+}
+
+static void has_no_text(const fixture *fx, const char *needle)
+{
+    if (strstr(fx->text, needle)) {
+        fprintf(stderr, "report:\n%s", fx->text);
+        fail_msg("report has \"%s\"", needle);
     }
 }
 
@@ -779,6 +788,49 @@ static const char small_rules[] =
     "rule P-1 a -> b tcp 443\n"
     "    purpose \"Web\"\n";
 
+/* No finding, but no required rule could be observed either: the report
+ * must not say that every rule was seen. */
+static void test_nothing_judged(void **state)
+{
+    static const char rules[] =
+        "product p \"P\"\n"
+        "role a \"A\"\n"
+        "role b \"B\"\n"
+        "rule P-001 a -> b tcp 1234\n"
+        "    purpose \"Local agent\"\n"
+        "    observable no \"localhost only\"\n";
+    char err[ERRLEN];
+    fixture *fx = *state;
+    fx->rs = fa_rules_new();
+    assert_non_null(fx->rs);
+    assert_int_equal(fa_rules_load_string(fx->rs, "p.rules", rules, err, sizeof err), 0);
+    fx->site = fa_site_load_string(fx->rs, "p.site",
+                                   "product p\nrole p.a 10.0.0.1\nrole p.b 10.0.0.2\n", err, sizeof err);
+    assert_non_null(fx->site);
+    fx->a = fa_audit_new(fx->rs, fx->site);
+    assert_non_null(fx->a);
+    fa_audit_finish(fx->a);
+    assert_int_equal(fa_audit_findings(fx->a), 0);
+    report(fx);
+    has_text(fx, "FINDINGS\n  none, and nothing judged: no required rule could be observed (see COVERAGE)\n");
+    has_no_text(fx, "every required, observable rule was seen");
+
+    size_t len = 0;
+    free(fx->text);
+    fx->text = NULL;
+    fa_ws_config wcfg;
+    fa_ws_config_default(&wcfg);
+    fa_ws *ws = fa_ws_new(&wcfg);
+    assert_non_null(ws);
+    FILE *f = open_memstream(&fx->text, &len);
+    assert_non_null(f);
+    assert_int_equal(fa_html_write(fx->a, ws, f), 0);
+    assert_int_equal(fclose(f), 0);
+    fa_ws_free(ws);
+    has_text(fx, "<p>None, and nothing judged: no required rule could be observed (see Coverage).</p>");
+    has_no_text(fx, "every required, observable rule was seen");
+}
+
 static void test_findings(void **state)
 {
     char err[ERRLEN];
@@ -804,6 +856,7 @@ static void test_findings(void **state)
     assert_int_equal(fa_audit_findings(fx->a), 0);
     report(fx);
     has_text(fx, "FINDINGS\n  none: every required, observable rule was seen\n");
+    has_no_text(fx, "nothing judged");
     has_text(fx, "UNDOCUMENTED FLOWS\n  none\n");
     tcp(fx, "10.0.0.2", "10.0.0.1", 40001, 443, SYN);
     finish(fx);
@@ -1291,6 +1344,7 @@ int main(void)
         T(test_verdict_json),
         T(test_port_only),
         T(test_findings),
+        T(test_nothing_judged),
         cmocka_unit_test(test_fail_on_parse),
         cmocka_unit_test(test_names),
         T(test_icmp_kinds),
