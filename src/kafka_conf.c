@@ -2,8 +2,28 @@
  * both ends (kafka_internal.h). */
 #include "kafka_internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+
+#define LOG_LINES_SHOWN 10
+
+/* librdkafka logs from its own threads, and a broker that stays away
+ * repeats the same line every few seconds: the first few go to stderr
+ * under flowaudit's name, the rest are only counted. -q shows none but
+ * errors; one run has one Kafka end, so the setting can be the process's. */
+static atomic_bool log_quiet;
+static atomic_uint log_lines;
+
+static void log_line(const rd_kafka_t *rk, int level, const char *facility, const char *text)
+{
+    unsigned n = atomic_fetch_add(&log_lines, 1);
+    if (n >= LOG_LINES_SHOWN || (atomic_load(&log_quiet) && level > 3))
+        return;
+    const char *end = rd_kafka_type(rk) == RD_KAFKA_CONSUMER ? "--kafka-in" : "--kafka-out";
+    fprintf(stderr, "flowaudit: %s: %s: %s%s\n", end, facility, text,
+            n + 1 == LOG_LINES_SHOWN ? " (further messages of the Kafka library not shown)" : "");
+}
 
 /* The value may be a password (sasl.password, ssl.key.password): the
  * error names the key and librdkafka's reason, with the value cut out of
@@ -45,6 +65,8 @@ rd_kafka_conf_t *fa_kafka_conf(const fa_options *o, const char *spec, const char
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    atomic_store(&log_quiet, o->quiet);
+    rd_kafka_conf_set_log_cb(conf, log_line);
     int rc = set(conf, "bootstrap.servers", brokers, err, errlen);
     for (int i = 0; rc == 0 && defaults[i]; i += 2)
         rc = set(conf, defaults[i], defaults[i + 1], err, errlen);

@@ -480,6 +480,13 @@ def case_broker_away(env):
     check(count == nflows - 4, "%d records not published, expected %d" % (count, nflows - 4))
     check("not published" in err and "may be wrong" in err, "no warning on stderr: %s" % err)
     check("%d flow records not published" % count in err, "the error does not count them: %s" % err)
+    # The library's own complaints about the refused connections come under
+    # the program's name, a few of them, not as raw "%3|...|FAIL|" lines.
+    library = [line for line in err.splitlines() if line.startswith("flowaudit: --kafka-out: ")
+               and "not published" not in line]
+    check(library, "no Kafka library message under flowaudit's name: %s" % err)
+    check(len(library) <= 10, "%d Kafka library messages shown, more than 10" % len(library))
+    check(not any(line.startswith("%") for line in err.splitlines()), "raw librdkafka lines: %s" % err)
 
 
 def case_conf(env):
