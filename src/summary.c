@@ -119,6 +119,8 @@ static void print_records(const fa_summary *s, FILE *out)
 {
     if (s->collected)
         fprintf(out, "input     flow records collected live, %" PRIu64 " messages (", s->messages);
+    else if (s->record_formats & (1u << FA_REC_KAFKA))
+        fprintf(out, "input     flow records from Kafka (");
     else
         fprintf(out, "input     %" PRIu64 " file%s of flow records (", s->files, s->files == 1 ? "" : "s");
     for (int f = FA_REC_NONE + 1, n = 0; f < FA_REC_FORMATS; f++)

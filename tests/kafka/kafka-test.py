@@ -306,6 +306,7 @@ def case_audit(env):
         text = f.read()
     check("records met again (sensor and uid) and dropped %d" % nflows_a in text,
           "the replayed records were not all dropped as duplicates")
+    check("\ninput     flow records from Kafka (" in text, "the summary does not say the records came from Kafka")
     # The same group again, once a third sensor published: offsets were
     # committed, only the new records are judged. (The mock cluster refuses
     # a fetch at the very end of a partition as out of range, so the group's
