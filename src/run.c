@@ -17,6 +17,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "flow_json.h"
+#include "json_file.h"
 #include "json_line.h"
 #include "flow_table.h"
 #include "html_report.h"
@@ -259,16 +260,9 @@ static FILE *open_json(const char *path, char **buf, char *err, size_t errlen)
         return NULL;
     if (strcmp(path, "-") == 0)
         return stdout;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    FILE *f = fa_json_file_open(path, err, errlen);
+    if (!f)
         return NULL;
-    }
-    /* Appending after the truncation keeps writes at the end of the file
-     * if logrotate's copytruncate empties it under a running service. */
-    int fd = fileno(f), fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(fd, F_SETFL, fl | O_APPEND);
     /* Reading files, a run writes hundreds of megabytes: stdio's default
      * block makes that one write() per 4 KiB. Live mode flushes after
      * every poll, so the buffer delays nothing there. glibc takes a size

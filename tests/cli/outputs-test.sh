@@ -84,6 +84,11 @@ if [ -w /dev/full ]; then
     "$flowaudit" -r in.pcap >/dev/full 2>err.txt && { echo "report to a full disk: exit 0" >&2; failed=1; }
     [ "$(cat err.txt)" = "flowaudit: standard output: write failed" ] ||
         { echo "report to a full disk: stderr '$(cat err.txt)'" >&2; failed=1; }
+    # The -j file is written by a thread of its own: its failure must
+    # still reach the exit status and the message.
+    "$flowaudit" -q -r in.pcap -j /dev/full 2>err.txt && { echo "-j to a full disk: exit 0" >&2; failed=1; }
+    [ "$(cat err.txt)" = "flowaudit: /dev/full: write failed" ] ||
+        { echo "-j to a full disk: stderr '$(cat err.txt)'" >&2; failed=1; }
 fi
 [ "$failed" = 0 ] && echo "outputs: all cases refused or accepted as expected"
 exit "$failed"
