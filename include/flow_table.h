@@ -120,6 +120,10 @@ void fa_flow_table_key(const fa_flow_table *t, const fa_packet *p, fa_flow_hint 
  * before the packet's turn. */
 void fa_flow_table_prefetch_bucket(const fa_flow_table *t, const fa_flow_hint *h);
 void fa_flow_table_prefetch(const fa_flow_table *t, const fa_flow_hint *h);
+/* The flow at the head of the hint's chain as the table is now, most
+ * often the hint's own flow, or NULL: for fetching what the stages after
+ * the table will read of it. Not a lookup; valid until the table changes. */
+const fa_flow *fa_flow_table_chain_head(const fa_flow_table *t, const fa_flow_hint *h);
 /* fa_flow_table_packet with the key and hash from a hint made for p
  * (NULL: none). */
 fa_flow *fa_flow_table_packet_hinted(fa_flow_table *t, const fa_packet *p, const fa_flow_hint *hint,

@@ -115,6 +115,10 @@ void fa_ws_free(fa_ws *w);
  * must not be given to it again: reset the table too. */
 void fa_ws_reset(fa_ws *w);
 
+/* Starts fetching the state fa_ws_packet will read for f, a few packets
+ * before f's turn: with tens of thousands of flows it is not in cache. */
+void fa_ws_prefetch(const fa_ws *w, const fa_flow *f);
+
 /* Follows one packet of flow f sent by direction d (after the flow table
  * accounted it). */
 void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p);

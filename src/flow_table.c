@@ -626,6 +626,12 @@ void fa_flow_table_prefetch(const fa_flow_table *t, const fa_flow_hint *h)
     __builtin_prefetch(&t->links[head], 1);
 }
 
+const fa_flow *fa_flow_table_chain_head(const fa_flow_table *t, const fa_flow_hint *h)
+{
+    uint32_t head = h->valid && t->buckets ? *bucket_of(t, h->hashv) : NIL;
+    return head == NIL ? NULL : flow_at(t, head);
+}
+
 static frag_slot *frag_slot_for(fa_flow_table *t, const fa_packet *p)
 {
     uint32_t h = p->frag_id * 2654435761u;

@@ -402,6 +402,18 @@ static app_state *candidate(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
     return NULL;
 }
 
+void fa_ws_prefetch(const fa_ws *w, const fa_flow *f)
+{
+    if (!(f->bits & FA_FLOW_HAS_APP) || f->app >= w->cfg.max_flows)
+        return;
+    const app_state *st = &w->pool[f->app];
+    __builtin_prefetch(st, 1);
+    for (int d = 0; d < 2; d++) {
+        __builtin_prefetch(&st->dir[d], 1);
+        __builtin_prefetch((const char *)&st->dir[d] + 64, 1);
+    }
+}
+
 void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)
 {
     if (f->key.proto != FA_PROTO_TCP || (f->bits & FA_FLOW_APP_DONE))

@@ -1061,6 +1061,10 @@ static void test_hints_made_ahead(void **state)
         fa_flow *f2 = fa_flow_table_packet_hinted(ahead.t, &pkts[i], &hints[i], &d2);
         assert_non_null(f1);
         assert_non_null(f2);
+        /* Right after its packet a flow heads its chain (chains take new
+         * flows at the head, and a found one is the only one here). */
+        if (hints[i].valid)
+            assert_ptr_equal(fa_flow_table_chain_head(ahead.t, &hints[i]), f2);
         assert_int_equal(d1, d2);
         assert_memory_equal(&f1->key, &f2->key, sizeof f1->key);
     }
