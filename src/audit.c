@@ -18,9 +18,6 @@
 #include "audit_internal.h"
 #include "decode.h"
 
-#undef uthash_nonfatal_oom
-#define uthash_nonfatal_oom(obj) (oom = true)
-
 static const struct { const char *name; unsigned bit; } fail_names[] = {
     {"missing", FA_FAIL_MISSING},     {"blocked", FA_FAIL_BLOCKED},
     {"rejected", FA_FAIL_REJECTED},   {"undocumented", FA_FAIL_UNDOCUMENTED},
@@ -154,6 +151,8 @@ fa_audit *fa_audit_new(const fa_ruleset *rs, const fa_site *site)
         return NULL;
     a->rs = rs;
     a->site = site;
+    fa_keytab_init(&a->undoc, sizeof(fa_undoc), sizeof(fa_undoc_key), FA_UNDOC_MAX);
+    fa_keytab_init(&a->hostpairs, sizeof(fa_hostpair), sizeof(fa_hostpair_key), FA_HOSTPAIRS_MAX);
     a->phase = site ? site->phase : FA_PHASE_OPERATION;
     size_t n = rs->nrules ? (size_t)rs->nrules : 1;
     a->rules = calloc(n, sizeof *a->rules);
@@ -168,17 +167,8 @@ fa_audit *fa_audit_new(const fa_ruleset *rs, const fa_site *site)
 
 static void clear_aggregates(fa_audit *a)
 {
-    fa_undoc *u, *tmp;
-    HASH_ITER(hh, a->undoc, u, tmp) {
-        HASH_DEL(a->undoc, u);
-        free(u);
-    }
-    fa_hostpair *h, *htmp;
-    HASH_ITER(hh, a->hostpairs, h, htmp) {
-        HASH_DEL(a->hostpairs, h);
-        free(h);
-    }
-    a->nundoc = a->nhostpairs = 0;
+    fa_keytab_clear(&a->undoc);
+    fa_keytab_clear(&a->hostpairs);
     a->undoc_dropped = a->hostpairs_dropped = 0;
 }
 
@@ -426,8 +416,7 @@ static void note_rule_hits(fa_audit *a, const fa_flow *f, const fa_flow_verdict 
 static void note_undocumented(fa_audit *a, const fa_flow *f, const fa_flow_verdict *v)
 {
     fa_undoc_key k;
-    fa_undoc *u;
-    bool oom = false;
+    bool added;
     bool wrong = v->verdict == FA_VERDICT_WRONG_DIRECTION;
     memset(&k, 0, sizeof k);
     k.orig = *fa_flow_addr(f, 0);
@@ -435,23 +424,15 @@ static void note_undocumented(fa_audit *a, const fa_flow *f, const fa_flow_verdi
     k.port = has_ports(f->key.proto) ? fa_flow_port(f, 1) : 0;
     k.proto = f->key.proto;
     k.wrong_direction = wrong;
-    HASH_FIND(hh, a->undoc, &k, sizeof k, u);
+    fa_undoc *u = fa_keytab_get(&a->undoc, &k, &added);
     if (!u) {
-        if (a->nundoc == FA_UNDOC_MAX || !(u = calloc(1, sizeof *u))) {
-            a->undoc_dropped++;
-            return;
-        }
-        u->key = k;
+        a->undoc_dropped++;
+        return;
+    }
+    if (added) {
         u->first_us = f->first_us;
         u->rule = wrong ? v->rules[0] : -1;
         u->only_rule = v->only_rule;
-        HASH_ADD(hh, a->undoc, key, sizeof u->key, u);
-        if (oom) {
-            free(u);
-            a->undoc_dropped++;
-            return;
-        }
-        a->nundoc++;
     }
     if (f->first_us < u->first_us)
         u->first_us = f->first_us;
@@ -468,26 +449,13 @@ static void note_undocumented(fa_audit *a, const fa_flow *f, const fa_flow_verdi
 static fa_hostpair *hostpair(fa_audit *a, const fa_addr *src, const fa_addr *dst)
 {
     fa_hostpair_key k;
-    fa_hostpair *h;
-    bool oom = false;
+    bool added;
     memset(&k, 0, sizeof k);
     k.src = *src;
     k.dst = *dst;
-    HASH_FIND(hh, a->hostpairs, &k, sizeof k, h);
-    if (h)
-        return h;
-    if (a->nhostpairs == FA_HOSTPAIRS_MAX || !(h = calloc(1, sizeof *h))) {
+    fa_hostpair *h = fa_keytab_get(&a->hostpairs, &k, &added);
+    if (!h)
         a->hostpairs_dropped++;
-        return NULL;
-    }
-    h->key = k;
-    HASH_ADD(hh, a->hostpairs, key, sizeof h->key, h);
-    if (oom) {
-        free(h);
-        a->hostpairs_dropped++;
-        return NULL;
-    }
-    a->nhostpairs++;
     return h;
 }
 

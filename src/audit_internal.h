@@ -3,9 +3,8 @@
 #ifndef FLOWAUDIT_AUDIT_INTERNAL_H
 #define FLOWAUDIT_AUDIT_INTERNAL_H
 
-#include <uthash.h>
-
 #include "audit.h"
+#include "keytab.h"
 #include "rule_index.h"
 
 #define FA_PAIRS_PER_RULE 32     /* host pairs kept per port of a rule */
@@ -52,7 +51,6 @@ typedef struct fa_undoc_key {
 
 typedef struct fa_undoc {
     fa_undoc_key key;
-    UT_hash_handle hh;
     uint64_t flows, bytes, first_us, last_us;
     uint64_t blocked, rejected, unconfirmed, midstream;
     int rule;               /* the reversed rule for wrong-direction, else -1 */
@@ -67,7 +65,6 @@ typedef struct fa_hostpair_key {
 
 typedef struct fa_hostpair {
     fa_hostpair_key key;
-    UT_hash_handle hh;
     uint64_t flows;         /* flows src opened to dst */
     uint64_t one_way;       /* of those: src acknowledged what dst sent, none of it captured */
     uint64_t dst_packets;   /* packets dst sent to src, in flows either side opened */
@@ -85,11 +82,9 @@ struct fa_audit {
     int *deployed;              /* rules of deployed products, in file order */
     int ndeployed;
     fa_rule_index *index;       /* deployed: the candidates for a TCP/UDP port */
-    fa_undoc *undoc;
-    uint32_t nundoc;
+    fa_keytab undoc;            /* of fa_undoc */
     uint64_t undoc_dropped;
-    fa_hostpair *hostpairs;
-    uint32_t nhostpairs;
+    fa_keytab hostpairs;        /* of fa_hostpair */
     uint64_t hostpairs_dropped;
     uint64_t by_verdict[4];
     uint64_t bytes_by_verdict[4];

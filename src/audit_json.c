@@ -253,7 +253,7 @@ int fa_audit_json_records(const fa_audit *a, const fa_json_sink *sink)
     }
     rc |= one_way_rec(a, sink, &r);
     fa_undoc **v = fa_audit_sorted_undoc(a);
-    for (uint32_t i = 0; v && i < a->nundoc; i++)
+    for (uint32_t i = 0; v && i < a->undoc.n; i++)
         rc |= undoc_rec(a, v[i], sink, &r);
     free(v);
     fa_json_rec_free(&r);

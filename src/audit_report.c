@@ -342,13 +342,15 @@ static int hostpair_cmp(const void *x, const void *y)
 
 fa_hostpair **fa_audit_one_way_pairs(const fa_audit *a, uint32_t *n)
 {
-    fa_hostpair **v = malloc((a->nhostpairs ? a->nhostpairs : 1) * sizeof *v);
+    fa_hostpair **v = malloc((a->hostpairs.n ? a->hostpairs.n : 1) * sizeof *v);
     *n = 0;
     if (!v)
         return NULL;
-    for (fa_hostpair *h = a->hostpairs; h; h = h->hh.next)
+    for (uint32_t i = 0; i < a->hostpairs.n; i++) {
+        fa_hostpair *h = fa_keytab_at(&a->hostpairs, i);
         if (fa_audit_one_way(a, &h->key.src, &h->key.dst))
             v[(*n)++] = h;
+    }
     qsort(v, *n, sizeof *v, hostpair_cmp);
     return v;
 }
@@ -384,13 +386,12 @@ static int undoc_cmp(const void *x, const void *y)
 
 fa_undoc **fa_audit_sorted_undoc(const fa_audit *a)
 {
-    fa_undoc **v = malloc((a->nundoc ? a->nundoc : 1) * sizeof *v);
+    fa_undoc **v = malloc((a->undoc.n ? a->undoc.n : 1) * sizeof *v);
     if (!v)
         return NULL;
-    size_t n = 0;
-    for (fa_undoc *u = a->undoc; u; u = u->hh.next)
-        v[n++] = u;
-    qsort(v, n, sizeof *v, undoc_cmp);
+    for (uint32_t i = 0; i < a->undoc.n; i++)
+        v[i] = fa_keytab_at(&a->undoc, i);
+    qsort(v, a->undoc.n, sizeof *v, undoc_cmp);
     return v;
 }
 
@@ -460,9 +461,9 @@ static void print_undoc(const fa_audit *a, FILE *out, const palette *c)
     for (int wrong = 1; wrong >= 0; wrong--) {
         fprintf(out, "\n%s%s%s\n", c->bold, wrong ? "WRONG-DIRECTION FLOWS" : "UNDOCUMENTED FLOWS", c->reset);
         size_t shown = 0;
-        for (size_t i = 0; i < a->nundoc;) {
+        for (size_t i = 0; i < a->undoc.n;) {
             size_t j = i + 1;
-            while (j < a->nundoc && same_group(v[i], v[j]))
+            while (j < a->undoc.n && same_group(v[i], v[j]))
                 j++;
             if (v[i]->key.wrong_direction == wrong) {
                 print_undoc_group(a, v, i, j, out);

@@ -10,16 +10,15 @@
 bool fa_audit_one_way(const fa_audit *a, const fa_addr *src, const fa_addr *dst)
 {
     fa_hostpair_key k;
-    const fa_hostpair *fwd, *back;
     memset(&k, 0, sizeof k);
     k.src = *src;
     k.dst = *dst;
-    HASH_FIND(hh, a->hostpairs, &k, sizeof k, fwd);
+    const fa_hostpair *fwd = fa_keytab_find(&a->hostpairs, &k);
     if (!fwd || !fwd->one_way || fwd->dst_packets)
         return false;
     k.src = *dst;
     k.dst = *src;
-    HASH_FIND(hh, a->hostpairs, &k, sizeof k, back);
+    const fa_hostpair *back = fa_keytab_find(&a->hostpairs, &k);
     return !back || back->flows == 0;
 }
 

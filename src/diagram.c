@@ -149,7 +149,8 @@ static int collect_items(fa_diagram *d, int *index, const fa_audit *a, item *it)
         int f = node_of(d, index, a, r->from_role), t = node_of(d, index, a, r->to_role);
         it[n++] = (item){f, t, CLASS_RULE, kind_of_status(a->rules[i].status), i, NULL};
     }
-    for (const fa_undoc *u = a->undoc; u; u = u->hh.next) {
+    for (uint32_t i = 0; i < a->undoc.n; i++) {
+        const fa_undoc *u = fa_keytab_at(&a->undoc, i);
         if (u->key.wrong_direction && u->rule >= 0) {
             const fa_rule *r = &a->rs->rules[u->rule];
             int f = node_of(d, index, a, r->to_role), t = node_of(d, index, a, r->from_role);
@@ -537,7 +538,7 @@ fa_diagram *fa_diagram_build(const fa_audit *a)
 {
     fa_diagram *d = calloc(1, sizeof *d);
     int *index = malloc(((size_t)a->rs->nroles + 1) * sizeof *index);
-    size_t maxitems = (size_t)a->rs->nrules + a->nundoc + 1;
+    size_t maxitems = (size_t)a->rs->nrules + a->undoc.n + 1;
     item *it = malloc(maxitems * sizeof *it);
     if (d) {
         d->nodes = calloc((size_t)a->rs->nroles + 1, sizeof *d->nodes);

@@ -283,9 +283,9 @@ static void undoc(const fa_audit *a, FILE *out)
                      "<th>service</th><th>flows</th><th>unanswered or refused</th><th>bytes</th>"
                      "<th>first .. last (UTC)</th><th>note</th></tr>\n",
                 wrong ? "wrong-direction" : "undocumented", wrong ? "Wrong-direction" : "Undocumented");
-        for (size_t i = 0; i < a->nundoc;) {
+        for (size_t i = 0; i < a->undoc.n;) {
             size_t j = i + 1;
-            while (j < a->nundoc && same_group(v[i], v[j]))
+            while (j < a->undoc.n && same_group(v[i], v[j]))
                 j++;
             if (v[i]->key.wrong_direction == wrong)
                 undoc_row(a, v, i, j, out);
