@@ -406,12 +406,13 @@ void fa_ws_prefetch(const fa_ws *w, const fa_flow *f)
 {
     if (!(f->bits & FA_FLOW_HAS_APP) || f->app >= w->cfg.max_flows)
         return;
-    const app_state *st = &w->pool[f->app];
-    __builtin_prefetch(st, 1);
-    for (int d = 0; d < 2; d++) {
-        __builtin_prefetch(&st->dir[d], 1);
-        __builtin_prefetch((const char *)&st->dir[d] + 64, 1);
-    }
+    /* The header and both directions up to their frame readers: what a
+     * packet with no payload reads and writes. */
+    const char *st = (const char *)&w->pool[f->app];
+    const size_t len = offsetof(app_state, dir[1]) + offsetof(app_dir, rd);
+    for (size_t off = 0; off < len; off += 64)
+        __builtin_prefetch(st + off, 1);
+    __builtin_prefetch(st + len - 1, 1);
 }
 
 void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)

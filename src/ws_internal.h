@@ -56,10 +56,12 @@ typedef struct app_state {
     int status;
     uint64_t upgraded_us, last_payload_us;
     uint64_t longest_gap_us; /* longest silence between payloads so far */
+    /* What every packet reads comes first (fa_ws_prefetch fetches it),
+     * what only the first bytes of a session fill comes last. */
+    app_dir dir[2];
     char host[FA_HTTP_FIELD_MAX];
     char path[FA_HTTP_FIELD_MAX];
     fa_tls_hello tls;
-    app_dir dir[2];
 } app_state;
 
 struct fa_ws {
