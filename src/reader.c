@@ -13,8 +13,13 @@
 #include "capture.h"
 
 /* The reader fills one batch while the processor works on another; the
- * other two absorb the moments when one side runs ahead (4 MiB in all). */
-#define BATCHES 4
+ * other six absorb the moments when one side runs ahead (8 MiB in all):
+ * the processor's pace varies with what ends when (a burst of expired
+ * flows is a burst of audit and records), and with four batches the
+ * reader often waited through such a burst and then the processor for
+ * the reader: the whole audit of a 3 M-packet capture took 10 to 15%
+ * longer on the wall clock (docs/benchmark.md section 7). */
+#define BATCHES 8
 
 struct fa_reader {
     const fa_options *opts;
