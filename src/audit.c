@@ -12,6 +12,7 @@
  * docs/detection.md. */
 #include "audit.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,7 +190,16 @@ void fa_audit_free(fa_audit *a)
 void fa_audit_reset(fa_audit *a)
 {
     clear_aggregates(a);
-    memset(a->ports, 0, (size_t)a->nports * sizeof *a->ports);
+    /* Each port state is about 2 KiB, nearly all of it pairs that no flow
+     * took: find_pair zeroes a pair when it takes one, so only the pairs
+     * in use need clearing for the state to be as calloc left it. */
+    const size_t pairs_at = offsetof(fa_port_state, pairs), pairs_end = pairs_at + sizeof a->ports->pairs;
+    for (int k = 0; k < a->nports; k++) {
+        fa_port_state *st = &a->ports[k];
+        memset(st->pairs, 0, st->npairs * sizeof *st->pairs);
+        memset(st, 0, pairs_at);
+        memset((char *)st + pairs_end, 0, sizeof *st - pairs_end);
+    }
     for (int i = 0; i < a->rs->nrules; i++) {
         a->rules[i].wrong_direction = 0;
         a->rules[i].not_in_force = 0;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "audit_internal.h"
 #include "decode.h"
 #include "flow_table.h"
 #include "html_report.h"
@@ -1080,6 +1081,26 @@ static void test_reset(void **state)
 }
 
 
+/* The reset clears only the pairs in use, yet leaves every port state byte
+ * for byte as a new audit's. */
+static void test_reset_ports_are_new(void **state)
+{
+    fixture *fx = open_fixture(state, lab_site);
+    lab_traffic(fx);
+    finish(fx);
+    uint32_t pairs = 0;
+    for (int k = 0; k < fx->a->nports; k++)
+        pairs += fx->a->ports[k].npairs;
+    assert_true(pairs > 0);
+    fa_audit_reset(fx->a);
+    fa_audit *fresh = fa_audit_new(fx->rs, fx->site);
+    assert_non_null(fresh);
+    int same = fresh->nports == fx->a->nports &&
+               memcmp(fresh->ports, fx->a->ports, (size_t)fresh->nports * sizeof *fresh->ports) == 0;
+    fa_audit_free(fresh);
+    assert_true(same);
+}
+
 /* ---- the verdict model: ports, deployed roles, groups, rules in force -- */
 
 static const char gamma_rules[] =
@@ -1352,6 +1373,7 @@ int main(void)
         T(test_scan_is_one_line),
         T(test_aggregate_overflow),
         T(test_reset),
+        T(test_reset_ports_are_new),
         T(test_each_port_its_own_requirement),
         T(test_any_of),
         T(test_roles_not_deployed),
