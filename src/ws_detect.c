@@ -406,13 +406,17 @@ void fa_ws_prefetch(const fa_ws *w, const fa_flow *f)
 {
     if (!(f->bits & FA_FLOW_HAS_APP) || f->app >= w->cfg.max_flows)
         return;
-    /* The header and both directions up to their frame readers: what a
-     * packet with no payload reads and writes. */
+    /* The header with the first direction's hot part after it, and the
+     * second direction's hot part: what a packet with no payload reads and
+     * writes (ws_internal.h). */
     const char *st = (const char *)&w->pool[f->app];
-    const size_t len = offsetof(app_state, dir[1]) + offsetof(app_dir, rd);
-    for (size_t off = 0; off < len; off += 64)
-        __builtin_prefetch(st + off, 1);
-    __builtin_prefetch(st + len - 1, 1);
+    const size_t first_end = offsetof(app_state, dir[0]) + offsetof(app_dir, head);
+    const char *second = st + offsetof(app_state, dir[1]);
+    __builtin_prefetch(st, 1);
+    __builtin_prefetch(st + 64, 1);
+    __builtin_prefetch(st + first_end - 1, 1);
+    __builtin_prefetch(second, 1);
+    __builtin_prefetch(second + offsetof(app_dir, head) - 1, 1);
 }
 
 void fa_ws_packet(fa_ws *w, fa_flow *f, int d, const fa_packet *p)

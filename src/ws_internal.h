@@ -13,29 +13,31 @@
 #define FA_WS_KILLS_KEPT 4096     /* idle times kept for the estimate */
 #define FA_WS_GROUPS_MAX 64       /* middleboxes told apart for the estimate */
 
-/* Per direction: where the byte stream is, and how its data was answered. */
+/* Per direction: where the byte stream is, and how its data was answered.
+ * The first 64 bytes are what every packet reads or writes (fa_ws_prefetch
+ * fetches them); the rest only a RST, a FIN, a handshake or payload. */
 typedef struct app_dir {
     uint8_t phase;           /* dir_phase in ws_detect.c */
     bool seq_known;
     bool ack_known;          /* max_ack holds an ACK this side sent */
+    uint8_t fin_ttl;
     uint32_t next_seq;       /* next in-order stream byte */
     uint32_t max_ack;        /* highest ACK this side sent */
-    uint16_t head;           /* handshake buffer index + 1, 0 = none */
-    uint16_t head_len;
     uint32_t unacked_rxmt;   /* retransmissions since the peer last acknowledged */
+    uint16_t window;         /* last window this side advertised, unscaled */
+    uint16_t last_ip_id;
+    uint16_t ip_id_steps, ip_id_jumps;
     uint64_t unanswered_us;  /* first send the peer has not acknowledged */
     uint64_t idle_before_us; /* idle time that preceded that send */
     uint64_t last_data_us;
     uint64_t fin_us;
+    uint16_t head;           /* handshake buffer index + 1, 0 = none */
+    uint16_t head_len;
     uint64_t fin_idle_us;    /* idle time that preceded this side's FIN */
     uint64_t fin_longest_us; /* longest silence of the session before that one */
     fa_ws_rsts rst;
     uint64_t rst_idle_us;    /* the silence this side's first RST ended */
     uint64_t rst_longest_us; /* longest silence of the session before that one */
-    uint16_t window;         /* last window this side advertised, unscaled */
-    uint16_t last_ip_id;
-    uint16_t ip_id_steps, ip_id_jumps;
-    uint8_t fin_ttl;
     fa_ws_reader rd;
 } app_dir;
 
