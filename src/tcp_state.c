@@ -34,7 +34,10 @@ static void set_state(fa_flow_dir *ep, fa_ep_state s)
 
 void fa_history_add(fa_flow *f, int d, char code)
 {
-    size_t n = strlen(f->history);
+    /* A few letters: counted here, a call to strlen cost more per packet. */
+    size_t n = 0;
+    while (n < FA_HISTORY_MAX && f->history[n])
+        n++;
     if (n < FA_HISTORY_MAX) {
         f->history[n] = d ? (char)tolower((unsigned char)code) : code;
         f->history[n + 1] = '\0';
