@@ -14,7 +14,9 @@
  * follows, its two newest other packets (what came just before a kill);
  * each cut to 132 bytes.
  * Files are rotated at a size cap, keeping a fixed number, like tcpdump
- * -C/-W. */
+ * -C/-W. With --workers each capture thread has a store of its own (ring
+ * and key store, indexed by its flow table's numbers) and all of them
+ * write to one file, a flow at a time. */
 #ifndef FLOWAUDIT_EVIDENCE_H
 #define FLOWAUDIT_EVIDENCE_H
 
@@ -22,6 +24,8 @@
 #include <stdint.h>
 
 #define FA_EVIDENCE_SNAP 384
+/* Bytes of a key packet kept in the store. */
+#define FA_EVIDENCE_KEY_SNAP 132
 /* Bytes of one key packet in the store, its 132 bytes included. */
 #define FA_EVIDENCE_KEY_SLOT 160
 
@@ -36,6 +40,8 @@ enum {
 };
 
 typedef struct fa_evidence fa_evidence;
+/* The pcap file (and its rotated predecessors) stores write to. */
+typedef struct fa_evidence_file fa_evidence_file;
 
 typedef struct fa_evidence_stats {
     uint64_t flows_written;
@@ -57,10 +63,24 @@ typedef struct fa_evidence_config {
     uint32_t max_flows;        /* flow numbers are below it (24 bytes each) */
 } fa_evidence_config;
 
-/* Opens path for writing with link type dlt. All memory is allocated
- * here. Returns NULL with err set. */
+/* Opens path for writing with link type dlt, rotated at cfg's file_mib
+ * into cfg's keep files. Returns NULL with err set. */
+fa_evidence_file *fa_evidence_file_open(const char *path, int dlt, const fa_evidence_config *cfg, char *err,
+                                        size_t errlen);
+/* Closes the file; NULL is allowed. Every store writing to it must be
+ * closed first. */
+void fa_evidence_file_close(fa_evidence_file *file);
+
+/* A store (ring and key store, all its memory allocated here) writing
+ * flagged flows to file, which it does not own: stores sharing a file
+ * must not call fa_evidence_flow at the same time (--workers: the run's
+ * lock). Its link type is the file's. Returns NULL with err set. */
+fa_evidence *fa_evidence_new(fa_evidence_file *file, const fa_evidence_config *cfg, char *err, size_t errlen);
+/* A store with a file of its own: fa_evidence_file_open, then
+ * fa_evidence_new. Returns NULL with err set. */
 fa_evidence *fa_evidence_open(const char *path, int dlt, const fa_evidence_config *cfg, char *err, size_t errlen);
-/* Closes the file; NULL is allowed. */
+/* Frees the store and, when it has its own, closes its file; NULL is
+ * allowed. */
 void fa_evidence_close(fa_evidence *e);
 
 /* Keeps a packet of flow number flow in the ring and, when it fills one
@@ -72,6 +92,12 @@ void fa_evidence_packet(fa_evidence *e, int dlt, uint32_t flow, unsigned facts, 
  * flow number flow (another than its own): kept as that flow's. */
 void fa_evidence_icmp_error(fa_evidence *e, int dlt, uint32_t flow, uint64_t ts_us, const uint8_t *data,
                             uint32_t caplen, uint32_t len);
+/* An ICMP error another store's thread received and this one's charged
+ * to flow number flow (--workers): kept as that flow's, written after the
+ * packets this store had taken when it came. data: at least
+ * min(caplen, FA_EVIDENCE_KEY_SNAP) bytes. */
+void fa_evidence_icmp_error_posted(fa_evidence *e, int dlt, uint32_t flow, uint64_t ts_us, const uint8_t *data,
+                                   uint32_t caplen, uint32_t len);
 /* Flow number flow, which started at first_us and had pkts packets, was
  * flagged as it ended: writes its packets still in the ring or the key
  * store, in arrival order, and releases its key packets. Returns 0 or -1
@@ -80,6 +106,10 @@ int fa_evidence_flow(fa_evidence *e, uint32_t flow, uint64_t first_us, uint32_t 
 /* Flow number flow ended unflagged: its key packets are released. */
 void fa_evidence_release(fa_evidence *e, uint32_t flow);
 
+/* The store's counters; files_rotated counts the rotations its flows
+ * made, so the sum over stores sharing a file is the file's. */
 const fa_evidence_stats *fa_evidence_get_stats(const fa_evidence *e);
+/* Adds b's counters to a's. */
+void fa_evidence_stats_add(fa_evidence_stats *a, const fa_evidence_stats *b);
 
 #endif

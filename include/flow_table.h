@@ -142,8 +142,9 @@ uint32_t fa_flow_table_index(const fa_flow_table *t, const fa_flow *f);
 bool fa_flow_table_charged(const fa_flow_table *t, uint32_t *index);
 /* An ICMP error that another table received and could not charge (its
  * packet p carries the quote, type, code and time): charged here if this
- * table holds the flow it quotes. Returns true when it did. */
-bool fa_flow_table_claim_icmp_error(fa_flow_table *t, const fa_packet *p);
+ * table holds the flow it quotes. Returns true when it did, with the
+ * flow's index (fa_flow_table_index) in *index. */
+bool fa_flow_table_claim_icmp_error(fa_flow_table *t, const fa_packet *p, uint32_t *index);
 /* Adds the counters of b to a (--workers: one summary for the tables):
  * sums, and the peaks and memory of the tables side by side. */
 void fa_flow_stats_add(fa_flow_stats *a, const fa_flow_stats *b);

@@ -21,7 +21,7 @@ _Static_assert(sizeof(slot) == 408, "ring slot size, as docs/ARCHITECTURE.md say
  * so that a flood does not push it out. Headers are enough for most (a
  * SYN, a RST, an ICMP error with its quote); the first payload keeps the
  * start of a request. */
-#define KEY_SNAP 132
+#define KEY_SNAP FA_EVIDENCE_KEY_SNAP
 /* Key slots are numbered from 1: 0 is none, so zeroed memory is an empty
  * entry and the per-flow table needs no pass to set it up. */
 #define NONE 0
@@ -40,6 +40,9 @@ typedef struct key_slot {
     uint32_t next;             /* the flow's next key slot, or the next free one; NONE */
     uint32_t len;
     uint16_t caplen;
+    /* another thread's packet (--workers): seq is this store's count when
+     * it came, shared with the ring's next packet, which is another */
+    bool posted;
     uint8_t data[KEY_SNAP];
 } key_slot;
 _Static_assert(sizeof(key_slot) == FA_EVIDENCE_KEY_SLOT, "key slot size");
@@ -57,13 +60,19 @@ typedef struct key_flow {
 } key_flow;
 _Static_assert(sizeof(key_flow) == 24, "key-store entry per flow slot, as docs/ARCHITECTURE.md says");
 
-struct fa_evidence {
+struct fa_evidence_file {
     char *path;
     int dlt;
     pcap_t *dead;
-    pcap_dumper_t *out;
-    uint64_t file_limit;
+    pcap_dumper_t *out;        /* NULL after a failed rotation */
+    uint64_t limit;
     int keep;
+};
+
+struct fa_evidence {
+    fa_evidence_file *file;
+    bool own_file;
+    int dlt;
     slot *ring;
     uint32_t nslots, next;
     uint64_t stored;           /* packets ever put in the ring; packet n sits in ring[n % nslots] */
@@ -75,15 +84,46 @@ struct fa_evidence {
     fa_evidence_stats st;
 };
 
-static int open_file(fa_evidence *e, char *err, size_t errlen)
+static int open_file(fa_evidence_file *f, char *err, size_t errlen)
 {
-    e->out = pcap_dump_open(e->dead, e->path);
-    if (!e->out) {
+    f->out = pcap_dump_open(f->dead, f->path);
+    if (!f->out) {
         /* libpcap names the file in its message. */
-        snprintf(err, errlen, "%s", pcap_geterr(e->dead));
+        snprintf(err, errlen, "%s", pcap_geterr(f->dead));
         return -1;
     }
     return 0;
+}
+
+fa_evidence_file *fa_evidence_file_open(const char *path, int dlt, const fa_evidence_config *cfg, char *err,
+                                        size_t errlen)
+{
+    fa_evidence_file *f = calloc(1, sizeof *f);
+    if (!f || !(f->path = strdup(path)) || !(f->dead = pcap_open_dead(dlt, FA_EVIDENCE_SNAP))) {
+        snprintf(err, errlen, "out of memory");
+        fa_evidence_file_close(f);
+        return NULL;
+    }
+    f->dlt = dlt;
+    f->keep = cfg->keep;
+    f->limit = (uint64_t)cfg->file_mib << 20;
+    if (open_file(f, err, errlen) != 0) {
+        fa_evidence_file_close(f);
+        return NULL;
+    }
+    return f;
+}
+
+void fa_evidence_file_close(fa_evidence_file *f)
+{
+    if (!f)
+        return;
+    if (f->out)
+        pcap_dump_close(f->out);
+    if (f->dead)
+        pcap_close(f->dead);
+    free(f->path);
+    free(f);
 }
 
 /* The key store: budget_mib of slots, taken as needed, and an entry per
@@ -104,31 +144,38 @@ static key_slot *key_at(const fa_evidence *e, uint32_t id)
     return &e->keys[id - 1];
 }
 
-fa_evidence *fa_evidence_open(const char *path, int dlt, const fa_evidence_config *cfg, char *err, size_t errlen)
+fa_evidence *fa_evidence_new(fa_evidence_file *file, const fa_evidence_config *cfg, char *err, size_t errlen)
 {
     uint32_t ring_mib = cfg->ring_mib;
     fa_evidence *e = calloc(1, sizeof *e);
-    if (!e || !(e->path = strdup(path))) {
-        free(e);
+    if (!e) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    e->dlt = dlt;
-    e->keep = cfg->keep;
-    e->file_limit = (uint64_t)cfg->file_mib << 20;
+    e->file = file;
+    e->dlt = file->dlt;
     e->nslots = (uint32_t)(((uint64_t)(ring_mib ? ring_mib : 1) << 20) / sizeof(slot));
     e->ring = calloc(e->nslots, sizeof *e->ring);
     e->found = malloc((size_t)e->nslots * sizeof *e->found);
-    e->dead = pcap_open_dead(dlt, FA_EVIDENCE_SNAP);
-    if (!e->ring || !e->found || !e->dead || open_keys(e, cfg->keys_mib ? cfg->keys_mib : 1, cfg->max_flows) != 0) {
+    if (!e->ring || !e->found || open_keys(e, cfg->keys_mib ? cfg->keys_mib : 1, cfg->max_flows) != 0) {
         snprintf(err, errlen, "out of memory for the evidence ring and key store");
         fa_evidence_close(e);
         return NULL;
     }
-    if (open_file(e, err, errlen) != 0) {
-        fa_evidence_close(e);
+    return e;
+}
+
+fa_evidence *fa_evidence_open(const char *path, int dlt, const fa_evidence_config *cfg, char *err, size_t errlen)
+{
+    fa_evidence_file *file = fa_evidence_file_open(path, dlt, cfg, err, errlen);
+    if (!file)
+        return NULL;
+    fa_evidence *e = fa_evidence_new(file, cfg, err, errlen);
+    if (!e) {
+        fa_evidence_file_close(file);
         return NULL;
     }
+    e->own_file = true;
     return e;
 }
 
@@ -136,15 +183,12 @@ void fa_evidence_close(fa_evidence *e)
 {
     if (!e)
         return;
-    if (e->out)
-        pcap_dump_close(e->out);
-    if (e->dead)
-        pcap_close(e->dead);
+    if (e->own_file)
+        fa_evidence_file_close(e->file);
     free(e->ring);
     free(e->found);
     free(e->keys);
     free(e->flows);
-    free(e->path);
     free(e);
 }
 
@@ -168,10 +212,12 @@ static void give_key(fa_evidence *e, uint32_t k)
     e->nfree++;
 }
 
-static void fill_key(key_slot *s, uint64_t seq, uint64_t ts_us, const uint8_t *data, uint32_t caplen, uint32_t len)
+static void fill_key(key_slot *s, uint64_t seq, bool posted, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
+                     uint32_t len)
 {
     s->ts_us = ts_us;
     s->seq = seq;
+    s->posted = posted;
     s->caplen = (uint16_t)(caplen < KEY_SNAP ? caplen : KEY_SNAP);
     s->len = len;
     memcpy(s->data, data, s->caplen);
@@ -205,7 +251,7 @@ static unsigned new_roles(const key_flow *kf, unsigned facts)
 
 /* Keeps the packet in the flow's key store: as a key packet when it fills
  * a role, else as one of the two newest. No free slot: counted as lost. */
-static void keep_key(fa_evidence *e, uint32_t flow, unsigned facts, uint64_t seq, uint64_t ts_us,
+static void keep_key(fa_evidence *e, uint32_t flow, unsigned facts, uint64_t seq, bool posted, uint64_t ts_us,
                      const uint8_t *data, uint32_t caplen, uint32_t len)
 {
     if (flow >= e->nflows)
@@ -227,7 +273,7 @@ static void keep_key(fa_evidence *e, uint32_t flow, unsigned facts, uint64_t seq
             kf->thin = 1;
         return;
     }
-    fill_key(key_at(e, k), seq, ts_us, data, caplen, len);
+    fill_key(key_at(e, k), seq, posted, ts_us, data, caplen, len);
     if (roles) {
         kf->taken |= (uint8_t)roles;
         key_at(e, k)->next = kf->head;
@@ -245,7 +291,7 @@ void fa_evidence_packet(fa_evidence *e, int dlt, uint32_t flow, unsigned facts, 
         e->st.other_linktype++;
         return;
     }
-    keep_key(e, flow, facts & ~(unsigned)FA_EV_ICMP_ERROR, e->stored, ts_us, data, caplen, len);
+    keep_key(e, flow, facts & ~(unsigned)FA_EV_ICMP_ERROR, e->stored, false, ts_us, data, caplen, len);
     slot *s = &e->ring[e->next];
     /* Each packet points back to its flow's previous one, so a flow's
      * packets are found without a walk through the ring. */
@@ -270,26 +316,33 @@ void fa_evidence_icmp_error(fa_evidence *e, int dlt, uint32_t flow, uint64_t ts_
 {
     /* Numbered as the packet the ring has just taken: the same packet. */
     if (dlt == e->dlt && e->stored > 0)
-        keep_key(e, flow, FA_EV_ICMP_ERROR, e->stored - 1, ts_us, data, caplen, len);
+        keep_key(e, flow, FA_EV_ICMP_ERROR, e->stored - 1, false, ts_us, data, caplen, len);
+}
+
+void fa_evidence_icmp_error_posted(fa_evidence *e, int dlt, uint32_t flow, uint64_t ts_us, const uint8_t *data,
+                                   uint32_t caplen, uint32_t len)
+{
+    /* The thread it reached counted it if its link type is another. */
+    if (dlt == e->dlt)
+        keep_key(e, flow, FA_EV_ICMP_ERROR, e->stored, true, ts_us, data, caplen, len);
 }
 
 /* path -> path.1 -> ... -> path.keep, the oldest dropped. */
-static int rotate(fa_evidence *e)
+static int rotate(fa_evidence_file *f)
 {
     char from[4096], to[4096];
-    pcap_dump_close(e->out);
-    e->out = NULL;
-    for (int i = e->keep; i >= 1; i--) {
-        snprintf(to, sizeof to, "%s.%d", e->path, i);
+    pcap_dump_close(f->out);
+    f->out = NULL;
+    for (int i = f->keep; i >= 1; i--) {
+        snprintf(to, sizeof to, "%s.%d", f->path, i);
         if (i == 1)
-            snprintf(from, sizeof from, "%s", e->path);
+            snprintf(from, sizeof from, "%s", f->path);
         else
-            snprintf(from, sizeof from, "%s.%d", e->path, i - 1);
+            snprintf(from, sizeof from, "%s.%d", f->path, i - 1);
         rename(from, to);
     }
-    e->st.files_rotated++;
     char err[256];
-    return open_file(e, err, sizeof err);
+    return open_file(f, err, sizeof err);
 }
 
 /* Gives the flow's key slots back; the next flow in its table slot starts
@@ -336,6 +389,13 @@ static uint32_t chain(fa_evidence *e, uint32_t flow, uint64_t first_us, uint64_t
     return n;
 }
 
+/* Arrival order: a posted packet came before the ring's packet that
+ * shares its number. */
+static bool before(const key_slot *a, const key_slot *b)
+{
+    return a->seq < b->seq || (a->seq == b->seq && a->posted && !b->posted);
+}
+
 /* The flow's key packets since first_us, in arrival order; returns how
  * many (at most KEYS_PER_FLOW). */
 #define KEYS_PER_FLOW 9
@@ -357,7 +417,7 @@ static size_t gather_keys(const fa_evidence *e, uint32_t flow, uint64_t first_us
         if (s->ts_us < first_us)
             continue;
         size_t j = m++;
-        for (; j > 0 && out[j - 1]->seq > s->seq; j--)
+        for (; j > 0 && before(s, out[j - 1]); j--)
             out[j] = out[j - 1];
         out[j] = s;
     }
@@ -369,7 +429,7 @@ static void dump(fa_evidence *e, uint64_t ts_us, const uint8_t *data, uint32_t c
     struct pcap_pkthdr h = {.caplen = caplen, .len = len};
     h.ts.tv_sec = (time_t)(ts_us / 1000000u);
     h.ts.tv_usec = (suseconds_t)(ts_us % 1000000u);
-    pcap_dump((u_char *)e->out, &h, data);
+    pcap_dump((u_char *)e->file->out, &h, data);
 }
 
 /* Writes the flow's packets still in the ring, and before, between and
@@ -387,7 +447,7 @@ static uint32_t write_flow(fa_evidence *e, uint32_t flow, uint64_t first_us, uin
         const slot *s = &e->ring[e->found[i]];
         /* the packet's number, from its slot and the ring's oldest */
         uint64_t seq = oldest + (e->found[i] + e->nslots - oldest % e->nslots) % e->nslots;
-        for (; ki < nk && keys[ki]->seq < seq; ki++, (*from_keys)++)
+        for (; ki < nk && (keys[ki]->seq < seq || (keys[ki]->seq == seq && keys[ki]->posted)); ki++, (*from_keys)++)
             dump(e, keys[ki]->ts_us, keys[ki]->data, keys[ki]->caplen, keys[ki]->len);
         if (ki < nk && keys[ki]->seq == seq)
             ki++;
@@ -401,7 +461,8 @@ static uint32_t write_flow(fa_evidence *e, uint32_t flow, uint64_t first_us, uin
 int fa_evidence_flow(fa_evidence *e, uint32_t flow, uint64_t first_us, uint32_t pkts)
 {
     /* A failed rotation left no file open; the caller was told then. */
-    if (!e->out) {
+    fa_evidence_file *file = e->file;
+    if (!file->out) {
         fa_evidence_release(e, flow);
         return -1;
     }
@@ -419,14 +480,28 @@ int fa_evidence_flow(fa_evidence *e, uint32_t flow, uint64_t first_us, uint32_t 
     if (found == 0)
         e->st.flows_empty++;
     fa_evidence_release(e, flow);
-    if (pcap_dump_flush(e->out) != 0)
+    if (pcap_dump_flush(file->out) != 0)
         return -1;
-    if (e->file_limit && (uint64_t)pcap_dump_ftell64(e->out) >= e->file_limit)
-        return rotate(e);
-    return 0;
+    if (!file->limit || (uint64_t)pcap_dump_ftell64(file->out) < file->limit)
+        return 0;
+    e->st.files_rotated++;
+    return rotate(file);
 }
 
 const fa_evidence_stats *fa_evidence_get_stats(const fa_evidence *e)
 {
     return &e->st;
+}
+
+void fa_evidence_stats_add(fa_evidence_stats *a, const fa_evidence_stats *b)
+{
+    a->flows_written += b->flows_written;
+    a->packets_written += b->packets_written;
+    a->packets_gone += b->packets_gone;
+    a->key_packets_written += b->key_packets_written;
+    a->flows_keys_lost += b->flows_keys_lost;
+    a->flows_keys_thin += b->flows_keys_thin;
+    a->flows_empty += b->flows_empty;
+    a->other_linktype += b->other_linktype;
+    a->files_rotated += b->files_rotated;
 }

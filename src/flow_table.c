@@ -701,11 +701,13 @@ static void attribute_icmp_error(fa_flow_table *t, const fa_packet *p)
         t->stats.icmp_errors_unmatched++;
 }
 
-bool fa_flow_table_claim_icmp_error(fa_flow_table *t, const fa_packet *p)
+bool fa_flow_table_claim_icmp_error(fa_flow_table *t, const fa_packet *p, uint32_t *index)
 {
-    if (!charge_icmp_error(t, p))
+    fa_flow *f = charge_icmp_error(t, p);
+    if (!f)
         return false;
     t->stats.icmp_errors_claimed++;
+    *index = flow_index(t, f);
     return true;
 }
 

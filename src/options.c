@@ -234,11 +234,13 @@ static const opt_row opt_table[] = {
              "to the pcap FILE"},
     {.name = "evidence-buffer", .arg = "MIB", .kind = OPT_U32, .field = FIELD(evidence_ring_mib),
      .min = 1, .max = 65536, .unit = "MiB ",
-     .help = "recent packets kept for -w (default 16)"},
+     .help = "recent packets kept for -w (default 16; with\n"
+             "--workers, in each capture thread)"},
     {.name = "evidence-keys", .arg = "MIB", .kind = OPT_U32, .field = FIELD(evidence_keys_mib),
      .min = 1, .max = 65536, .unit = "MiB ",
      .help = "key packets kept apart per flow for -w: SYNs,\n"
-             "RST, ICMP error, first payloads (default 32)"},
+             "RST, ICMP error, first payloads (default 32;\n"
+             "with --workers, in each capture thread)"},
     {.name = "evidence-size", .arg = "MIB", .kind = OPT_U32, .field = FIELD(evidence_file_mib),
      .min = 0, .max = 65536, .unit = "MiB ",
      .help = "rotate the -w file at this size (default 100,\n"
@@ -643,11 +645,6 @@ static int check_inputs(const fa_options *o, const char *live, char *err, size_t
     }
     if (o->workers > 1 && o->collect.set) {
         snprintf(err, errlen, "--workers splits packet capture (-i) into threads; --collect receives flow records");
-        return -1;
-    }
-    if (o->workers > 1 && o->evidence_path) {
-        snprintf(err, errlen, "-w keeps its packets in one capture thread: it cannot be used with --workers %d",
-                 o->workers);
         return -1;
     }
     return 0;

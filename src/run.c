@@ -90,15 +90,16 @@ static bool flagged(const fa_run *ctx, const fa_flow_verdict *v, const fa_ws_ses
            (v->verdict == FA_VERDICT_DOCUMENTED && v->attempt != FA_ATTEMPT_SEEN);
 }
 
-/* A flagged flow's packets are written; every flow's key packets are
- * given back to the store. */
+/* A flagged flow's packets are written, under the run's lock with
+ * --workers: the parts share one file; every flow's key packets are given
+ * back to the store. */
 static void save_evidence(fa_run *ctx, const fa_flow *f, bool write)
 {
     uint32_t idx = fa_flow_table_index(ctx->flows, f);
     if (!write)
         fa_evidence_release(ctx->evidence, idx);
     else if (fa_evidence_flow(ctx->evidence, idx, f->first_us, f->dir[0].pkts + f->dir[1].pkts) != 0)
-        ctx->evidence_failed = true;
+        ctx->top->evidence_failed = true;
 }
 
 /* The flow's own detector judges the session; the run's keeps it for the
@@ -121,7 +122,7 @@ void fa_run_flow_end(fa_flow *f, void *arg)
     if (reported)
         fa_ws_note_session(top->ws, &session);
     if (ctx->evidence)
-        save_evidence(ctx, f, flagged(ctx, &v, reported ? &session : NULL));
+        save_evidence(ctx, f, flagged(top, &v, reported ? &session : NULL));
     if ((top->json && !top->json_failed) || top->kafka) {
         if (top->audit)
             fa_audit_verdict_json(top->audit, &v, &ctx->line);
@@ -147,18 +148,32 @@ void fa_run_flow(fa_run *ctx, fa_flow *f)
     fa_run_flow_end(f, ctx);
 }
 
-/* -w opens its file with the link type of the first packet read. */
+/* -w opens its file with the link type of the first packet read. With
+ * --workers the first part to read one opens the run's file, and each
+ * part a store of its own, of the full sizes (its flow table has the
+ * full --max-flows too), writing to it. */
 static void open_evidence(fa_run *ctx, int dlt)
 {
     char err[512];
     const fa_options *o = ctx->opts;
+    fa_run *top = ctx->top;
     fa_evidence_config cfg = {o->evidence_ring_mib, o->evidence_keys_mib, o->evidence_file_mib, o->evidence_files,
                               o->flow.max_flows};
-    ctx->evidence = fa_evidence_open(o->evidence_path, dlt, &cfg, err, sizeof err);
+    bool told = false;
+    fa_run_lock(top);
+    if (top == ctx)
+        ctx->evidence = fa_evidence_open(o->evidence_path, dlt, &cfg, err, sizeof err);
+    else if (!top->evidence_file && !(told = top->evidence_failed))
+        top->evidence_file = fa_evidence_file_open(o->evidence_path, dlt, &cfg, err, sizeof err);
+    if (top != ctx && top->evidence_file)
+        ctx->evidence = fa_evidence_new(top->evidence_file, &cfg, err, sizeof err);
     if (!ctx->evidence) {
-        fprintf(stderr, "flowaudit: %s\n", err);
-        ctx->evidence_failed = true;
+        /* Another part has said why already. */
+        if (!told)
+            fprintf(stderr, "flowaudit: %s\n", err);
+        ctx->evidence_failed = top->evidence_failed = true;
     }
+    fa_run_unlock(top);
 }
 
 /* --interim for files: by capture time, as the packets go by. */
@@ -197,7 +212,7 @@ static void process(fa_run *ctx, const fa_batched *e)
     fa_flow *f = fa_flow_table_packet_hinted(ctx->flows, pkt, &e->hint, &dir);
     uint32_t charged;
     if (pkt->icmp_error && ctx->top != ctx && !fa_flow_table_charged(ctx->flows, &charged))
-        fa_run_part_forward_icmp(ctx, pkt);
+        fa_run_part_forward_icmp(ctx, e);
     if (f && (!pkt->fragment || pkt->first_fragment))
         fa_ws_packet(ctx->ws, f, dir, pkt);
     /* After the detector: it says whether it follows the flow. */
@@ -456,9 +471,13 @@ void fa_run_interim(fa_run *ctx, uint64_t now_us, uint32_t age_s)
         each_older(ctx, now_us, (uint64_t)age_s * 1000000u, interim_record, ctx);
 }
 
-static void print_evidence(const fa_evidence *e, FILE *text)
+/* The run's store's counters, or its parts' summed. */
+static void print_evidence(const fa_run *ctx, FILE *text)
 {
-    const fa_evidence_stats *st = fa_evidence_get_stats(e);
+    fa_evidence_stats sum = {0}, *st = &sum;
+    if (ctx->evidence)
+        fa_evidence_stats_add(&sum, fa_evidence_get_stats(ctx->evidence));
+    fa_run_parts_evidence_sum(ctx, &sum);
     fprintf(text, "  evidence  %" PRIu64 " flagged flows, %" PRIu64 " packets written (%" PRIu64
                   " of them key packets kept apart; %" PRIu64 " already gone from the buffer, %" PRIu64
                   " of another link type); %u file rotations\n",
@@ -698,6 +717,7 @@ static int close_outputs(fa_run *ctx, int rc, char *err, size_t errlen)
 {
     const fa_options *o = ctx->opts;
     fa_evidence_close(ctx->evidence);
+    fa_evidence_file_close(ctx->evidence_file);
     if (rc == 0 && ctx->evidence_failed) {
         snprintf(err, errlen, "%s: cannot write the evidence file", o->evidence_path);
         rc = -1;
@@ -747,8 +767,8 @@ int fa_run_finish(fa_run *ctx, int rc, fa_run_result *res, char *err, size_t err
                     fa_kafka_out_unpublished(ctx->kafka) ? ": the auditor's verdicts for this sensor may be wrong"
                                                          : "");
     }
-    if (!o->quiet && ctx->evidence)
-        print_evidence(ctx->evidence, text);
+    if (!o->quiet && (ctx->evidence || ctx->evidence_file))
+        print_evidence(ctx, text);
     /* A report that did not reach its reader is no report: say so in the
      * exit status, as tcpdump does for a full disk. */
     if (fflush(text) != 0 || ferror(text))

@@ -24,11 +24,15 @@
 #include "ws_detect.h"
 
 /* --workers: an ICMP error that the capture thread it reached could not
- * charge, posted to every other thread. */
+ * charge, posted to every other thread, with the start of its frame for
+ * the -w key store of the thread that charges it. */
 typedef struct fa_icmp_note {
     fa_icmp_quote quote;
     uint64_t ts_us;
     uint8_t type, code;
+    int dlt;
+    uint32_t caplen, len;
+    uint8_t frame[FA_EVIDENCE_KEY_SNAP];
 } fa_icmp_note;
 
 #define FA_INBOX_SLOTS 1024
@@ -70,6 +74,7 @@ struct fa_run {
     fa_reload *reloading;    /* live: a reload reading its files, or NULL */
     fa_ws *ws;
     fa_evidence *evidence;   /* -w; opened with the first packet's link type */
+    fa_evidence_file *evidence_file; /* a run with parts: the file their stores share */
     bool evidence_failed;
     bool pictures_failed;    /* an --html or --dot file could not be written */
     uint64_t first_ts;       /* first packet's time (records: earliest start) */
@@ -136,7 +141,7 @@ void fa_run_unlock(fa_run *ctx);
  * idle flows expired once a second. */
 void fa_run_part_tick(fa_run *part, uint64_t now_us);
 /* An ICMP error this part could not charge goes to every other part. */
-void fa_run_part_forward_icmp(fa_run *part, const fa_packet *p);
+void fa_run_part_forward_icmp(fa_run *part, const fa_batched *e);
 /* With the parts stopped: their newest time, capture counters and
  * detector counts, summed into ctx for a report. */
 void fa_run_parts_gather(fa_run *ctx);
@@ -145,6 +150,8 @@ void fa_run_parts_gather(fa_run *ctx);
 void fa_run_parts_flush(fa_run *ctx);
 /* The parts' summaries and table counters summed into s and fs. */
 void fa_run_parts_sum(const fa_run *ctx, fa_summary *s, fa_flow_stats *fs);
+/* The -w counters of the parts' stores summed into st. */
+void fa_run_parts_evidence_sum(const fa_run *ctx, fa_evidence_stats *st);
 /* One summary line per part: its packets, flows and kernel drops. */
 void fa_run_parts_print(const fa_run *ctx, FILE *out);
 

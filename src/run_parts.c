@@ -33,6 +33,7 @@ static void part_free(fa_run *p)
     if (!p)
         return;
     fa_flow_table_free(p->flows);
+    fa_evidence_close(p->evidence);
     fa_ws_free(p->ws);
     free(p->batch);
     fa_json_rec_free(&p->line);
@@ -90,10 +91,13 @@ void fa_run_parts_free(fa_run *ctx)
 /* The kernel's fanout hash cannot be computed here (its seed is the
  * kernel's), so the part that holds the quoted flow is not known: every
  * other part gets the error, and only the holder charges it. */
-void fa_run_part_forward_icmp(fa_run *part, const fa_packet *p)
+void fa_run_part_forward_icmp(fa_run *part, const fa_batched *e)
 {
     fa_run *top = part->top;
-    fa_icmp_note note = {.quote = p->quote, .ts_us = p->ts_us, .type = p->icmp_type, .code = p->icmp_code};
+    const fa_packet *p = &e->pkt;
+    fa_icmp_note note = {.quote = p->quote, .ts_us = p->ts_us, .type = p->icmp_type, .code = p->icmp_code,
+                         .dlt = e->dlt, .caplen = e->caplen, .len = e->wirelen};
+    memcpy(note.frame, e->frame, e->caplen < sizeof note.frame ? e->caplen : sizeof note.frame);
     for (int i = 0; i < top->nparts; i++) {
         fa_inbox *in = top->parts[i]->inbox;
         if (top->parts[i] == part)
@@ -126,8 +130,12 @@ static void claim_notes(fa_run *part, uint64_t now_us)
         p.icmp_type = n->type;
         p.icmp_code = n->code;
         p.icmp_error = true;
-        if (fa_flow_table_claim_icmp_error(part->flows, &p))
+        uint32_t flow;
+        if (fa_flow_table_claim_icmp_error(part->flows, &p, &flow)) {
             in->claimed++;
+            if (part->evidence)
+                fa_evidence_icmp_error_posted(part->evidence, n->dlt, flow, n->ts_us, n->frame, n->caplen, n->len);
+        }
         in->head = (in->head + 1) % FA_INBOX_SLOTS;
         in->n--;
     }
@@ -200,6 +208,13 @@ void fa_run_parts_sum(const fa_run *ctx, fa_summary *s, fa_flow_stats *fs)
     /* An error another part charged was first counted unmatched where it
      * arrived. */
     fs->icmp_errors_unmatched -= fs->icmp_errors_claimed;
+}
+
+void fa_run_parts_evidence_sum(const fa_run *ctx, fa_evidence_stats *st)
+{
+    for (int i = 0; i < ctx->nparts; i++)
+        if (ctx->parts[i]->evidence)
+            fa_evidence_stats_add(st, fa_evidence_get_stats(ctx->parts[i]->evidence));
 }
 
 void fa_run_parts_print(const fa_run *ctx, FILE *out)

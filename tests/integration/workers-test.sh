@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # workers-test.sh - --workers 1, 2 and 4 on the same packets must give the
-# same flows and verdicts, with the kernel's counters per capture thread.
+# same flows and verdicts, with the kernel's counters per capture thread,
+# and the same -w evidence files.
 #
 # Usage: workers-test.sh FLOWAUDIT SRCDIR   (root; exit 77 = skipped)
 #
@@ -22,7 +23,15 @@
 # small rings, which must count and report their drops. The ICMP errors come from the router or the server,
 # another address pair than the connection they refuse: the kernel's
 # fanout hash sends them to any thread, and only routing them to the
-# thread holding the quoted flow keeps "rejected" for those flows.
+# thread holding the quoted flow keeps "rejected" for those flows, and
+# puts the error in that thread's evidence of the flow.
+#
+# Evidence (-w): the one-thread run's file must hold every packet tcpdump
+# recorded of the refused and dropped connections (ports 9100-9400, UDP
+# 5301: their SYNs, retransmissions and RSTs) and, for each connection an
+# ICMP error refused, one ICMP error quoting it; the files of 2 and 4
+# threads must hold the same packets, byte for byte (tcpdump -xx, times
+# left out: each run captures the replay at its own time).
 #
 # jq programs are single-quoted on purpose: $name is a jq variable.
 # shellcheck source-path=SCRIPTDIR disable=SC2016
@@ -35,7 +44,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/live/lib.sh"
 NETNS=$SRC/tools/netns
 
-require_env bridge nft nginx ss sysctl jq tcpdump tcpreplay
+require_env bridge nft nginx ss sysctl jq tcpdump tcpreplay tshark
 make_work
 
 CLIENTS=()
@@ -115,7 +124,7 @@ reports_before_end() {
 replay() {
     local n=$1
     start_bg "w$n" x "$FLOWAUDIT" -i x1 --workers "$n" --rules "$HERE/live/workers-rules" \
-        -j "$WORK/w$n.ndjson" --interim 0 --no-progress
+        -j "$WORK/w$n.ndjson" -w "$WORK/w$n.pcap" --interim 0 --no-progress
     local pid=$LAST_PID
     watch "w$n" "$pid"
     wait_until 10 "flowaudit --workers $n to capture" has_text "w$n.err" "capturing on x1"
@@ -190,6 +199,54 @@ check_counters() {
         '[.[] | select(.type == "report" and .final)][0].capture.workers | all(.received > 0)'
 }
 
+# The refused and dropped connections' TCP and UDP packets.
+REFUSED='(tcp and port (9100 or 9200 or 9300 or 9301 or 9400)) or (udp and port 5301)'
+
+# packets FILE [FILTER]: one line a packet, tcpdump's header line without
+# the time (absolute sequence numbers) and every byte of the frame, sorted.
+packets() {
+    tcpdump -r "$1" -nn -S -t -xx ${2:+"$2"} 2>/dev/null | awk '
+        /^\t0x/ { sub(/^\t0x[0-9a-f]+: +/, ""); gsub(/ /, ""); line = line " " $0; next }
+        { if (line != "") print line; line = $0 }
+        END { if (line != "") print line }' | sort
+}
+
+# quoted FILE: the connection each ICMP destination unreachable in FILE
+# quotes (its inner addresses and ports, from tshark), one line each.
+quoted() {
+    tshark -r "$1" -Y 'icmp.type == 3' -T fields -E occurrence=l -E separator=' ' \
+        -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport 2>/dev/null
+}
+
+check_evidence() {
+    local f=$WORK/w1.pcap n
+    packets "$WORK/traffic.pcap" "$REFUSED" >"$WORK/refused.txt"
+    packets "$f" "$REFUSED" >"$WORK/ev1-refused.txt"
+    [[ -s $WORK/refused.txt ]] || fail "tcpdump found no packet of the refused connections in the capture"
+    diff "$WORK/refused.txt" "$WORK/ev1-refused.txt" >"$WORK/ev-diff" ||
+        fail "--workers 1: the evidence file's packets of the refused connections are not those tcpdump recorded: $(head -n 4 "$WORK/ev-diff" | cut -c1-160 | tr '\n' ' ')"
+    note "ok: --workers 1: evidence holds the $(wc -l <"$WORK/refused.txt") packets tcpdump recorded of the refused connections"
+    expect_eq "$(grep -c 'Flags \[R' "$WORK/ev1-refused.txt" || true)" "$(grep -c 'Flags \[R' "$WORK/refused.txt")" \
+        "--workers 1: RSTs in the evidence, against the capture"
+    quoted "$WORK/traffic.pcap" | sort -u >"$WORK/quoted.txt"
+    quoted "$f" | sort >"$WORK/ev1-quoted.txt"
+    expect_eq "$(wc -l <"$WORK/quoted.txt")" 48 "connections the capture's ICMP errors refuse (16 each to TCP 9300, 9301, UDP 5301)"
+    diff "$WORK/quoted.txt" "$WORK/ev1-quoted.txt" >"$WORK/ev-diff" ||
+        fail "--workers 1: the evidence does not hold one ICMP error for each refused connection: $(head -n 4 "$WORK/ev-diff" | tr '\n' ' ')"
+    note "ok: --workers 1: evidence holds one ICMP error for each of the 48 connections they refused"
+    packets "$f" >"$WORK/ev1.txt"
+    for n in 2 4; do
+        packets "$WORK/w$n.pcap" >"$WORK/ev$n.txt"
+        diff "$WORK/ev1.txt" "$WORK/ev$n.txt" >"$WORK/ev-diff$n" ||
+            fail "--workers $n: the evidence file's packets differ from --workers 1's: $(grep -c '^[<>]' "$WORK/ev-diff$n") lines, first $(grep -m 2 '^[<>]' "$WORK/ev-diff$n" | cut -c1-160 | tr '\n' ' ')"
+        note "ok: --workers $n: the same $(wc -l <"$WORK/ev$n.txt") packets in the evidence file"
+        expect_eq "$(grep -c '^  evidence  ' "$WORK/w$n.out" || true)" 2 "--workers $n: evidence lines in the summary"
+        expect_eq "$(grep '^  evidence  ' "$WORK/w$n.out" | head -n 1 | cut -d';' -f1)" \
+            "$(grep '^  evidence  ' "$WORK/w1.out" | head -n 1 | cut -d';' -f1)" \
+            "--workers $n: flagged flows and packets written, summed over the threads, against --workers 1"
+    done
+}
+
 # Drops: two threads with 1 MiB rings, stopped (SIGSTOP) while the
 # capture is replayed 200 times over, must each count the packets their
 # ring had no room for, in the summary and the final report record, and
@@ -245,5 +302,6 @@ for n in 2 4; do
     expect_eq "$(grep -c '^  timestamp_' "$WORK/w$n.out" || true)" "$(grep -c '^  timestamp_' "$WORK/w1.out" || true)" \
         "--workers $n: packets the flow clock did not take in order, against --workers 1"
 done
+check_evidence
 drops
 note "PASS"

@@ -1,7 +1,9 @@
 /* test_evidence.c - the -w evidence ring and its rotating pcap writer: only
  * flagged flows are written, in order, cut to FA_EVIDENCE_SNAP; recycled
  * flow numbers, packets pushed out of a small ring and other link types
- * are handled and counted; files rotate at the size cap. Every test works
+ * are handled and counted; files rotate at the size cap; stores of
+ * several capture threads share one file, and an ICMP error another
+ * thread received is written with the flow it refuses. Every test works
  * in its own temporary directory. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -483,6 +485,143 @@ static void test_rotation_failure(void **state)
     close_ev(fx);
 }
 
+/* Two stores, as two capture threads have, sharing one file; each store
+ * opened on it as the run does. */
+typedef struct pair {
+    fa_evidence_file *file;
+    fa_evidence *s[2];
+} pair;
+
+static void open_pair(pair *pr, const char *path, uint32_t file_mib, int keep)
+{
+    char err[256];
+    fa_evidence_config cfg = {1, 1, file_mib, keep, MAX_FLOWS};
+    pr->file = fa_evidence_file_open(path, DLT_EN10MB, &cfg, err, sizeof err);
+    if (!pr->file)
+        fail_msg("fa_evidence_file_open: %s", err);
+    for (int i = 0; i < 2; i++)
+        if (!(pr->s[i] = fa_evidence_new(pr->file, &cfg, err, sizeof err)))
+            fail_msg("fa_evidence_new: %s", err);
+}
+
+static void close_pair(pair *pr, fa_evidence_stats *sum)
+{
+    *sum = (fa_evidence_stats){0};
+    for (int i = 0; i < 2; i++) {
+        fa_evidence_stats_add(sum, fa_evidence_get_stats(pr->s[i]));
+        fa_evidence_close(pr->s[i]);
+    }
+    fa_evidence_file_close(pr->file);
+}
+
+/* A packet of flow number flow in store e whose bytes say tag, index. */
+static void put_as(fa_evidence *e, uint32_t flow, unsigned facts, uint32_t tag, uint32_t index, uint64_t ts,
+                   uint32_t caplen)
+{
+    uint8_t buf[2048];
+    assert_true(caplen <= sizeof buf && caplen >= 8);
+    frame(buf, tag, index, caplen);
+    fa_evidence_packet(e, DLT_EN10MB, flow, facts, ts, buf, caplen, caplen);
+}
+
+/* Both stores number a flow 1, their packets interleaved in time: each
+ * flow is written whole when it ends, from its own store, and the
+ * counters add up. */
+static void test_shared_file(void **state)
+{
+    fixture *fx = *state;
+    pair pr;
+    open_pair(&pr, fx->path, 0, 0);
+    for (uint32_t i = 0; i < 3; i++) {
+        put_as(pr.s[0], 1, i ? FA_EV_RESP : 0, 10, i, T0 + 10 * i, 100);
+        put_as(pr.s[1], 1, i ? FA_EV_RESP : 0, 20, i, T0 + 10 * i + 5, 100);
+    }
+    assert_int_equal(fa_evidence_flow(pr.s[1], 1, T0, 3), 0);
+    assert_int_equal(fa_evidence_flow(pr.s[0], 1, T0, 3), 0);
+    fa_evidence_stats sum;
+    close_pair(&pr, &sum);
+    assert_int_equal(sum.flows_written, 2);
+    assert_int_equal(sum.packets_written, 6);
+    assert_int_equal(sum.packets_gone, 0);
+    assert_int_equal(read_back(fx, fx->path), 6);
+    for (int i = 0; i < 3; i++) {
+        expect_pkt(fx, i, 20, (uint32_t)i, T0 + 10 * (uint64_t)i + 5);
+        expect_pkt(fx, 3 + i, 10, (uint32_t)i, T0 + 10 * (uint64_t)i);
+    }
+}
+
+/* An ICMP error (tag 5) that store 1's thread received and store 0's
+ * charged to its flow 1 comes between the packets before and after it,
+ * cut to FA_EVIDENCE_KEY_SNAP, once; the answer that followed it is a key
+ * packet numbered as the error is, and is written once too. Second pass:
+ * a flood has pushed the flow out of the ring, the key store has all
+ * three. */
+static void test_posted_icmp_error(void **state)
+{
+    fixture *fx = *state;
+    pair pr;
+    open_pair(&pr, fx->path, 0, 0);
+    uint8_t err_frame[200];
+    frame(err_frame, 5, 1, sizeof err_frame);
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t t = T0 + (uint64_t)pass * 100000000u;
+        put_as(pr.s[0], 1, 0, 1, 0, t, 80);
+        put_as(pr.s[1], 7, 0, 5, 1, t + 20, sizeof err_frame);
+        fa_evidence_icmp_error_posted(pr.s[0], DLT_EN10MB, 1, t + 20, err_frame, sizeof err_frame,
+                                      sizeof err_frame);
+        put_as(pr.s[0], 1, FA_EV_RESP, 1, 2, t + 30, 80);
+        if (pass == 1)
+            flood(pr.s[0], 10000, t + 40);
+        assert_int_equal(fa_evidence_flow(pr.s[0], 1, t, 2), 0);
+        fa_evidence_release(pr.s[1], 7);
+    }
+    fa_evidence_stats sum;
+    close_pair(&pr, &sum);
+    assert_int_equal(sum.flows_written, 2);
+    assert_int_equal(sum.key_packets_written, 1 + 3);
+    assert_int_equal(read_back(fx, fx->path), 6);
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t t = T0 + (uint64_t)pass * 100000000u;
+        expect_pkt(fx, 3 * pass, 1, 0, t);
+        expect_pkt(fx, 3 * pass + 1, 5, 1, t + 20);
+        assert_int_equal(fx->pkts[3 * pass + 1].caplen, FA_EVIDENCE_KEY_SNAP);
+        assert_int_equal(fx->pkts[3 * pass + 1].len, sizeof err_frame);
+        expect_pkt(fx, 3 * pass + 2, 1, 2, t + 30);
+    }
+}
+
+/* The file rotates at its cap whichever store's flow crosses it; each
+ * store counts the rotations its flows made, and they add up to the
+ * file's: 45 flows of 80000 bytes on file rotate three times (as in
+ * test_rotation), the stores taking turns three flows each. */
+static void test_shared_rotation(void **state)
+{
+    enum { FLOWS = 45, PKTS = 200 };
+    fixture *fx = *state;
+    pair pr;
+    open_pair(&pr, fx->path, 1, 2);
+    uint64_t ts = T0;
+    for (uint32_t f = 0; f < FLOWS; f++) {
+        uint64_t first = ts;
+        fa_evidence *e = pr.s[(f / 3) % 2];
+        for (uint32_t i = 0; i < PKTS; i++)
+            put(e, DLT_EN10MB, f % 8, i, ts++, 1000, 1000);
+        assert_int_equal(fa_evidence_flow(e, f % 8, first, PKTS), 0);
+    }
+    assert_int_equal(fa_evidence_get_stats(pr.s[0])->files_rotated + fa_evidence_get_stats(pr.s[1])->files_rotated,
+                     3);
+    assert_true(fa_evidence_get_stats(pr.s[0])->files_rotated > 0);
+    assert_true(fa_evidence_get_stats(pr.s[1])->files_rotated > 0);
+    fa_evidence_stats sum;
+    close_pair(&pr, &sum);
+    assert_int_equal(sum.files_rotated, 3);
+    assert_int_equal(sum.packets_written, FLOWS * PKTS);
+    char p1[160];
+    snprintf(p1, sizeof p1, "%s.1", fx->path);
+    assert_int_equal(read_back(fx, p1), 14 * PKTS);
+    assert_int_equal(read_back(fx, fx->path), (FLOWS - 3 * 14) * PKTS);
+}
+
 static void test_open_error(void **state)
 {
     fixture *fx = *state;
@@ -510,6 +649,9 @@ int main(void)
         T(test_other_link_type),
         T(test_rotation),
         T(test_rotation_failure),
+        T(test_shared_file),
+        T(test_posted_icmp_error),
+        T(test_shared_rotation),
         T(test_open_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -525,8 +525,10 @@ static void test_icmp_error_claimed(void **state)
     assert_int_equal(fa_decode(DLT_RAW, b.d, (uint32_t)b.len, (uint32_t)b.len, &p), FA_DEC_OK);
     p.ts_us = T0 + 1000;
     assert_true(p.icmp_error);
-    assert_true(fa_flow_table_claim_icmp_error(tb->t, &p));
+    uint32_t idx;
+    assert_true(fa_flow_table_claim_icmp_error(tb->t, &p, &idx));
     fa_flow *f = feed(tb, &q, T0 + 2000, NULL);
+    assert_int_equal(idx, fa_flow_table_index(tb->t, f));
     assert_int_equal(f->icmp_errors, 1);
     assert_int_equal(f->icmp_code, 13);
     assert_true(f->bits & FA_FLOW_ICMP_FROM_RESP); /* the originator was refused */
@@ -546,7 +548,7 @@ static void test_icmp_error_claimed(void **state)
     udp4(&q, "10.0.0.1", "10.0.0.7", 40002, 9999, 20);
     icmp_error(&b, "10.0.0.7", "10.0.0.1", 3, 3, &q);
     assert_int_equal(fa_decode(DLT_RAW, b.d, (uint32_t)b.len, (uint32_t)b.len, &p), FA_DEC_OK);
-    assert_false(fa_flow_table_claim_icmp_error(tb->t, &p));
+    assert_false(fa_flow_table_claim_icmp_error(tb->t, &p, &idx));
     assert_int_equal(stats(tb)->icmp_errors_claimed, 1);
     assert_int_equal(stats(tb)->icmp_errors_unmatched, 0);
 }

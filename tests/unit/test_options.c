@@ -331,9 +331,12 @@ static void test_workers(void **state)
     fa_options_free(&o);
     assert_refused("-i eth0 --workers 0", "--workers");
     assert_refused("-i eth0 --workers 17", "--workers");
-    assert_refused("-i eth0 --workers 2 -w out.pcap", "-w keeps its packets in one capture thread");
     assert_refused("--collect 4739 --workers 2", "--workers splits packet capture (-i) into threads");
     parse_ok(&o, "-i eth0 --workers 1 -w out.pcap");
+    fa_options_free(&o);
+    parse_ok(&o, "-i eth0 --workers 4 -w out.pcap");
+    assert_int_equal(o.workers, 4);
+    assert_string_equal(o.evidence_path, "out.pcap");
     fa_options_free(&o);
 }
 

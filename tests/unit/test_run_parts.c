@@ -2,9 +2,10 @@
  * an ICMP error one part received is charged by the part holding the flow
  * it quotes, only once that part has seen as late a packet or a second
  * has passed; two parts ending flows at once write one stream whose seq
- * numbers run 0, 1, 2...; the summed counters count every flow once.
- * Packets are built as bytes and handed to the parts in batches, as the
- * capture threads do. */
+ * numbers run 0, 1, 2...; the summed counters count every flow once; with
+ * -w the parts' flagged flows go to one file, the ICMP error with the
+ * flow it refuses. Packets are built as bytes and handed to the parts in
+ * batches, as the capture threads do. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,7 +13,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
-#include <pcap/dlt.h>
+#include <pcap/pcap.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,15 +33,21 @@ typedef struct fixture {
     fa_options o;
     fa_run *run;
     char json[64];
+    char pcap[64];
+    char rules[512];
 } fixture;
 
-static int setup(void **state)
+static int start(void **state, bool evidence)
 {
     fixture *fx = calloc(1, sizeof *fx);
     snprintf(fx->json, sizeof fx->json, "/tmp/fa-parts-%d.ndjson", (int)getpid());
-    char *argv[] = {"flowaudit", "-q", "-i", "lo", "--workers", "2", "-j", fx->json, NULL};
+    snprintf(fx->pcap, sizeof fx->pcap, "/tmp/fa-parts-%d.pcap", (int)getpid());
+    const char *src = getenv("FLOWAUDIT_SRC");
+    snprintf(fx->rules, sizeof fx->rules, "%s/tests/integration/live/workers-rules", src ? src : ".");
+    char *argv[] = {"flowaudit", "-q", "-i", "lo", "--workers", "2", "-j", fx->json,
+                    "-w", fx->pcap, "--rules", fx->rules, NULL};
     char err[512];
-    if (fa_options_parse(&fx->o, 8, argv, err, sizeof err) != 0)
+    if (fa_options_parse(&fx->o, evidence ? 12 : 8, argv, err, sizeof err) != 0)
         fail_msg("%s", err);
     fx->run = fa_run_start(&fx->o, NULL, err, sizeof err);
     if (!fx->run)
@@ -50,10 +57,22 @@ static int setup(void **state)
     return 0;
 }
 
+static int setup(void **state)
+{
+    return start(state, false);
+}
+
+/* -w, and the live test's rules: every flow here is flagged. */
+static int setup_evidence(void **state)
+{
+    return start(state, true);
+}
+
 static int teardown(void **state)
 {
     fixture *fx = *state;
     unlink(fx->json);
+    unlink(fx->pcap);
     fa_options_free(&fx->o);
     free(fx);
     return 0;
@@ -218,10 +237,85 @@ static void test_records_in_order_from_two_threads(void **state)
     json_decref(all);
 }
 
+/* The packets of an evidence file, whole. */
+typedef struct read_pkt {
+    uint32_t caplen, len;
+    uint8_t data[FA_EVIDENCE_SNAP];
+} read_pkt;
+
+static int read_evidence(const char *path, read_pkt *out, int max)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, errbuf);
+    if (!p)
+        fail_msg("%s", errbuf);
+    assert_int_equal(pcap_datalink(p), DLT_RAW);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int n = 0;
+    while (pcap_next_ex(p, &h, &data) == 1) {
+        assert_true(n < max && h->caplen <= FA_EVIDENCE_SNAP);
+        out[n].caplen = h->caplen;
+        out[n].len = h->len;
+        memcpy(out[n++].data, data, h->caplen);
+    }
+    pcap_close(p);
+    return n;
+}
+
+static bool same(const read_pkt *r, const struct buf *b)
+{
+    return r->caplen == b->len && r->len == b->len && memcmp(r->data, b->d, b->len) == 0;
+}
+
+/* Flagged flows of both parts in the one file; the refusal part 1
+ * received is written with the SYN it refuses, which part 0 holds. */
+static void test_evidence_of_both_parts(void **state)
+{
+    fixture *fx = *state;
+    fa_run *p0 = fx->run->parts[0], *p1 = fx->run->parts[1];
+    struct buf q, e, own, later;
+    syn(&q, "198.51.100.10", "192.0.2.10", 40000, 9300);
+    give(p0, &q, T0);
+    icmp_error(&e, &q, 3);
+    give(p1, &e, T0 + 100);
+    syn(&own, "198.51.100.11", "192.0.2.10", 40001, 9400);
+    give(p1, &own, T0 + 200);
+    syn(&later, "198.51.100.12", "192.0.2.10", 40002, 9400);
+    give(p0, &later, T0 + 300);
+    fa_run_part_tick(p0, T0 + 500000);
+    assert_int_equal(p0->inbox->claimed, 1);
+    fa_run_parts_flush(fx->run);
+    fa_evidence_stats st = {0};
+    fa_run_parts_evidence_sum(fx->run, &st);
+    assert_int_equal(st.flows_written, 3);
+    assert_int_equal(st.packets_written, 4);
+    assert_int_equal(st.key_packets_written, 1);
+    finish(fx);
+
+    read_pkt r[8];
+    int n = read_evidence(fx->pcap, r, 8);
+    assert_int_equal(n, 4);
+    int syn_at = -1, icmp = 0, own_seen = 0, later_seen = 0;
+    for (int i = 0; i < n; i++) {
+        if (same(&r[i], &q))
+            syn_at = i;
+        icmp += same(&r[i], &e);
+        own_seen += same(&r[i], &own);
+        later_seen += same(&r[i], &later);
+    }
+    assert_int_equal(icmp, 1);
+    assert_int_equal(own_seen, 1);
+    assert_int_equal(later_seen, 1);
+    assert_true(syn_at >= 0 && syn_at + 1 < n);
+    assert_true(same(&r[syn_at + 1], &e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_icmp_error_reaches_holder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_evidence_of_both_parts, setup_evidence, teardown),
         cmocka_unit_test_setup_teardown(test_records_in_order_from_two_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
