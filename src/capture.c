@@ -7,6 +7,7 @@
 #endif
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -81,6 +82,9 @@ static pcap_t *open_savefile(fa_capture *c, const char *path, char *perr)
         free(c->file_buf);
         c->file_buf = NULL;
     }
+    /* libpcap makes two fread calls a packet, and glibc locks the stream
+     * for each; only the thread reading this capture ever touches it. */
+    __fsetlocking(f, FSETLOCKING_BYCALLER);
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (!p) {
         fclose(f);
