@@ -9,11 +9,14 @@
 #ifndef FLOWAUDIT_JSON_FILE_H
 #define FLOWAUDIT_JSON_FILE_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 /* Creates or truncates path and opens it for appending. Returns a stream
  * whose fclose waits until everything written has reached the file, or
- * NULL with err set ("PATH: reason"). */
-FILE *fa_json_file_open(const char *path, char *err, size_t errlen);
+ * NULL with err set ("PATH: reason"). stops counts the signals asking the
+ * run to stop (fa_signals.stop): one that arrives while a write waits for
+ * a pipe's or FIFO's reader fails the write instead of waiting on. */
+FILE *fa_json_file_open(const char *path, const atomic_int *stops, char *err, size_t errlen);
 
 #endif

@@ -10,7 +10,7 @@
 /* Lock-free atomics, so that the capture thread for files may poll them
  * too. */
 typedef struct fa_signals {
-    atomic_int stop;    /* SIGINT, SIGTERM: finish and report */
+    atomic_int stop;    /* SIGINT, SIGTERM, counted: finish and report */
     atomic_int reload;  /* SIGHUP: reload rules and site */
     atomic_int report;  /* SIGUSR1: report now */
 } fa_signals;

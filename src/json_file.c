@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 typedef struct json_file {
     int fd;
+    const atomic_int *stops; /* signals asking the run to stop, counted */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -30,16 +32,35 @@ typedef struct json_file {
     int error;             /* errno of the first failed write, 0 if none */
 } json_file;
 
-static int write_all(int fd, const char *p, size_t n)
+/* The file is non-blocking: a pipe or FIFO whose reader stopped reading
+ * is waited for in poll, and a stop signal arriving during that wait ends
+ * the write as failed, as it interrupted the blocked write() when the
+ * processing thread made it. Without a signal it waits as long as that
+ * did. A regular file never waits here. */
+static int write_all(json_file *j, const char *p, size_t n)
 {
+    bool waiting = false;
+    int stops_then = 0;
     while (n > 0) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = write(j->fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!waiting) {
+                waiting = true;
+                stops_then = atomic_load(j->stops);
+            } else if (atomic_load(j->stops) != stops_then) {
+                return EINTR;
+            }
+            struct pollfd pfd = {.fd = j->fd, .events = POLLOUT};
+            poll(&pfd, 1, 100);
+            continue;
+        }
         if (w <= 0)
             return w < 0 ? errno : EIO;
         p += w;
         n -= (size_t)w;
+        waiting = false;
     }
     return 0;
 }
@@ -59,7 +80,7 @@ static void *writer_main(void *arg)
         unsigned i = j->head;
         bool failed = j->error != 0;
         pthread_mutex_unlock(&j->lock);
-        int e = failed ? 0 : write_all(j->fd, j->block[i], j->len[i]);
+        int e = failed ? 0 : write_all(j, j->block[i], j->len[i]);
         pthread_mutex_lock(&j->lock);
         if (e && !j->error)
             j->error = e;
@@ -130,7 +151,7 @@ static int cookie_close(void *cookie)
     return 0;
 }
 
-FILE *fa_json_file_open(const char *path, char *err, size_t errlen)
+FILE *fa_json_file_open(const char *path, const atomic_int *stops, char *err, size_t errlen)
 {
     json_file *j = calloc(1, sizeof *j);
     for (unsigned i = 0; j && i < BLOCKS; i++)
@@ -150,6 +171,12 @@ FILE *fa_json_file_open(const char *path, char *err, size_t errlen)
         free_file(j);
         return NULL;
     }
+    /* Not at open: a FIFO's open would fail instead of waiting for its
+     * reader. */
+    int fl = fcntl(j->fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(j->fd, F_SETFL, fl | O_NONBLOCK);
+    j->stops = stops;
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->changed, NULL);
     cookie_io_functions_t io = {.read = NULL, .write = cookie_write, .seek = NULL, .close = cookie_close};

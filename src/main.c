@@ -30,7 +30,7 @@ static void on_signal(int sig)
     else if (sig == SIGUSR1)
         signals.report = 1;
     else
-        signals.stop = 1;
+        signals.stop++;  /* counted: one during a blocked -j write breaks it (json_file.c) */
 }
 
 static void install_signals(void)

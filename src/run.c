@@ -284,13 +284,14 @@ void fa_run_batch(fa_run *ctx, fa_batch *b, bool by_packet_time)
 
 #define JSON_BUFFER (1u << 20)
 
-static FILE *open_json(const char *path, char **buf, char *err, size_t errlen)
+static FILE *open_json(const char *path, const fa_signals *sig, char **buf, char *err, size_t errlen)
 {
     if (!path)
         return NULL;
     if (strcmp(path, "-") == 0)
         return stdout;
-    FILE *f = fa_json_file_open(path, err, errlen);
+    static const atomic_int no_signals;
+    FILE *f = fa_json_file_open(path, sig ? &sig->stop : &no_signals, err, errlen);
     if (!f)
         return NULL;
     /* Reading files, a run writes hundreds of megabytes: stdio's default
@@ -678,7 +679,7 @@ fa_run *fa_run_start(const fa_options *o, const fa_signals *sig, char *err, size
     ctx->sink = (fa_json_sink){sink_put, sink_put_rec, ctx, 0};
     if (load_config(ctx, err, errlen) != 0)
         goto fail;
-    ctx->json = open_json(o->json_path, &ctx->json_buf, err, errlen);
+    ctx->json = open_json(o->json_path, sig, &ctx->json_buf, err, errlen);
     if (o->json_path && !ctx->json)
         goto fail;
     if (o->kafka_out && !(ctx->kafka = fa_kafka_out_open(o, sig, err, errlen))) {
