@@ -1045,6 +1045,28 @@ static void test_aggregate_overflow(void **state)
     assert_int_equal(int_field(record(recs, "audit_totals", NULL, NULL), "undocumented_not_aggregated"), 5);
 }
 
+#define HOSTPAIRS_MAX 65536    /* host pairs tracked, docs/ARCHITECTURE.md limits */
+
+/* More host pairs than are tracked: the ones past the cap are counted as
+ * not tracked, once per flow, a second flow of such a pair too. */
+static void test_host_pairs_overflow(void **state)
+{
+    fixture *fx = open_fixture(state, lab_site);
+    fa_flow_verdict v;
+    char to[32];
+    for (uint32_t i = 0; i < HOSTPAIRS_MAX + 5; i++) {
+        snprintf(to, sizeof to, "10.%u.%u.%u", 100 + i / 65536, i / 256 % 256, i % 256);
+        fa_flow f = hand_flow(FA_PROTO_UDP, MGR, 30000, to, 53);
+        fa_audit_flow(fx->a, &f, &v);
+        assert_int_not_equal(v.verdict, FA_VERDICT_OUT_OF_SCOPE);
+    }
+    fa_flow f = hand_flow(FA_PROTO_UDP, MGR, 30001, "10.101.0.4", 53);
+    fa_audit_flow(fx->a, &f, &v);
+    fa_audit_finish(fx->a);
+    json_t *recs = json_records(fx);
+    assert_int_equal(int_field(record(recs, "audit_totals", NULL, NULL), "host_pairs_not_tracked"), 6);
+}
+
 /* A new live window: hits, aggregates and totals go, the configuration
  * (which rules are audited) stays. */
 static void test_reset(void **state)
@@ -1372,6 +1394,7 @@ int main(void)
         T(test_icmp_refused_syn),
         T(test_scan_is_one_line),
         T(test_aggregate_overflow),
+        T(test_host_pairs_overflow),
         T(test_reset),
         T(test_reset_ports_are_new),
         T(test_each_port_its_own_requirement),
