@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "decode.h"
 #include "flow_table.h"
+#include "ws_detect.h"
 
 /* Handing a batch from one thread to the other costs a lock and often a
  * wake-up: a thousand packets make that a small share. */
@@ -71,5 +72,8 @@ uint64_t fa_batch_next_ts(const fa_batch *b, unsigned i);
  * at the head of the bucket's chain 4 ahead. Each fetch has a few packets'
  * work to arrive in. Once called for i, b->pkts[i] is decoded. */
 void fa_batch_look_ahead(fa_batch *b, const fa_flow_table *t, unsigned i);
+/* After fa_batch_look_ahead for packet i: starts fetching the detector's
+ * state of the flow a packet a little further on belongs to. */
+void fa_batch_look_ahead_app(const fa_batch *b, const fa_flow_table *t, const fa_ws *ws, unsigned i);
 
 #endif

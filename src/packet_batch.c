@@ -37,13 +37,30 @@ void fa_batch_look_ahead(fa_batch *b, const fa_flow_table *t, unsigned i)
     /* Two lines: an IPv6 TCP header ends at byte 74 of an Ethernet
      * frame, and the duplicate check hashes the first 64 bytes of IP. */
     if (i + FRAME_AHEAD < b->n) {
-        __builtin_prefetch(b->pkts[i + FRAME_AHEAD].frame);
-        __builtin_prefetch(b->pkts[i + FRAME_AHEAD].frame + 64);
+        const fa_batched *e = &b->pkts[i + FRAME_AHEAD];
+        __builtin_prefetch(e->frame);
+        if (e->caplen > 64)
+            __builtin_prefetch(e->frame + 64);
     }
     if (i + BUCKET_AHEAD < b->n)
         prepare(&b->pkts[i + BUCKET_AHEAD], t);
     if (i + RECORD_AHEAD < b->n && b->pkts[i + RECORD_AHEAD].result == FA_DEC_OK)
         fa_flow_table_prefetch(t, &b->pkts[i + RECORD_AHEAD].hint);
+}
+
+/* Two packets ahead the flow's record has arrived (fetched at four), so
+ * the detector's state it points to can be fetched in turn: the
+ * detector's first read of it was a fifth of the processing thread's time
+ * on a capture with 50,000 active flows. */
+#define APP_AHEAD 2
+
+void fa_batch_look_ahead_app(const fa_batch *b, const fa_flow_table *t, const fa_ws *ws, unsigned i)
+{
+    if (i + APP_AHEAD >= b->n || b->pkts[i + APP_AHEAD].result != FA_DEC_OK)
+        return;
+    const fa_flow *f = fa_flow_table_chain_head(t, &b->pkts[i + APP_AHEAD].hint);
+    if (f)
+        fa_ws_prefetch(ws, f);
 }
 
 uint64_t fa_batch_next_ts(const fa_batch *b, unsigned i)

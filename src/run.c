@@ -238,27 +238,12 @@ static bool place_in_time(fa_run *ctx, fa_batch *b, unsigned i, bool by_packet_t
     return true;
 }
 
-/* Two packets ahead the flow's record has arrived (fa_batch_look_ahead
- * fetched it at four), so the detector's state it points to can be
- * fetched in turn: the detector's first read of it was a fifth of the
- * processing thread's time on a capture with 50,000 active flows. */
-#define APP_AHEAD 2
-
-static void prefetch_app(const fa_run *ctx, const fa_batch *b, unsigned i)
-{
-    if (i + APP_AHEAD >= b->n || b->pkts[i + APP_AHEAD].result != FA_DEC_OK)
-        return;
-    const fa_flow *f = fa_flow_table_chain_head(ctx->flows, &b->pkts[i + APP_AHEAD].hint);
-    if (f)
-        fa_ws_prefetch(ctx->ws, f);
-}
-
 void fa_run_batch(fa_run *ctx, fa_batch *b, bool by_packet_time)
 {
     for (unsigned i = 0; i < b->n; i++) {
         fa_batched *e = &b->pkts[i];
         fa_batch_look_ahead(b, ctx->flows, i);
-        prefetch_app(ctx, b, i);
+        fa_batch_look_ahead_app(b, ctx->flows, ctx->ws, i);
         if (ctx->opts->evidence_path && !ctx->evidence && !ctx->evidence_failed)
             open_evidence(ctx, e->dlt);
         ctx->summary.packets++;

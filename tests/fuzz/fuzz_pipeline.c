@@ -120,6 +120,7 @@ static void handle_batch(run *r, fa_flow_table *t, fa_batch *b)
     for (unsigned i = 0; i < b->n; i++) {
         fa_batched *e = &b->pkts[i];
         fa_batch_look_ahead(b, t, i);
+        fa_batch_look_ahead_app(b, t, r->ws, i);
         r->summary.packets++;
         r->summary.bytes += e->wirelen;
         uint64_t at;
@@ -154,6 +155,7 @@ static run *stages_for(size_t pick)
     fa_flow_config cfg;
     fa_flow_config_default(&cfg);
     cfg.max_flows = FUZZ_FLOWS;
+    cfg.hash_seed = FUZZ_HASH_SEED;
     if (!r->rs && pick < NSITES) {
         r->rs = fuzz_shipped_rules();
         r->site = shipped_site(r->rs, pick);
