@@ -35,6 +35,10 @@ int fa_timeout_class_parse(const char *name);
 typedef struct fa_flow_config {
     uint32_t max_flows;                /* pool cap; LRU eviction beyond */
     uint32_t timeout_s[FA_TMO_COUNT];  /* idle seconds per class */
+    /* 0: a random hash seed per table, so that no one can aim traffic at
+     * one chain; else this one, for runs that must repeat exactly (the
+     * fuzz targets: the same input, the same chains, the same coverage). */
+    uint64_t hash_seed;
 } fa_flow_config;
 
 /* Defaults: 262144 flows; tcp-attempt 30 s after the SYN, tcp-established

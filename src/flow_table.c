@@ -194,7 +194,8 @@ fa_flow_table *fa_flow_table_new(const fa_flow_config *cfg, fa_flow_end_fn on_en
     t->max_log2 = t->initial_log2;
     while (((uint64_t)1 << t->max_log2) < t->cfg.max_flows)
         t->max_log2++;
-    if (getrandom(&t->seed, sizeof t->seed, 0) != sizeof t->seed)
+    t->seed = t->cfg.hash_seed;
+    if (!t->seed && getrandom(&t->seed, sizeof t->seed, 0) != sizeof t->seed)
         t->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t;
     t->on_end = on_end;
     t->ctx = ctx;

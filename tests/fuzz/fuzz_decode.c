@@ -7,6 +7,7 @@
  * the table size, times 32 bytes: 0 for the seeds, which are whole frames);
  * bytes 1.. are the captured frame. */
 #include "fuzz_target.h"
+#include "fuzz_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ static void track(const fa_packet *p)
         fa_flow_config cfg;
         fa_flow_config_default(&cfg);
         cfg.max_flows = FUZZ_FLOWS;
+        cfg.hash_seed = FUZZ_HASH_SEED;
         if (!(t = fa_flow_table_new(&cfg, on_end, &ended)))
             return;
     }
