@@ -106,13 +106,21 @@ static void frame(uint8_t *buf, uint32_t flow, uint32_t index, uint32_t caplen)
         buf[i] = (uint8_t)(flow * 31 + index + i);
 }
 
-/* A packet of flow number flow with FA_EV_* facts. */
-static void put_f(fa_evidence *e, uint32_t flow, unsigned facts, uint32_t index, uint64_t ts, uint32_t caplen)
+/* A packet of flow number flow in store e with FA_EV_* facts, whose
+ * bytes say tag, index. */
+static void put_as(fa_evidence *e, uint32_t flow, unsigned facts, uint32_t tag, uint32_t index, uint64_t ts,
+                   uint32_t caplen)
 {
     uint8_t buf[2048];
     assert_true(caplen <= sizeof buf && caplen >= 8);
-    frame(buf, flow, index, caplen);
+    frame(buf, tag, index, caplen);
     fa_evidence_packet(e, DLT_EN10MB, flow, facts, ts, buf, caplen, caplen);
+}
+
+/* A packet of flow number flow with FA_EV_* facts. */
+static void put_f(fa_evidence *e, uint32_t flow, unsigned facts, uint32_t index, uint64_t ts, uint32_t caplen)
+{
+    put_as(e, flow, facts, flow, index, ts, caplen);
 }
 
 static void put(fa_evidence *e, int dlt, uint32_t flow, uint32_t index, uint64_t ts, uint32_t caplen,
@@ -512,16 +520,6 @@ static void close_pair(pair *pr, fa_evidence_stats *sum)
         fa_evidence_close(pr->s[i]);
     }
     fa_evidence_file_close(pr->file);
-}
-
-/* A packet of flow number flow in store e whose bytes say tag, index. */
-static void put_as(fa_evidence *e, uint32_t flow, unsigned facts, uint32_t tag, uint32_t index, uint64_t ts,
-                   uint32_t caplen)
-{
-    uint8_t buf[2048];
-    assert_true(caplen <= sizeof buf && caplen >= 8);
-    frame(buf, tag, index, caplen);
-    fa_evidence_packet(e, DLT_EN10MB, flow, facts, ts, buf, caplen, caplen);
 }
 
 /* Both stores number a flow 1, their packets interleaved in time: each
