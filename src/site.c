@@ -106,7 +106,7 @@ static int qualified(sparse *p, const char *what, char *word, const char **name)
 static int st_feature(sparse *p)
 {
     char *word = p->lx->words[1];
-    const char *name;
+    const char *name = NULL;
     int product = qualified(p, "FEATURE", word, &name);
     if (product < 0)
         return -1;
@@ -167,7 +167,7 @@ static int add_address(sparse *p, int role, const char *text, const char *qname)
 static int st_role(sparse *p)
 {
     char *word = p->lx->words[1];
-    const char *name;
+    const char *name = NULL;
     int product = qualified(p, "ROLE", word, &name);
     if (product < 0)
         return -1;
