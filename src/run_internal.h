@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "evidence.h"
 #include "flow_table.h"
+#include "json_file.h"
 #include "options.h"
 #include "kafka.h"
 #include "packet_batch.h"
@@ -60,6 +61,7 @@ struct fa_run {
     uint64_t start_skipped;  /* a part's packets from before its fanout groups were complete */
     FILE *json;
     char *json_buf;          /* its stdio buffer, freed after fclose */
+    fa_json_file *json_jobs; /* reading files: flow records formatted by the -j file's thread */
     bool json_failed;
     bool text_failed;        /* the report or summary could not be written */
     uint64_t seq;            /* sequence number of the next NDJSON record */

@@ -47,7 +47,7 @@ static void test_order_and_sizes(void **state)
     assert_true(fd >= 0);
     close(fd);
     char err[256];
-    FILE *f = fa_json_file_open(path, &no_stops, err, sizeof err);
+    FILE *f = fa_json_file_open(path, &no_stops, NULL, err, sizeof err);
     assert_non_null(f);
     static char big[3u << 20];
     size_t total = 0;
@@ -81,7 +81,7 @@ static void test_truncates(void **state)
     assert_int_equal(write(fd, "old contents\n", 13), 13);
     close(fd);
     char err[256];
-    FILE *f = fa_json_file_open(path, &no_stops, err, sizeof err);
+    FILE *f = fa_json_file_open(path, &no_stops, NULL, err, sizeof err);
     assert_non_null(f);
     fputs("{}\n", f);
     assert_int_equal(fclose(f), 0);
@@ -102,7 +102,7 @@ static void test_full_disk(void **state)
     if (access("/dev/full", W_OK) != 0)
         skip();
     char err[256];
-    FILE *f = fa_json_file_open("/dev/full", &no_stops, err, sizeof err);
+    FILE *f = fa_json_file_open("/dev/full", &no_stops, NULL, err, sizeof err);
     assert_non_null(f);
     static char block[1u << 16];
     memset(block, 'x', sizeof block);
@@ -165,7 +165,7 @@ static void test_slow_fifo(void **state)
     r.fd = open(path, O_RDONLY | O_NONBLOCK);
     assert_true(r.fd >= 0);
     char err[256];
-    FILE *f = fa_json_file_open(path, &no_stops, err, sizeof err);
+    FILE *f = fa_json_file_open(path, &no_stops, NULL, err, sizeof err);
     assert_non_null(f);
     fcntl(r.fd, F_SETFL, fcntl(r.fd, F_GETFL) & ~O_NONBLOCK);
     assert_int_equal(pthread_create(&r.thread, NULL, slow_read, &r), 0);
@@ -211,7 +211,7 @@ static void test_stop_while_blocked(void **state)
     assert_true(rfd >= 0);
     atomic_int stops = 0;
     char err[256];
-    FILE *f = fa_json_file_open(path, &stops, err, sizeof err);
+    FILE *f = fa_json_file_open(path, &stops, NULL, err, sizeof err);
     assert_non_null(f);
     stopper s = {&stops, 0};
     assert_int_equal(pthread_create(&s.thread, NULL, stop_soon, &s), 0);
@@ -246,7 +246,7 @@ static void test_appends_after_truncation(void **state)
     assert_true(fd >= 0);
     close(fd);
     char err[256];
-    FILE *f = fa_json_file_open(path, &no_stops, err, sizeof err);
+    FILE *f = fa_json_file_open(path, &no_stops, NULL, err, sizeof err);
     assert_non_null(f);
     static char old[100000];
     memset(old, 'o', sizeof old);
@@ -267,11 +267,68 @@ static void test_appends_after_truncation(void **state)
     unlink(path);
 }
 
+/* Jobs: a number the writing thread turns into {"n":N}. */
+static void format_n(const void *job, fa_json_rec *line, void *arg)
+{
+    (void)arg;
+    uint32_t n;
+    memcpy(&n, job, sizeof n);
+    fa_json_rec_open(line, NULL);
+    fa_json_rec_int(line, "n", n);
+    fa_json_rec_close(line);
+}
+
+/* Jobs and bytes interleaved come out in the order they went in, across
+ * many blocks of jobs (a block holds 262,144 of these), and drain returns
+ * only once they are all written. */
+static void test_jobs_in_order(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fa-json-file-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[256];
+    fa_json_file *jf = NULL;
+    FILE *f = fa_json_file_open(path, &no_stops, &jf, err, sizeof err);
+    assert_non_null(f);
+    assert_non_null(jf);
+    fa_json_file_jobs(jf, sizeof(uint32_t), format_n, NULL);
+    char *want = NULL;
+    size_t want_len = 0;
+    FILE *w = open_memstream(&want, &want_len);
+    assert_non_null(w);
+    for (uint32_t n = 0; n < 600000; n++) {
+        if (n % 1000 == 7 || n % 250007 == 3) {
+            fprintf(f, "{\"b\":%u}\n", n);
+            fprintf(w, "{\"b\":%u}\n", n);
+        }
+        assert_int_equal(fa_json_file_job(jf, &n), 0);
+        fprintf(w, "{\"n\":%u}\n", n);
+    }
+    fputs("{\"last\":true}\n", f);
+    fputs("{\"last\":true}\n", w);
+    fclose(w);
+    assert_int_equal(fflush(f), 0);
+    fa_json_file_drain(jf);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, want_len);
+    assert_int_equal(fclose(f), 0);
+    size_t len;
+    char *got = read_whole(path, &len);
+    assert_int_equal(len, want_len);
+    assert_memory_equal(got, want, len);
+    free(got);
+    free(want);
+    unlink(path);
+}
+
 static void test_open_error(void **state)
 {
     (void)state;
     char err[256] = "";
-    assert_null(fa_json_file_open("/nonexistent-dir/out.ndjson", &no_stops, err, sizeof err));
+    assert_null(fa_json_file_open("/nonexistent-dir/out.ndjson", &no_stops, NULL, err, sizeof err));
     assert_string_equal(err, "/nonexistent-dir/out.ndjson: No such file or directory");
 }
 
@@ -284,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_slow_fifo),
         cmocka_unit_test(test_stop_while_blocked),
         cmocka_unit_test(test_appends_after_truncation),
+        cmocka_unit_test(test_jobs_in_order),
         cmocka_unit_test(test_open_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
