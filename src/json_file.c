@@ -36,8 +36,9 @@ struct fa_json_file {
     size_t job_size;
     fa_json_job_fn format;
     void *format_arg;
-    bool jobs_open;          /* the slot after the last full one holds jobs */
-    uint32_t jobs_n;
+    bool jobs_open;          /* the slot after the last full one holds jobs: */
+    unsigned jobs_at;        /* that slot, */
+    uint32_t jobs_n;         /* and how many */
     FILE *stream;            /* the stream over this file, for its fflush */
     char *out;               /* the writing thread's lines, BLOCK bytes */
     fa_json_rec line;
@@ -172,7 +173,7 @@ static void close_jobs(json_file *j)
     if (!j->jobs_open)
         return;
     j->jobs_open = false;
-    hand_over(j, (j->head + j->nfull) % BLOCKS, 0, j->jobs_n);
+    hand_over(j, j->jobs_at, 0, j->jobs_n);
 }
 
 static ssize_t cookie_write(void *cookie, const char *buf, size_t size)
@@ -214,13 +215,14 @@ int fa_json_file_job(fa_json_file *j, const void *job)
     if (fflush(j->stream) != 0)
         return -1;
     if (!j->jobs_open) {
-        if (take_slot(j) < 0)
+        int i = take_slot(j);
+        if (i < 0)
             return -1;
         j->jobs_open = true;
+        j->jobs_at = (unsigned)i;
         j->jobs_n = 0;
     }
-    unsigned i = (j->head + j->nfull) % BLOCKS;
-    memcpy(j->block[i] + (size_t)j->jobs_n * j->job_size, job, j->job_size);
+    memcpy(j->block[j->jobs_at] + (size_t)j->jobs_n * j->job_size, job, j->job_size);
     if (++j->jobs_n == BLOCK / j->job_size)
         close_jobs(j);
     return 0;
