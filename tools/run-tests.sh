@@ -1,7 +1,9 @@
 #!/bin/sh
 # run-tests.sh - the whole test suite: a gcc build, a clang build and an
 # ASan+UBSan build, each running every ctest (unit, golden, integration),
-# then a libFuzzer build that runs each fuzz target briefly on its corpus.
+# a ThreadSanitizer build running the unit and command-line tests (the
+# reader, -j writer and capture-worker threads), then a libFuzzer build
+# that runs each fuzz target briefly on its corpus.
 # Integration tests that need root or ../shared skip cleanly without them.
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,5 +23,6 @@ CC=gcc run build-test-gcc
 CC=clang run build-test-clang
 CC=gcc ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run build-test-asan -DFLOWAUDIT_SANITIZE=ON
+CC=clang TSAN_OPTIONS=halt_on_error=1 run build-test-tsan -DCMAKE_C_FLAGS=-fsanitize=thread -- -L "unit|cli"
 CC=clang run build-test-fuzz -DFLOWAUDIT_FUZZ=ON -- -L fuzz
 echo "all tests passed"
