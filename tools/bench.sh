@@ -8,6 +8,8 @@
 # --audit measures the whole job: --rules rules --site tools/bench.site
 # (every host of the capture in the inventory) and NDJSON written to a
 # file; without it, flow tracking alone (-q, no rules, no JSON).
+# With --audit, Argus (argus -r FILE -w OUT) and softflowd (softflowd -r
+# FILE -n HOST:PORT) are timed in the same rounds when both are installed.
 # Environment: BENCH_PCAP (default /tmp/flowaudit-bench.pcap), BENCH_ARGS
 # (extra fa_pcapgen bench options), FLOWAUDIT_ARGS (extra flowaudit options).
 set -eu
@@ -27,7 +29,7 @@ done
 [ -f "$pcap" ] || "$gen" bench "$pcap" ${BENCH_ARGS:-}
 
 tmp=$(mktemp)
-trap 'rm -f "$tmp" "$tmp.runs" "$tmp.ndjson"' EXIT
+trap 'rm -f "$tmp" "$tmp.runs" "$tmp.ndjson" "$tmp.argus"' EXIT
 fa_args="${FLOWAUDIT_ARGS:-}"
 [ $audit = yes ] && fa_args="--rules $here/../rules --site $here/bench.site -j $tmp.ndjson $fa_args"
 
@@ -47,7 +49,17 @@ while [ $i -lt "$runs" ]; do
     set -- $(timed "$floor" "$pcap"); floor_wall=$1 floor_cpu=$2
     set -- $(timed "$floor" --big-buffer "$pcap"); big_wall=$1 big_cpu=$2
     set -- $(timed "$fa" -q --no-progress $fa_args -r "$pcap")
-    echo "$floor_wall $floor_cpu $big_wall $big_cpu $1 $2 $3"
+    fa_wall=$1 fa_cpu=$2 fa_kb=$3
+    # Peers that build flows from the same file, when installed: Argus
+    # writing its records, softflowd exporting NetFlow to a port nobody
+    # listens on (the datagrams are built and sent all the same).
+    peers="- - - - - -"
+    if [ $audit = yes ] && command -v argus >/dev/null && command -v softflowd >/dev/null; then
+        set -- $(timed argus -r "$pcap" -w "$tmp.argus"); argus_wall=$1 argus_cpu=$2 argus_kb=$3
+        rm -f "$tmp.argus"
+        set -- $(timed softflowd -r "$pcap" -n 127.0.0.1:9); peers="$argus_wall $argus_cpu $argus_kb $1 $2 $3"
+    fi
+    echo "$floor_wall $floor_cpu $big_wall $big_cpu $fa_wall $fa_cpu $fa_kb $peers"
     i=$((i + 1))
 done >"$tmp.runs"
 median() {
@@ -69,4 +81,14 @@ awk -v w="$wall_ratio" -v c="$cpu_ratio" -v bw="$big_wall_ratio" -v bc="$big_cpu
     printf "ratio        %.2fx the bare read loop (wall clock), %.2fx (CPU time)\n", w, c
     printf "ratio 8 MiB  %.2fx the 8 MiB-buffer loop (wall clock), %.2fx (CPU time); medians of %d paired runs\n", bw, bc, n }'
 awk -v kb="$fa_kb" -v n="$peak" 'BEGIN { printf "memory       %d KiB peak RSS, %d flows active at peak\n", kb, n }'
+if [ "$(median '$8')" != - ]; then
+    for peer in "argus 8" "softflowd 11"; do
+        set -- $peer
+        col=$2
+        w=$(median "\$$col") c=$(median "\$$((col + 1))") kb=$(median "\$$((col + 2))")
+        r=$(median "(\$3 > 0 ? \$$col / \$3 : 0)")
+        awk -v p="$1" -v w="$w" -v c="$c" -v kb="$kb" -v r="$r" 'BEGIN {
+            printf "%-12s %s s wall, %s s CPU, %d KiB peak RSS: %.2fx the 8 MiB-buffer loop (wall clock)\n", p, w, c, kb, r }'
+    done
+fi
 echo "$summary" | grep "memory"
