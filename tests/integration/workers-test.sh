@@ -177,7 +177,8 @@ check_expected() {
 # Per-thread counters: in the summary and in the final report record, and
 # what the threads received adds up to what was sent.
 check_counters() {
-    local n=$1 f=$WORK/w$n.ndjson got
+    local n=$1
+    local f=$WORK/w$n.ndjson got
     got=$(q "$f" '[.[] | select(.type == "report" and .final)][0].capture | .received')
     expect_eq "$got" "${SENT[$n]}" "--workers $n: packets the kernel counted = packets replayed"
     if [[ $n -eq 1 ]]; then
