@@ -20,8 +20,8 @@ typedef struct fa_json_file fa_json_file;
 /* Creates or truncates path and opens it for appending. Returns a stream
  * whose fclose waits until everything written has reached the file, or
  * NULL with err set ("PATH: reason"). stops counts the signals asking the
- * run to stop (fa_signals.stop): one that arrives while a write waits for
- * a pipe's or FIFO's reader fails the write instead of waiting on. */
+ * run to stop (fa_signals.stop): once one has come, a write that a pipe's
+ * or FIFO's reader has let wait for a second fails instead of waiting on. */
 FILE *fa_json_file_open(const char *path, const atomic_int *stops, fa_json_file **handle, char *err,
                         size_t errlen);
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* stdio hands on 1 MiB at a time (run.c's buffer); three blocks let the
@@ -23,6 +24,7 @@
 struct fa_json_file {
     int fd;
     const atomic_int *stops; /* signals asking the run to stop, counted */
+    int stops_at_open;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -46,25 +48,34 @@ struct fa_json_file {
 typedef struct fa_json_file json_file;
 
 /* The file is non-blocking: a pipe or FIFO whose reader stopped reading
- * is waited for in poll, and a stop signal arriving during that wait ends
- * the write as failed, as it interrupted the blocked write() when the
- * processing thread made it. Without a signal it waits as long as that
- * did. A regular file never waits here. */
+ * is waited for in poll. Once the run has been asked to stop (at any time
+ * since the file was opened), a wait in which the reader has taken
+ * nothing for STALL_MS gives the write up as failed, as a stop signal
+ * interrupted the blocked write() when the processing thread made it; a
+ * reader that is slow but still reading gets everything. Without a stop
+ * it waits as long as that did. A regular file never waits here. */
+#define STALL_MS 1000
+
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
 static int write_all(json_file *j, const char *p, size_t n)
 {
-    bool waiting = false;
-    int stops_then = 0;
+    uint64_t progress_ms = 0;
     while (n > 0) {
         ssize_t w = write(j->fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!waiting) {
-                waiting = true;
-                stops_then = atomic_load(j->stops);
-            } else if (atomic_load(j->stops) != stops_then) {
+            uint64_t now = now_ms();
+            if (!progress_ms)
+                progress_ms = now;
+            else if (atomic_load(j->stops) != j->stops_at_open && now - progress_ms >= STALL_MS)
                 return EINTR;
-            }
             struct pollfd pfd = {.fd = j->fd, .events = POLLOUT};
             poll(&pfd, 1, 100);
             continue;
@@ -73,7 +84,7 @@ static int write_all(json_file *j, const char *p, size_t n)
             return w < 0 ? errno : EIO;
         p += w;
         n -= (size_t)w;
-        waiting = false;
+        progress_ms = 0;
     }
     return 0;
 }
@@ -288,6 +299,7 @@ FILE *fa_json_file_open(const char *path, const atomic_int *stops, fa_json_file 
     if (fl >= 0)
         fcntl(j->fd, F_SETFL, fl | O_NONBLOCK);
     j->stops = stops;
+    j->stops_at_open = atomic_load(stops);
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->changed, NULL);
     cookie_io_functions_t io = {.read = NULL, .write = cookie_write, .seek = NULL, .close = cookie_close};

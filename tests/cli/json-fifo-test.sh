@@ -19,29 +19,37 @@ failed=0
 "$gen" bench in.pcap --packets 200000 --flows 20000 >/dev/null
 mkfifo out.fifo
 
-# A reader that opens the FIFO and never reads.
-sleep 600 <out.fifo &
-holder=$!
-"$flowaudit" -q --no-progress -r in.pcap -j out.fifo 2>err.txt &
-run=$!
-sleep 2
-kill -0 "$run" 2>/dev/null || { echo "the run ended before its reader read anything" >&2; failed=1; }
-kill -INT "$run"
-i=0
-while kill -0 "$run" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 "$run" 2>/dev/null; then
-    echo "SIGINT did not end a run blocked on its -j FIFO within 5 s" >&2
-    kill -KILL "$run"
-    failed=1
-fi
-rc=0
-wait "$run" || rc=$?
-[ $rc -eq 2 ] || { echo "blocked run stopped: exit $rc, want 2" >&2; failed=1; }
-[ "$(cat err.txt)" = "flowaudit: out.fifo: write failed" ] ||
-    { echo "blocked run stopped: stderr '$(cat err.txt)'" >&2; failed=1; }
-kill "$holder" 2>/dev/null || true
-wait "$holder" 2>/dev/null || true
-holder=
+# A reader that opens the FIFO and never reads; SIGINT after DELAY
+# seconds: early, while packets are still read and before the writing
+# thread has begun to wait (the stop must not be missed), and late, while
+# it waits.
+stalled() {
+    delay=$1
+    sleep 600 <out.fifo &
+    holder=$!
+    "$flowaudit" -q --no-progress -r in.pcap -j out.fifo 2>err.txt &
+    run=$!
+    sleep "$delay"
+    kill -0 "$run" 2>/dev/null || { echo "SIGINT after $delay s: the run ended before its reader read anything" >&2; failed=1; }
+    kill -INT "$run"
+    i=0
+    while kill -0 "$run" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 "$run" 2>/dev/null; then
+        echo "SIGINT after $delay s did not end a run blocked on its -j FIFO within 5 s" >&2
+        kill -KILL "$run"
+        failed=1
+    fi
+    rc=0
+    wait "$run" || rc=$?
+    [ $rc -eq 2 ] || { echo "SIGINT after $delay s: exit $rc, want 2" >&2; failed=1; }
+    [ "$(cat err.txt)" = "flowaudit: out.fifo: write failed" ] ||
+        { echo "SIGINT after $delay s: stderr '$(cat err.txt)'" >&2; failed=1; }
+    kill "$holder" 2>/dev/null || true
+    wait "$holder" 2>/dev/null || true
+    holder=
+}
+stalled 0.05
+stalled 2
 
 # A reader that reads everything, slowly at first.
 (sleep 1; cat out.fifo >got.ndjson) &
